@@ -1,0 +1,319 @@
+"""The replica's Starlette app: OKX-path pages, the page's private JSON API, REST, controls.
+
+Paths follow okx.com (`/account/login`, `/account/my-api`, `/priapi/...`,
+`/api/v5/...`). Everything under `/replica/` exists only here: the outbox that
+stands in for the client's phone and mailbox, and test controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import segno
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from replica.scenarios import describe
+from replica.state import ApiKey, ReplicaError, Session, World
+
+HERE = Path(__file__).parent
+COOKIE = "token"
+
+# Sub-nav of the account pages (screenshot 02), path -> tab label.
+ACCOUNT_TABS = [
+    ("/account/users", "Overview"),
+    ("/account/profile", "Profile"),
+    ("/account/security", "Security"),
+    ("/account/verification", "Verification"),
+    ("/account/setting", "Preferences"),
+    ("/account/sub-account", "Sub-accounts"),
+    ("/account/my-api", "API keys"),
+    ("/account/third-party-authorization", "Third-party authorization"),
+]
+
+
+class DelayMiddleware:
+    """`slow` scenario: every response waits; replica controls stay fast."""
+
+    def __init__(self, app: ASGIApp, world: World) -> None:
+        self.app = app
+        self.world = world
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        delay = self.world.knobs.delay
+        if delay and scope["type"] == "http" and not scope["path"].startswith("/replica/"):
+            await asyncio.sleep(delay)
+        await self.app(scope, receive, send)
+
+
+def ok(data: Any = None) -> JSONResponse:
+    return JSONResponse({"code": "0", "msg": "", "data": data})
+
+
+def fail(err: ReplicaError) -> JSONResponse:
+    return JSONResponse(
+        {"code": str(err.status), "msg": err.message, "field": err.field, "data": None},
+        status_code=err.status,
+    )
+
+
+def key_created_view(k: ApiKey) -> dict[str, Any]:
+    """The created modal's data: the only time a secret leaves the replica."""
+    info = {
+        "label": k.label,
+        "apiKey": k.api_key,
+        "secretKey": k.secret,
+        "perms": k.perms,
+        "ips": k.ips,
+        "usedFor": k.used_for,
+        "account": k.account,
+    }
+    qr = segno.make(json.dumps({"apiKey": k.api_key, "secretKey": k.secret}), error="m")
+    info["qrSvg"] = qr.svg_inline(scale=3, border=2)
+    return info
+
+
+def build_app(world: World) -> Starlette:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def current(request: Request) -> Session | None:
+        return world.session(request.cookies.get(COOKIE))
+
+    def h(name: str) -> str:
+        """A CSS-module style hashed class (`index_title__3fK9a`): noise no locator may use."""
+        digest = hashlib.sha1(f"{world.knobs.css_salt}:{name}".encode()).hexdigest()[:5]
+        return f"index_{name}__{digest}"
+
+    def render(request: Request, name: str, s: Session | None, **ctx: Any) -> Response:
+        acct = world.account(s) if s else None
+        context = {
+            "h": h,
+            "user": acct,
+            "masked_email": acct.masked_email() if acct else "",
+            "tabs": ACCOUNT_TABS,
+            "path": request.url.path,
+            "knobs": world.knobs,
+            **ctx,
+        }
+        return templates.TemplateResponse(request, name, context)
+
+    def login_redirect(request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/account/login?forward={quote(target, safe='')}", 302)
+
+    # -- pages -------------------------------------------------------------
+    async def home(request: Request) -> Response:
+        return render(request, "home.html", current(request))
+
+    async def login_page(request: Request) -> Response:
+        forward = request.query_params.get("forward", "/account/users")
+        if not forward.startswith("/") or forward.startswith("//"):
+            forward = "/account/users"
+        return render(request, "login.html", current(request), forward=forward)
+
+    def account_page(template: str, title: str, arm_expiry: bool = False) -> Any:
+        async def page(request: Request) -> Response:
+            s = current(request)
+            if s is None:
+                return login_redirect(request)
+            if arm_expiry:
+                world.arm_expiry(s)
+            return render(request, template, s, title=title)
+
+        return page
+
+    # -- the page's private API --------------------------------------------
+    async def body(request: Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except Exception:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def authed(request: Request) -> Session:
+        s = current(request)
+        if s is None or not world.check_alive(s):
+            raise ReplicaError("Your session has expired. Log in again.", None, 401)
+        return s
+
+    def api(fn: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except ReplicaError as err:
+                return fail(err)
+
+        return endpoint
+
+    @api
+    async def login_precheck(request: Request) -> Response:
+        d = await body(request)
+        email, password = str(d.get("email", "")), str(d.get("password", ""))
+        acct = world.accounts.get(email.strip().lower())
+        if acct is None or acct.password != password:
+            raise ReplicaError("Incorrect email or password", "password", 401)
+        return ok({"needTotp": world.needs_totp(email)})
+
+    @api
+    async def login(request: Request) -> Response:
+        d = await body(request)
+        s = world.login(str(d.get("email", "")), str(d.get("password", "")), d.get("totp"))
+        resp = ok({"uid": world.account(s).uid})
+        resp.set_cookie(COOKIE, s.token, httponly=True, samesite="lax", path="/")
+        return resp
+
+    @api
+    async def logout(request: Request) -> Response:
+        world.logout(request.cookies.get(COOKIE))
+        resp = ok()
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    @api
+    async def profile(request: Request) -> Response:
+        acct = world.account(authed(request))
+        return ok(
+            {
+                "email": acct.masked_email(),
+                "uid": acct.uid,
+                "subaccounts": acct.subaccounts,
+                "factors": acct.factors,
+            }
+        )
+
+    @api
+    async def list_keys(request: Request) -> Response:
+        acct = world.account(authed(request))
+        which = request.query_params.get("account", "main")
+        keys = [k.public() for k in acct.keys_of(which)]
+        return ok({"account": which, "keys": keys, "limit": 50})
+
+    @api
+    async def submit(request: Request) -> Response:
+        s = authed(request)
+        d = await body(request)
+        ch = world.start_challenge(s, list(d.get("drafts") or []))
+        acct = world.account(s)
+        targets = {"totp": "", "sms": acct.masked_phone(), "email": acct.masked_email()}
+        steps = [{"factor": f, "target": targets[f]} for f in ch.steps]
+        return ok({"challengeId": ch.id, "steps": steps})
+
+    @api
+    async def verify(request: Request) -> Response:
+        s = authed(request)
+        d = await body(request)
+        cid, factor = str(d.get("challengeId", "")), str(d.get("factor", ""))
+        created = world.verify(s, cid, factor, str(d.get("code", "")))
+        if created is None:
+            ch = world.challenges[cid]
+            return ok({"next": ch.current(), "keys": None})
+        return ok({"next": None, "keys": [key_created_view(k) for k in created]})
+
+    @api
+    async def resend(request: Request) -> Response:
+        d = await body(request)
+        world.resend(authed(request), str(d.get("challengeId", "")), str(d.get("factor", "")))
+        return ok()
+
+    @api
+    async def cancel(request: Request) -> Response:
+        d = await body(request)
+        world.cancel(authed(request), str(d.get("challengeId", "")))
+        return ok()
+
+    @api
+    async def delete_key(request: Request) -> Response:
+        d = await body(request)
+        world.delete_key(authed(request), str(d.get("apiKey", "")))
+        return ok()
+
+    # -- replica-only controls ---------------------------------------------
+    async def outbox(request: Request) -> Response:
+        to = request.query_params.get("to")
+        channel = request.query_params.get("channel")
+        with world.lock:
+            msgs = [
+                {"to": m.to, "channel": m.channel, "code": m.code, "challenge": m.challenge,
+                 "sentAt": m.sent_at}
+                for m in world.outbox
+                if (not to or m.to == to) and (not channel or m.channel == channel)
+            ]
+        return JSONResponse({"messages": msgs})
+
+    async def reset(request: Request) -> Response:
+        d = await body(request)
+        try:
+            world.reset(list(d.get("scenarios") or []))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"scenarios": world.scenario_names})
+
+    async def scenarios(request: Request) -> Response:
+        return JSONResponse({"active": world.scenario_names, "known": describe()})
+
+    async def issued(request: Request) -> Response:
+        with world.lock:
+            keys = [
+                {"label": k.label, "account": k.account, "apiKey": k.api_key, "secretKey": k.secret,
+                 "passphrase": k.passphrase, "perms": k.perms, "ips": k.ips}
+                for k in world.issued
+            ]
+        return JSONResponse({"keys": keys})
+
+    async def all_keys(request: Request) -> Response:
+        with world.lock:
+            out = {
+                a.email: [k.public() for k in a.keys] for a in world.accounts.values()
+            }
+        return JSONResponse(out)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    from replica.rest import rest_routes
+
+    routes = [
+        Route("/", home),
+        Route("/account/login", login_page),
+        *[
+            Route(path, account_page("account.html", label))
+            for path, label in ACCOUNT_TABS
+            if path != "/account/my-api"
+        ],
+        Route("/account/my-api", account_page("api-keys.html", "API keys")),
+        Route(
+            "/account/my-api/create",
+            account_page("create.html", "Create API keys", arm_expiry=True),
+        ),
+        Route("/priapi/v1/user/login/precheck", login_precheck, methods=["POST"]),
+        Route("/priapi/v1/user/login", login, methods=["POST"]),
+        Route("/priapi/v1/user/logout", logout, methods=["POST"]),
+        Route("/priapi/v1/user/profile", profile),
+        Route("/priapi/v5/account/api-keys", list_keys),
+        Route("/priapi/v5/account/api-keys/submit", submit, methods=["POST"]),
+        Route("/priapi/v5/account/api-keys/verify", verify, methods=["POST"]),
+        Route("/priapi/v5/account/api-keys/resend", resend, methods=["POST"]),
+        Route("/priapi/v5/account/api-keys/cancel", cancel, methods=["POST"]),
+        Route("/priapi/v5/account/api-keys/delete", delete_key, methods=["POST"]),
+        *rest_routes(world),
+        Route("/replica/outbox", outbox),
+        Route("/replica/reset", reset, methods=["POST"]),
+        Route("/replica/scenarios", scenarios),
+        Route("/replica/issued", issued),
+        Route("/replica/keys", all_keys),
+        Route("/replica/health", health),
+        Mount("/cdn/assets/okfe", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(DelayMiddleware, world=world)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,93 @@
+"""Named fault and variant knobs for the replica, combinable per run.
+
+Each scenario is a small function that adjusts a `Knobs`; adding one is a
+docstring and three lines. `combine` applies them in the order given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Knobs:
+    delay: float = 0.0  # seconds added to every response
+    session_expires: bool = False
+    submit_errors: int = 0  # how many Submit all attempts fail with a server error
+    key_limit: bool = False
+    withdraw_preselected: bool = False
+    duplicate_label: str | None = None
+    factors: list[str] | None = None  # overrides every account's factors
+    css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
+
+
+SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
+
+
+def scenario(fn: Callable[[Knobs], None]) -> Callable[[Knobs], None]:
+    SCENARIOS[fn.__name__.replace("_", "-")] = fn
+    return fn
+
+
+@scenario
+def totp_only(k: Knobs) -> None:
+    """Every account verifies with the authenticator app only (1 step)."""
+    k.factors = ["totp"]
+
+
+@scenario
+def all_factors(k: Knobs) -> None:
+    """Every account verifies with authenticator, SMS and email (3 steps)."""
+    k.factors = ["totp", "sms", "email"]
+
+
+@scenario
+def slow(k: Knobs) -> None:
+    """Every response is delayed by about 1.5 s."""
+    k.delay = 1.5
+
+
+@scenario
+def session_expires(k: Knobs) -> None:
+    """The session ends once, just after the create page loads: the user must log in again."""
+    k.session_expires = True
+
+
+@scenario
+def submit_error(k: Knobs) -> None:
+    """The first Submit all fails with a server error; the next one works."""
+    k.submit_errors = 1
+
+
+@scenario
+def key_limit(k: Knobs) -> None:
+    """The main account already holds 50 keys: creating another is refused."""
+    k.key_limit = True
+
+
+@scenario
+def withdraw_preselected(k: Knobs) -> None:
+    """The create form opens with Withdraw already selected."""
+    k.withdraw_preselected = True
+
+
+@scenario
+def duplicate_label(k: Knobs) -> None:
+    """A key named ICG-MM already exists on the main account."""
+    k.duplicate_label = "ICG-MM"
+
+
+def describe() -> dict[str, str]:
+    return {name: (fn.__doc__ or "").strip() for name, fn in SCENARIOS.items()}
+
+
+def combine(names: list[str]) -> Knobs:
+    knobs = Knobs()
+    for name in names:
+        fn = SCENARIOS.get(name)
+        if fn is None:
+            known = ", ".join(sorted(SCENARIOS))
+            raise ValueError(f"unknown scenario {name!r} (known: {known})")
+        fn(knobs)
+    return knobs
