@@ -1,0 +1,1 @@
+"""The engine: loads a flow file and carries it out in a page. It knows no exchange."""

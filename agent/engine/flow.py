@@ -1,0 +1,314 @@
+"""The flow file schema and loader.
+
+A flow is data: a short vocabulary of actions, each step with a caption a
+person can read, and locator candidates tried in order. Errors name the file
+and line, so a broken flow is fixed in a minute.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Class names minted by CSS modules change with every deploy: locators must not use them.
+HASHED_CLASS = re.compile(r"\.[A-Za-z0-9-]*_[A-Za-z0-9-]*_[A-Za-z0-9]+|__[A-Za-z0-9]{4,}\b|\.css-[a-z0-9]+")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Loc(Strict):
+    """One locator candidate. Exactly one kind: role(+name), label, placeholder, text, field, css."""
+
+    role: str | None = None
+    name: str | None = None
+    exact: bool = False
+    label: str | None = None
+    placeholder: str | None = None
+    text: str | None = None
+    field: str | None = None  # the control nearest to a visible label text
+    css: str | None = None  # structure (component classes, attributes); never hashed classes
+    nth: int | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Loc:
+        kinds = [k for k in ("role", "label", "placeholder", "text", "field", "css") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a locator needs exactly one of role, label, placeholder, text, field, css "
+                f"(got {', '.join(kinds) or 'none'})"
+            )
+        if self.name is not None and not self.role:
+            raise ValueError("'name' only goes with 'role'")
+        if self.css and HASHED_CLASS.search(self.css):
+            raise ValueError(f"css {self.css!r} uses a hashed class name; use roles, text or structure")
+        return self
+
+    def describe(self) -> str:
+        for k in ("role", "label", "placeholder", "text", "field", "css"):
+            v = getattr(self, k)
+            if v:
+                extra = f" name={self.name!r}" if self.name else ""
+                return f"{k}={v!r}{extra}"
+        return "?"
+
+
+Cands = list[Loc]
+
+
+def _as_list(v: Any) -> Any:
+    return [v] if isinstance(v, dict) else v
+
+
+class Navigate(Strict):
+    path: str
+    ready: Cands
+    via: list[MenuStep] = Field(default_factory=list)
+
+    _l = field_validator("ready", mode="before")(_as_list)
+
+
+class MenuStep(Strict):
+    hover: Cands | None = None
+    click: Cands | None = None
+
+    _l = field_validator("hover", "click", mode="before")(_as_list)
+
+
+class Click(Strict):
+    target: Cands
+    by: Literal["agent", "human", "submit"] = "agent"  # submit: human unless --auto-submit
+    until: Cands | None = None  # what shows once the click took effect
+    errors: Cands | None = None  # what shows when the site refused (read and reported)
+    say: str | None = None  # what to tell the human when it is theirs to click
+
+    _l = field_validator("target", "until", "errors", mode="before")(_as_list)
+
+
+class Fill(Strict):
+    target: Cands
+    value: str
+    secret: bool = False
+
+    _l = field_validator("target", mode="before")(_as_list)
+
+
+class FillChips(Strict):
+    input: Cands
+    values: str  # a variable holding a list, e.g. "{ips}"
+    chips: Loc  # every chip currently present (scoped to the field)
+    remove: Loc  # the remove control, inside a chip
+    confirm: Literal["enter", "comma", "space"] = "enter"
+    errors: Cands | None = None
+
+    _l = field_validator("input", "errors", mode="before")(_as_list)
+
+
+class Choose(Strict):
+    """Make a select show exactly `want` (multi) or `want[0]` (single); `never` must stay off."""
+
+    open: Cands
+    option: Loc  # how one option looks; its accessible name is matched
+    want: list[str] = Field(default_factory=list)
+    never: list[str] = Field(default_factory=list)
+    multiple: bool = False
+    selected_attr: str = "aria-selected"
+    chips: Loc | None = None  # for multi: chips shown in the closed box, read back for the audit
+    audit: Literal["permissions", "account", "none"] = "none"
+
+    _l = field_validator("open", mode="before")(_as_list)
+
+
+class Check(Strict):
+    """A radio or checkbox that must end up on (`on`) or off (`off`)."""
+
+    target: Cands
+    state: Literal["on", "off"] = "on"
+
+    _l = field_validator("target", mode="before")(_as_list)
+
+
+class Codes(Strict):
+    """One-time-code challenges, any subset in any order, until `done` shows."""
+
+    dialog: Cands
+    factors: dict[str, Cands]  # factor -> what identifies its step (e.g. its title)
+    boxes: Loc
+    submit: Cands
+    error: Cands | None = None
+    cancelled_when_gone: bool = True
+    done: Cands
+    say: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("factors", mode="before")
+    @classmethod
+    def _fl(cls, v: Any) -> Any:
+        return {k: _as_list(x) for k, x in (v or {}).items()}
+
+    _l = field_validator("dialog", "submit", "error", "done", mode="before")(_as_list)
+
+
+class Capture(Strict):
+    """Read what the site shows once (credentials): labelled values in a container."""
+
+    container: Cands
+    fields: dict[str, str]  # record field -> the visible label text before its value
+    formats: dict[str, str] = Field(default_factory=dict)  # record field -> regex it must match
+    clipboard: Cands | None = None  # a button that copies the same info as text
+    clipboard_patterns: dict[str, str] = Field(default_factory=dict)
+
+    _l = field_validator("container", "clipboard", mode="before")(_as_list)
+
+
+class Assert(Strict):
+    present: Loc | None = None
+    absent: Loc | None = None
+    near: list[str] = Field(default_factory=list)  # texts that must show around `present`
+    message: str
+    code: Literal["exchange_refused", "verify_failed", "ui_not_understood"] = "ui_not_understood"
+
+
+class Step(Strict):
+    id: str
+    caption: str
+    navigate: Navigate | None = None
+    click: Click | None = None
+    fill: Fill | None = None
+    fill_chips: FillChips | None = None
+    choose: Choose | None = None
+    check: Check | None = None
+    wait_codes: Codes | None = None
+    capture: Capture | None = None
+    assert_: Assert | None = Field(default=None, alias="assert")
+    when: str | None = None  # a request variable that must be truthy, e.g. "sub_account"
+    audit: str | None = None  # request field this step fills, read back before submit
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        acts = [n for n in ACTIONS if getattr(self, n) is not None]
+        if len(acts) != 1:
+            raise ValueError(f"step {self.id!r} needs exactly one action of {', '.join(ACTIONS)}")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(n for n in ACTIONS if getattr(self, n) is not None)
+
+
+ACTIONS = ("navigate", "click", "fill", "fill_chips", "choose", "check", "wait_codes", "capture", "assert_")
+
+
+class Rules(Strict):
+    """The exchange's input rules, used to validate a request before any browser opens."""
+
+    label_pattern: str = r"[A-Za-z0-9 _.\-]{1,50}"
+    label_max: int = 50
+    label_hint: str = "letters, numbers, spaces, - _ ."
+    max_ips: int = 20
+    passphrase_min: int = 8
+    passphrase_max: int = 32
+
+
+class Login(Strict):
+    url_contains: str
+    say: str
+
+
+class Flow(Strict):
+    name: str
+    version: int
+    exchange: str
+    sites: dict[str, str]
+    origins: list[str]
+    rules: Rules = Field(default_factory=Rules)
+    permissions: dict[str, str]  # read/trade/withdraw -> the label the site shows
+    main_account: str
+    login: Login
+    steps: list[Step]
+
+    @model_validator(mode="after")
+    def _sane(self) -> Flow:
+        ids = [s.id for s in self.steps]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate step ids: {', '.join(sorted(dup))}")
+        withdraw = self.permissions.get("withdraw")
+        for s in self.steps:
+            if s.choose and withdraw and withdraw in s.choose.want:
+                raise ValueError(f"step {s.id!r} wants {withdraw!r}: no flow may enable it")
+        return self
+
+
+Navigate.model_rebuild()
+
+
+class FlowError(Exception):
+    """A flow file that cannot be used, with file:line."""
+
+
+def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each YAML path (keys and list indexes) to its 1-based line."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = (path + (k.value,))
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
+                lines[key] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def load_flow(path: Path) -> Flow:
+    text = path.read_text()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise FlowError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    try:
+        return Flow.model_validate(data)
+    except ValidationError as exc:
+        lines = _line_map(text)
+        err = exc.errors()[0]
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x[:1].isupper()))
+        line = None
+        for n in range(len(loc), -1, -1):
+            key = tuple("assert" if x == "assert_" else x for x in loc[:n])
+            if key in lines:
+                line = lines[key]
+                break
+        where = ".".join(str(x) for x in loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        raise FlowError(f"{path}:{line or 1}: {where}: {msg}") from None
+
+
+def flows_dir() -> Path:
+    """Flows ship inside the wheel (agent/flows) and live at the repo top in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here / "flows", here.parent / "flows"):
+        if cand.is_dir():
+            return cand
+    raise FlowError("no flows directory found (broken install?)")
+
+
+def load_named(name: str = "okx") -> Flow:
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") and p.exists():
+        return load_flow(p)
+    return load_flow(flows_dir() / f"{name}.yaml")

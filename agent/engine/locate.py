@@ -1,0 +1,161 @@
+"""Turning locator candidates into exactly one element, or a precise refusal.
+
+Candidates are tried in order; one counts when it matches exactly one visible
+element. Several matches are never guessed between.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PWTimeout
+
+from agent.engine.flow import Loc
+from agent.exitcodes import AgentError, Exit
+
+_VAR = re.compile(r"\{([a-z_]+)\}")
+
+
+class Vars(dict[str, Any]):
+    """Request values a flow refers to as {name}."""
+
+    def sub(self, text: str) -> str:
+        def rep(m: re.Match[str]) -> str:
+            v = self.get(m.group(1))
+            if v is None:
+                raise AgentError(f"flow refers to unknown value {{{m.group(1)}}}", Exit.BAD_INPUT)
+            return ", ".join(v) if isinstance(v, list) else str(v)
+
+        return _VAR.sub(rep, text)
+
+    def sub_list(self, text: str) -> list[str]:
+        """ "{ips}" -> the list itself; anything else -> one substituted string."""
+        m = _VAR.fullmatch(text.strip())
+        if m and isinstance(self.get(m.group(1)), list):
+            return [str(x) for x in self[m.group(1)]]
+        return [self.sub(text)]
+
+
+def _pattern(text: str) -> str | re.Pattern[str]:
+    """'/regex/flags' -> compiled regex, otherwise the plain string."""
+    if len(text) > 1 and text.startswith("/") and text.rfind("/") > 0:
+        end = text.rfind("/")
+        flags = re.IGNORECASE if "i" in text[end + 1 :] else 0
+        return re.compile(text[1:end], flags)
+    return text
+
+
+def _xq(s: str) -> str:
+    """An XPath string literal for any text."""
+    if "'" not in s:
+        return f"'{s}'"
+    if '"' not in s:
+        return f'"{s}"'
+    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in s.split("'")) + ")"
+
+
+_CONTROL = (
+    "input[not(@type='hidden')] | textarea | *[@role='combobox' or @role='listbox' "
+    "or @role='textbox' or @aria-haspopup or @contenteditable='true']"
+)
+
+
+def to_locator(scope: Page | Locator, loc: Loc, vars: Vars) -> Locator:
+    if loc.role:
+        name = _pattern(vars.sub(loc.name)) if loc.name else None
+        out = scope.get_by_role(loc.role, name=name, exact=loc.exact if name else None)  # type: ignore[arg-type]
+    elif loc.label:
+        out = scope.get_by_label(_pattern(vars.sub(loc.label)), exact=loc.exact)
+    elif loc.placeholder:
+        out = scope.get_by_placeholder(_pattern(vars.sub(loc.placeholder)), exact=loc.exact)
+    elif loc.text:
+        out = scope.get_by_text(_pattern(vars.sub(loc.text)), exact=loc.exact)
+    elif loc.field:
+        label = _xq(vars.sub(loc.field))
+        inner = " | ".join(f"descendant::{c.strip()}" for c in _CONTROL.split("|"))
+        # The nearest ancestor of the label text that holds a control; then that control.
+        xpath = (
+            f"(//*[normalize-space(text())={label}]/ancestor::*[{inner.replace('descendant::', './/')}][1])"
+            f"/descendant::*[self::input[not(@type='hidden')] or self::textarea or @role='combobox' "
+            f"or @role='listbox' or @role='textbox' or @aria-haspopup or @contenteditable='true'][1]"
+        )
+        out = scope.locator(f"xpath={xpath}")
+    else:
+        out = scope.locator(vars.sub(loc.css or ""))
+    if loc.nth is not None:
+        out = out.nth(loc.nth)
+    return out
+
+
+@dataclass
+class Tried:
+    loc: Loc
+    count: int
+
+
+class Resolver:
+    def __init__(self, page: Page, vars: Vars, timeout: float) -> None:
+        self.page = page
+        self.vars = vars
+        self.timeout = timeout
+
+    def visible(self, scope: Page | Locator, loc: Loc) -> Locator:
+        return to_locator(scope, loc, self.vars).filter(visible=True)
+
+    def count(self, cands: list[Loc], scope: Page | Locator | None = None) -> list[Tried]:
+        sc = scope or self.page
+        return [Tried(c, self.visible(sc, c).count()) for c in cands]
+
+    def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
+        return any(t.count > 0 for t in self.count(cands, scope))
+
+    def wait_any(self, cands: list[Loc], timeout: float, scope: Page | Locator | None = None) -> bool:
+        """Wait (on the page's own events, no polling sleep) until any candidate shows."""
+        sc = scope or self.page
+        union = self.visible(sc, cands[0])
+        for c in cands[1:]:
+            union = union.or_(self.visible(sc, c))
+        try:
+            union.first.wait_for(state="visible", timeout=max(timeout, 0.001) * 1000)
+        except PWTimeout:
+            return False
+        return True
+
+    def one(
+        self,
+        cands: list[Loc],
+        what: str,
+        scope: Page | Locator | None = None,
+        timeout: float | None = None,
+    ) -> Locator:
+        """Exactly one visible element from the first candidate that has exactly one."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        sc = scope or self.page
+        tried: list[Tried] = []
+        ambiguous = 0
+        while True:
+            tried = self.count(cands, sc)
+            for t in tried:
+                if t.count == 1:
+                    return self.visible(sc, t.loc)
+            if any(t.count > 1 for t in tried):
+                ambiguous += 1  # several matches and no single one: never guess
+                if ambiguous >= 3:
+                    break
+                self.page.wait_for_load_state("domcontentloaded")
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # Nothing yet: wait for something to render rather than sleeping.
+            self.wait_any(cands, min(left, 1.0), sc)
+        detail = "; ".join(f"{t.loc.describe()} -> {t.count} match(es)" for t in tried)
+        raise AgentError(
+            f"could not find {what} on the page (tried {detail}); "
+            "the site may have changed: see `onboard doctor` or update the flow",
+            Exit.UI_NOT_UNDERSTOOD,
+        )

@@ -1,0 +1,80 @@
+// The guide-style highlight layer: yellow boxes with numbered captions and a
+// banner. It lives in a shadow root under <html>, ignores the pointer, and
+// re-measures every frame, so it follows scrolling and re-renders.
+(() => {
+  if (window.__onboard) return;
+  const YELLOW = "#f0c53a";
+  let host, root, bannerEl, layer;
+  const marks = new Map(); // key -> {el, box}
+
+  function ensure() {
+    if (host && host.isConnected) return;
+    host = document.createElement("onboard-overlay");
+    host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;";
+    root = host.attachShadow({ mode: "open" });
+    root.innerHTML = `<style>
+      *{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}
+      .banner{position:fixed;top:0;left:50%;transform:translateX(-50%);margin-top:6px;max-width:70vw;
+        background:#111;color:#fff;border:3px solid ${YELLOW};border-radius:10px;padding:8px 16px;
+        font-size:15px;line-height:1.35;box-shadow:0 4px 18px rgba(0,0,0,.35);pointer-events:none}
+      .banner.human{background:${YELLOW};color:#111;font-weight:600}
+      .banner.error{background:#b42318;border-color:#b42318}
+      .banner:empty{display:none}
+      .box{position:fixed;border:3px solid ${YELLOW};border-radius:4px;pointer-events:none;
+        box-shadow:0 0 0 2px rgba(240,197,58,.25)}
+      .box.human{animation:pulse 1.2s ease-in-out infinite}
+      @keyframes pulse{50%{box-shadow:0 0 0 7px rgba(240,197,58,.45)}}
+      .cap{position:absolute;left:-3px;top:-26px;white-space:nowrap;background:${YELLOW};color:#111;
+        font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px 4px 4px 0}
+    </style><div class="layer"></div><div class="banner"></div>`;
+    layer = root.querySelector(".layer");
+    bannerEl = root.querySelector(".banner");
+    (document.documentElement || document).appendChild(host);
+    for (const m of marks.values()) layer.appendChild(m.box);
+  }
+
+  function place() {
+    if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
+    for (const [key, m] of marks) {
+      if (!m.el.isConnected) { m.box.remove(); marks.delete(key); continue; }
+      const r = m.el.getBoundingClientRect();
+      const hidden = r.width === 0 && r.height === 0;
+      m.box.style.display = hidden ? "none" : "block";
+      m.box.style.left = `${r.left - 5}px`;
+      m.box.style.top = `${r.top - 5}px`;
+      m.box.style.width = `${r.width + 10}px`;
+      m.box.style.height = `${r.height + 10}px`;
+    }
+    requestAnimationFrame(place);
+  }
+
+  window.__onboard = {
+    banner(text, mode) {
+      ensure();
+      bannerEl.textContent = text || "";
+      bannerEl.className = "banner" + (mode ? " " + mode : "");
+    },
+    mark(el, key, caption, kind) {
+      ensure();
+      const old = marks.get(key);
+      if (old) old.box.remove();
+      const box = document.createElement("div");
+      box.className = "box" + (kind === "human" ? " human" : "");
+      const cap = document.createElement("div");
+      cap.className = "cap";
+      cap.textContent = caption;
+      box.appendChild(cap);
+      layer.appendChild(box);
+      marks.set(key, { el, box });
+    },
+    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); marks.delete(key); } },
+    state() {
+      return {
+        banner: bannerEl ? bannerEl.textContent : "",
+        marks: [...marks.values()].map((m) => m.box.firstChild.textContent),
+      };
+    },
+  };
+  const start = () => { ensure(); requestAnimationFrame(place); };
+  if (document.documentElement) start(); else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,50 @@
+"""The highlight layer from Python: banner text and numbered boxes, re-applied after navigations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Error, Locator, Page
+
+SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
+
+
+class Overlay:
+    def __init__(self, page: Page, enabled: bool = True) -> None:
+        self.page = page
+        self.enabled = enabled
+        self._banner: tuple[str, str] = ("", "")
+
+    @staticmethod
+    def install(context: BrowserContext) -> None:
+        context.add_init_script(SCRIPT)
+
+    def _eval(self, js: str, arg: object) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.page.evaluate(f"(a) => {{ {SCRIPT}; {js} }}", arg)
+        except Error:
+            pass  # the page is navigating; the next step re-applies
+
+    def banner(self, text: str, mode: str = "") -> None:
+        self._banner = (text, mode)
+        self._eval("window.__onboard.banner(a.text, a.mode)", {"text": text, "mode": mode})
+
+    def reapply(self) -> None:
+        if self._banner[0]:
+            self.banner(*self._banner)
+
+    def mark(self, target: Locator, key: str, caption: str, human: bool = False) -> None:
+        if not self.enabled:
+            return
+        try:
+            target.evaluate(
+                f"(el, a) => {{ {SCRIPT}; window.__onboard.mark(el, a.key, a.caption, a.kind) }}",
+                {"key": key, "caption": caption, "kind": "human" if human else "agent"},
+            )
+        except Error:
+            pass
+
+    def unmark(self, key: str) -> None:
+        self._eval("window.__onboard.unmark(a.key)", {"key": key})

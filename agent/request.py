@@ -1,0 +1,168 @@
+"""What the firm asks for, validated before any browser opens.
+
+Every refusal is one line a person can act on. Exchange-specific limits (name
+pattern, IP count, passphrase length) come from the flow file's `rules`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent.engine.flow import Rules
+
+SITES = ("global", "eea", "us")
+
+
+class RequestError(ValueError):
+    """A bad request, already phrased for the user (one line)."""
+
+
+def check_ip(raw: str, allow_private: bool) -> str:
+    text = raw.strip()
+    if not text:
+        raise RequestError("empty IP address")
+    if "/" in text or "-" in text or "*" in text:
+        raise RequestError(f"IP ranges are not accepted: {text} (give single addresses)")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        raise RequestError(f"not an IPv4 or IPv6 address: {text}") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        raise RequestError(f"IPv4-mapped IPv6 address: {text} (give {ip.ipv4_mapped} instead)")
+    if not allow_private:
+        kind = (
+            "unspecified"
+            if ip.is_unspecified
+            else "loopback"
+            if ip.is_loopback
+            else "link-local"
+            if ip.is_link_local
+            else "multicast"
+            if ip.is_multicast
+            else "private"
+            if ip.is_private and not _is_documentation(ip)
+            else "reserved"
+            if ip.is_reserved
+            else None
+        )
+        if kind:
+            raise RequestError(
+                f"{kind} IP address {text} cannot reach OKX from the firm's servers "
+                "(use the public address, or --allow-private-ip for test setups)"
+            )
+    return str(ip)
+
+
+def _is_documentation(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24, 2001:db8::/32: used in docs and tests."""
+    nets = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"]
+    return any(ip in ipaddress.ip_network(n) for n in nets)
+
+
+def passphrase_problems(p: str, rules: Rules) -> list[str]:
+    problems = []
+    if not rules.passphrase_min <= len(p) <= rules.passphrase_max:
+        problems.append(f"{rules.passphrase_min}-{rules.passphrase_max} characters")
+    if not any(c.islower() for c in p):
+        problems.append("a lowercase letter")
+    if not any(c.isupper() for c in p):
+        problems.append("an uppercase letter")
+    if not any(c.isdigit() for c in p):
+        problems.append("a number")
+    if not any(not c.isalnum() and not c.isspace() for c in p):
+        problems.append("a special character")
+    if any(c.isspace() for c in p):
+        problems.append("no spaces")
+    return problems
+
+
+class OnboardRequest(BaseModel):
+    """One key to create. Permissions are not a field: they are always exactly Read + Trade."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    ips: list[str] = Field(default_factory=list)
+    site: Literal["global", "eea", "us"] = "global"
+    base_url: str | None = None
+    sub_account: str | None = None
+    allow_private_ip: bool = False
+    passphrase: str | None = Field(default=None, repr=False)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str, info: Any) -> str:
+        rules: Rules = (info.context or {}).get("rules") or Rules()
+        v = v.strip()
+        if not v:
+            raise RequestError("--label is empty: give the API key name, e.g. ICG-MM")
+        if len(v) > rules.label_max:
+            raise RequestError(f"--label is {len(v)} characters; the exchange allows {rules.label_max}")
+        if not re.fullmatch(rules.label_pattern, v):
+            raise RequestError(f"--label {v!r} has characters the exchange refuses ({rules.label_hint})")
+        return v
+
+    @field_validator("sub_account")
+    @classmethod
+    def _sub(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip()
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", v):
+            raise RequestError(f"--sub-account {v!r} is not a valid sub-account name")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RequestError(f"--base-url {v!r} is not an http(s) URL")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise RequestError(f"--base-url {v!r} must be an origin only (no path or query)")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _ips_and_passphrase(self, info: Any) -> OnboardRequest:
+        rules: Rules = (info.context or {}).get("rules") or Rules()
+        if not self.ips:
+            raise RequestError(
+                "give at least one --ip: keys without an IP allowlist expire after 14 days "
+                "and can be used from anywhere"
+            )
+        seen: list[str] = []
+        for raw in self.ips:
+            ip = check_ip(raw, self.allow_private_ip)
+            if ip in seen:
+                raise RequestError(f"duplicate IP address: {raw.strip()}")
+            seen.append(ip)
+        if len(seen) > rules.max_ips:
+            raise RequestError(f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}")
+        object.__setattr__(self, "ips", seen)
+        if self.passphrase is not None:
+            problems = passphrase_problems(self.passphrase, rules)
+            if problems:
+                raise RequestError("passphrase must have " + ", ".join(problems))
+        return self
+
+
+def build_request(data: dict[str, Any], rules: Rules | None = None) -> OnboardRequest:
+    """Validate, turning pydantic's report into the first problem, one line."""
+    try:
+        return OnboardRequest.model_validate(data, context={"rules": rules or Rules()})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_err = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, RequestError):
+            raise RequestError(str(ctx_err)) from None
+        where = ".".join(str(p) for p in err.get("loc", ())) or "request"
+        if err["type"] == "literal_error" and where == "site":
+            raise RequestError(f"--site must be one of {', '.join(SITES)}") from None
+        raise RequestError(f"{where}: {err['msg']}") from None
