@@ -26,11 +26,15 @@ def _not_yet(what: str) -> None:
 
 @app.command()
 def replica(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 8700,
     scenario: Annotated[
         list[str] | None,
-        typer.Option("--scenario", "-s", help="Fault/variant knob, repeatable. See --list-scenarios."),
+        typer.Option(
+            "--scenario", "-s", help="Fault/variant knob, repeatable. See --list-scenarios."
+        ),
     ] = None,
     seed: Annotated[str | None, typer.Option(help="Accounts seed YAML (default: bundled).")] = None,
     list_scenarios: Annotated[bool, typer.Option(help="List the scenarios and exit.")] = False,
@@ -51,16 +55,212 @@ def replica(
         raise typer.Exit(2) from None
 
 
-@app.command()
-def run() -> None:
-    """Guide a client through creating an API key (not yet)."""
-    _not_yet("run")
+def _emit(result: dict[str, object], as_json: bool, reporter: object) -> None:
+    import json
+
+    from agent.custody.redact import redact
+
+    if as_json:
+        typer.echo(redact(json.dumps(result, indent=2, default=str)))
+    else:
+        reporter.panel(result)  # type: ignore[attr-defined]
+
+
+def _fail(message: str, code: int) -> None:
+    from agent.custody.redact import redact
+
+    typer.echo(f"error: {redact(message)}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard run --label ICG-MM --ip 203.0.113.7 --ip 2001:db8::7 --profile acme\n\n"
+        "  onboard run --label ICG-MM --ip 203.0.113.7 --cdp http://127.0.0.1:9222\n\n"
+        "  onboard run --label ICG-MM --ip 203.0.113.7 --base-url http://127.0.0.1:8700 "
+        "--allow-private-ip --headless --pace 0 --auto-submit --json\n\n"
+        "Exit codes: 0 ok, 2 bad input, 3 human timeout, 4 page not understood, "
+        "5 audit mismatch (not submitted), 6 origin refused, 7 exchange refused, "
+        "8 could not store (Complete not clicked), 9 created but checks differ."
+    )
+)
+def run(
+    label: Annotated[str, typer.Option(help="API key name to create, e.g. ICG-MM.")],
+    ip: Annotated[
+        list[str], typer.Option("--ip", help="IP for the allowlist; repeat for each (max 20).")
+    ],
+    site: Annotated[
+        str, typer.Option(help="global (www.okx.com), eea (my.okx.com) or us (app.okx.com).")
+    ] = "global",
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Test target instead of OKX (the replica); joins the origin allowlist."),
+    ] = None,
+    sub_account: Annotated[
+        str | None, typer.Option(help="Create the key for this sub-account.")
+    ] = None,
+    allow_private_ip: Annotated[
+        bool, typer.Option(help="Accept loopback/private IPs (test setups only).")
+    ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Persistent browser profile for this client (kept 0700 in the data dir)."
+        ),
+    ] = None,
+    cdp: Annotated[
+        str | None,
+        typer.Option(help="Attach to the client's running Chrome, e.g. http://127.0.0.1:9222."),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Browser channel, e.g. chrome or msedge.")
+    ] = None,
+    executable: Annotated[str | None, typer.Option(help="Browser executable path.")] = None,
+    headless: Annotated[bool, typer.Option(help="No visible window (tests, ops).")] = False,
+    pace: Annotated[
+        float,
+        typer.Option(min=0, max=10, help="Seconds each highlight stays before the agent moves on."),
+    ] = 0.6,
+    auto_submit: Annotated[
+        bool,
+        typer.Option(help="The agent clicks Submit all after the audit (default: the human does)."),
+    ] = False,
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Take the passphrase from this environment variable (default: generate one)."
+        ),
+    ] = None,
+    passphrase_prompt: Annotated[
+        bool, typer.Option(help="The client types the passphrase at a hidden prompt.")
+    ] = False,
+    totp_secret_env: Annotated[
+        str | None,
+        typer.Option(help="Env var holding the authenticator secret (firm-owned accounts only)."),
+    ] = None,
+    sms_code_cmd: Annotated[
+        str | None, typer.Option(help="Command that prints the SMS code.")
+    ] = None,
+    email_code_cmd: Annotated[
+        str | None, typer.Option(help="Command that prints the email code.")
+    ] = None,
+    code_prompt: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Factor (totp|sms|email) the operator types at the terminal; repeatable."
+        ),
+    ] = None,
+    login_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for the client to log in.")
+    ] = 300,
+    human_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for each human step.")
+    ] = 600,
+    flow: Annotated[
+        str, typer.Option(help="Flow name in flows/ or a path to a flow YAML.")
+    ] = "okx",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one machine-readable JSON result on stdout.")
+    ] = False,
+) -> None:
+    """Guide a client through creating a Read + Trade API key, then capture, store and check it.
+
+    Opens a visible browser under the client's own session, pre-fills and highlights the
+    form, reads it back, hands the security verification to the human, and stores the
+    credentials encrypted before clicking anything else. Withdraw is never enabled.
+    """
+    import os
+
+    from agent.config import Settings
+    from agent.console import ConsoleReporter
+    from agent.engine.flow import FlowError, load_named
+    from agent.engine.human import CodeSources
+    from agent.engine.runner import Options
+    from agent.exitcodes import AgentError, Exit
+    from agent.request import RequestError, build_request
+    from agent.run import RunPlan, execute, preflight
+    from agent.session import SessionSpec
+
+    reporter = ConsoleReporter()
+    try:
+        flow_obj = load_named(flow)
+        passphrase = None
+        if passphrase_env and passphrase_prompt:
+            _fail("give only one of --passphrase-env and --passphrase-prompt", Exit.BAD_INPUT)
+        if passphrase_env:
+            passphrase = os.environ.get(passphrase_env)
+            if not passphrase:
+                _fail(
+                    f"--passphrase-env {passphrase_env}: that variable is not set", Exit.BAD_INPUT
+                )
+        elif passphrase_prompt:
+            passphrase = reporter.ask_secret("passphrase for the new key (hidden)")
+        bad = sorted(set(code_prompt or []) - {"totp", "sms", "email"})
+        if bad:
+            _fail(f"--code-prompt {bad[0]!r}: use totp, sms or email", Exit.BAD_INPUT)
+        req = build_request(
+            {
+                "label": label,
+                "ips": ip,
+                "site": site,
+                "base_url": base_url,
+                "sub_account": sub_account,
+                "allow_private_ip": allow_private_ip,
+                "passphrase": passphrase,
+            },
+            flow_obj.rules,
+        )
+        plan = RunPlan(
+            request=req,
+            session=SessionSpec(
+                profile=profile, cdp=cdp, headless=headless, channel=channel, executable=executable
+            ),
+            options=Options(
+                pace=pace,
+                auto_submit=auto_submit,
+                login_timeout=login_timeout,
+                human_timeout=human_timeout,
+                codes=CodeSources(
+                    totp_secret_env, sms_code_cmd, email_code_cmd, set(code_prompt or [])
+                ),
+            ),
+            flow=flow,
+        )
+        settings = Settings()
+        flow_obj, vault = preflight(plan, settings)
+    except (RequestError, FlowError) as exc:
+        _fail(str(exc), Exit.BAD_INPUT)
+    except AgentError as exc:
+        _fail(exc.message, exc.code)
+    result = execute(plan, reporter, settings, flow=flow_obj, vault=vault)
+    _emit(result, json_out, reporter)
+    raise typer.Exit(int(result.get("exit_code", 1)))  # type: ignore[call-overload]
 
 
 @app.command()
-def demo() -> None:
-    """Run the agent against the bundled replica with a scripted client (not yet)."""
-    _not_yet("demo")
+def demo(
+    headless: Annotated[
+        bool | None,
+        typer.Option("--headless/--headed", help="Default: visible when a display exists."),
+    ] = None,
+    pace: Annotated[float, typer.Option(min=0, max=10, help="Seconds per highlight.")] = 0.4,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Replica scenario(s).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the JSON result.")] = False,
+) -> None:
+    """The whole job on the bundled OKX replica, with a scripted client playing the human.
+
+    Starts the replica on loopback, runs the agent against it (the scripted client logs in
+    and types each verification code from the replica's outbox), stores the key in a demo
+    vault and prints the result. Visible when a display exists, headless otherwise.
+    """
+    from agent.demo import run_demo
+
+    raise typer.Exit(
+        run_demo(headless=headless, pace=pace, scenarios=list(scenario or []), as_json=json_out)
+    )
 
 
 @app.command()

@@ -102,9 +102,13 @@ class OnboardRequest(BaseModel):
         if not v:
             raise RequestError("--label is empty: give the API key name, e.g. ICG-MM")
         if len(v) > rules.label_max:
-            raise RequestError(f"--label is {len(v)} characters; the exchange allows {rules.label_max}")
+            raise RequestError(
+                f"--label is {len(v)} characters; the exchange allows {rules.label_max}"
+            )
         if not re.fullmatch(rules.label_pattern, v):
-            raise RequestError(f"--label {v!r} has characters the exchange refuses ({rules.label_hint})")
+            raise RequestError(
+                f"--label {v!r} has characters the exchange refuses ({rules.label_hint})"
+            )
         return v
 
     @field_validator("sub_account")
@@ -144,7 +148,9 @@ class OnboardRequest(BaseModel):
                 raise RequestError(f"duplicate IP address: {raw.strip()}")
             seen.append(ip)
         if len(seen) > rules.max_ips:
-            raise RequestError(f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}")
+            raise RequestError(
+                f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}"
+            )
         object.__setattr__(self, "ips", seen)
         if self.passphrase is not None:
             problems = passphrase_problems(self.passphrase, rules)

@@ -79,7 +79,9 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 
 class Vault:
-    def __init__(self, settings: Settings | None = None, recipients: list[str] | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, recipients: list[str] | None = None
+    ) -> None:
         self.settings = settings or Settings()
         self.dir = self.settings.vault_dir
         self._recipients = recipients if recipients is not None else list(self.settings.recipients)
@@ -112,7 +114,11 @@ class Vault:
         """Encrypt and make durable; returns the record id. Raises VaultError on any failure."""
         try:
             private_dir(self.dir)
-            rid = time.strftime("%Y%m%dT%H%M%S", time.gmtime(cred.created_at)) + "-" + secrets.token_hex(3)
+            rid = (
+                time.strftime("%Y%m%dT%H%M%S", time.gmtime(cred.created_at))
+                + "-"
+                + secrets.token_hex(3)
+            )
             blob = pyrage.encrypt(json.dumps(asdict(cred)).encode(), self.recipients())
             _write_atomic(self.dir / f"{rid}.age", blob)
             meta = {"id": rid, **cred.meta(), "verification": "pending"}
@@ -121,7 +127,9 @@ class Vault:
         except VaultError:
             raise
         except OSError as exc:
-            raise VaultError(f"cannot write the vault at {self.dir}: {exc.strerror or exc}") from None
+            raise VaultError(
+                f"cannot write the vault at {self.dir}: {exc.strerror or exc}"
+            ) from None
 
     def load(self, rid: str, identity: Any | None = None) -> Credential:
         ident = identity or self.local_identity()

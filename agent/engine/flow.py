@@ -15,7 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Class names minted by CSS modules change with every deploy: locators must not use them.
-HASHED_CLASS = re.compile(r"\.[A-Za-z0-9-]*_[A-Za-z0-9-]*_[A-Za-z0-9]+|__[A-Za-z0-9]{4,}\b|\.css-[a-z0-9]+")
+HASHED_CLASS = re.compile(
+    r"\.[A-Za-z0-9-]*_[A-Za-z0-9-]*_[A-Za-z0-9]+|__[A-Za-z0-9]{4,}\b|\.css-[a-z0-9]+"
+)
 
 
 class Strict(BaseModel):
@@ -37,7 +39,9 @@ class Loc(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Loc:
-        kinds = [k for k in ("role", "label", "placeholder", "text", "field", "css") if getattr(self, k)]
+        kinds = [
+            k for k in ("role", "label", "placeholder", "text", "field", "css") if getattr(self, k)
+        ]
         if len(kinds) != 1:
             raise ValueError(
                 "a locator needs exactly one of role, label, placeholder, text, field, css "
@@ -46,7 +50,9 @@ class Loc(Strict):
         if self.name is not None and not self.role:
             raise ValueError("'name' only goes with 'role'")
         if self.css and HASHED_CLASS.search(self.css):
-            raise ValueError(f"css {self.css!r} uses a hashed class name; use roles, text or structure")
+            raise ValueError(
+                f"css {self.css!r} uses a hashed class name; use roles, text or structure"
+            )
         return self
 
     def describe(self) -> str:
@@ -200,7 +206,17 @@ class Step(Strict):
         return next(n for n in ACTIONS if getattr(self, n) is not None)
 
 
-ACTIONS = ("navigate", "click", "fill", "fill_chips", "choose", "check", "wait_codes", "capture", "assert_")
+ACTIONS = (
+    "navigate",
+    "click",
+    "fill",
+    "fill_chips",
+    "choose",
+    "check",
+    "wait_codes",
+    "capture",
+    "assert_",
+)
 
 
 class Rules(Strict):
@@ -259,13 +275,13 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
-                key = (path + (k.value,))
+                key = (*path, k.value)
                 lines[key] = k.start_mark.line + 1
                 walk(v, key)
                 lines[key] = k.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
-                walk(v, path + (i,))
+                walk(v, (*path, i))
 
     root = yaml.compose(text)
     if root is not None:

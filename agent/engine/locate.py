@@ -55,7 +55,7 @@ def _xq(s: str) -> str:
         return f"'{s}'"
     if '"' not in s:
         return f'"{s}"'
-    return "concat(" + ", \"'\", ".join(f"'{p}'" for p in s.split("'")) + ")"
+    return "concat(" + ', "\'", '.join(f"'{p}'" for p in s.split("'")) + ")"
 
 
 _CONTROL = (
@@ -113,7 +113,9 @@ class Resolver:
     def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
         return any(t.count > 0 for t in self.count(cands, scope))
 
-    def wait_any(self, cands: list[Loc], timeout: float, scope: Page | Locator | None = None) -> bool:
+    def wait_any(
+        self, cands: list[Loc], timeout: float, scope: Page | Locator | None = None
+    ) -> bool:
         """Wait (on the page's own events, no polling sleep) until any candidate shows."""
         sc = scope or self.page
         union = self.visible(sc, cands[0])

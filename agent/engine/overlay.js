@@ -54,7 +54,7 @@
       bannerEl.textContent = text || "";
       bannerEl.className = "banner" + (mode ? " " + mode : "");
     },
-    mark(el, key, caption, kind) {
+    mark(el, key, caption, kind, holdMs) {
       ensure();
       const old = marks.get(key);
       if (old) old.box.remove();
@@ -65,8 +65,10 @@
       cap.textContent = caption;
       box.appendChild(cap);
       layer.appendChild(box);
-      marks.set(key, { el, box });
+      marks.set(key, { el, box, until: performance.now() + (holdMs || 0) });
     },
+    // --pace: the agent waits until every new highlight has been on screen long enough.
+    settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
     unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); marks.delete(key); } },
     state() {
       return {

@@ -10,9 +10,10 @@ SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
 
 
 class Overlay:
-    def __init__(self, page: Page, enabled: bool = True) -> None:
+    def __init__(self, page: Page, enabled: bool = True, pace: float = 0.0) -> None:
         self.page = page
         self.enabled = enabled
+        self.pace = pace
         self._banner: tuple[str, str] = ("", "")
 
     @staticmethod
@@ -40,8 +41,25 @@ class Overlay:
             return
         try:
             target.evaluate(
-                f"(el, a) => {{ {SCRIPT}; window.__onboard.mark(el, a.key, a.caption, a.kind) }}",
-                {"key": key, "caption": caption, "kind": "human" if human else "agent"},
+                f"(el, a) => {{ {SCRIPT}; window.__onboard.mark(el, a.key, a.caption, a.kind, a.hold) }}",
+                {
+                    "key": key,
+                    "caption": caption,
+                    "kind": "human" if human else "agent",
+                    "hold": 0 if human else self.pace * 1000,
+                },
+            )
+        except Error:
+            pass
+
+    def settle(self) -> None:
+        """Let the client see what was just highlighted: wait until the layer says so."""
+        if not self.enabled or self.pace <= 0:
+            return
+        try:
+            self.page.wait_for_function(
+                "() => !window.__onboard || window.__onboard.settled()",
+                timeout=(self.pace + 5) * 1000,
             )
         except Error:
             pass

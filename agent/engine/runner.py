@@ -1,0 +1,578 @@
+"""Carrying out a flow in a page: one method per action of the vocabulary.
+
+Rules the runner enforces whatever the flow says: every fill and click is on
+an allowed origin; nothing is submitted before the form reads back exactly as
+requested; the `never` options (Withdraw) are off; captured credentials are
+handed to custody before any further action.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import Locator, Page
+
+from agent.engine.flow import (
+    Assert,
+    Capture,
+    Check,
+    Choose,
+    Click,
+    Codes,
+    Fill,
+    FillChips,
+    Flow,
+    Loc,
+    Step,
+)
+from agent.engine.human import CodeSources, Need, Reporter, StandIn
+from agent.engine.locate import Resolver, Vars
+from agent.engine.overlay import Overlay
+from agent.exitcodes import AgentError, Exit
+
+
+class Resubmit(Exception):
+    """The verification dialog closed before it finished: submit again."""
+
+
+@dataclass
+class Options:
+    pace: float = 0.0
+    auto_submit: bool = False
+    step_timeout: float = 15.0
+    login_timeout: float = 300.0
+    human_timeout: float = 600.0
+    codes: CodeSources = field(default_factory=CodeSources)
+    max_resubmits: int = 2
+
+
+@dataclass
+class Outcome:
+    records: list[dict[str, str]] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+    displayed: list[dict[str, str]] = field(default_factory=list)
+    listed: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    factors: list[str] = field(default_factory=list)
+
+
+def origin_of(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}".lower()
+
+
+class Runner:
+    def __init__(
+        self,
+        page: Page,
+        flow: Flow,
+        vars: Vars,
+        base_url: str,
+        origins: list[str],
+        opts: Options,
+        reporter: Reporter,
+        on_capture: Callable[[list[dict[str, str]]], None],
+        stand_in: StandIn | None = None,
+    ) -> None:
+        self.page = page
+        self.flow = flow
+        self.vars = vars
+        self.base = base_url.rstrip("/")
+        self.origins = {origin_of(o) for o in origins}
+        self.opts = opts
+        self.rep = reporter
+        self.on_capture = on_capture
+        self.stand_in = stand_in
+        self.find = Resolver(page, vars, opts.step_timeout)
+        self.overlay = Overlay(page, pace=opts.pace)
+        self.readers: dict[str, Callable[[], Any]] = {}
+        self.expected: dict[str, Any] = {}
+        self.out = Outcome()
+        self._n = 0
+        page.on("load", lambda _: self.overlay.reapply())
+
+    # -- guards ------------------------------------------------------------
+    def guard_origin(self) -> None:
+        url = self.page.url
+        if url.startswith(("about:", "chrome-error:")):
+            return
+        if origin_of(url) not in self.origins:
+            raise AgentError(
+                f"the page went to {origin_of(url)}, which is not an allowed exchange origin; "
+                "stopped without touching it (possible phishing redirect)",
+                Exit.ORIGIN_REFUSED,
+            )
+
+    def on_login_page(self) -> bool:
+        return self.flow.login.url_contains in self.page.url
+
+    def wait_for_login(self) -> None:
+        say = self.flow.login.say
+        self.overlay.banner(say, "human")
+        self.rep.info(f"waiting for the client to log in: {say}")
+        self._wait_human(
+            Need("login", say), lambda: not self.on_login_page(), self.opts.login_timeout
+        )
+        self.page.wait_for_load_state("domcontentloaded")
+        self.rep.info("logged in; continuing")
+
+    def _wait_human(self, need: Need, done: Callable[[], bool], limit: float) -> None:
+        """Bounded wait for a person, re-checking page state on each page event or second."""
+        start = time.monotonic()
+        try:
+            while not done():
+                elapsed = time.monotonic() - start
+                if elapsed > limit:
+                    raise AgentError(
+                        f"timed out after {int(limit)} s waiting for the human: {need.say}",
+                        Exit.HUMAN_TIMEOUT,
+                    )
+                self.rep.waiting(need.say, elapsed, limit)
+                if self.stand_in:
+                    self.stand_in.act(self.page, need)
+                try:
+                    # Wake on the next page event (navigation, DOM change) or after a second.
+                    self.page.wait_for_function(
+                        "() => new Promise(r => { const o = new MutationObserver(() => { o.disconnect(); r(true); });"
+                        " o.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});"
+                        " setTimeout(() => { o.disconnect(); r(true); }, 1000); })",
+                        timeout=5000,
+                    )
+                except PWError:
+                    pass  # navigation tore the context down: re-check
+        finally:
+            self.rep.done_waiting()
+
+    # -- the loop ------------------------------------------------------------
+    def run(self) -> Outcome:
+        steps = [s for s in self.flow.steps if not s.when or self.vars.get(s.when)]
+        i = 0
+        resubmits = 0
+        submit_index = next(
+            (k for k, s in enumerate(steps) if s.click and s.click.by == "submit"), None
+        )
+        while i < len(steps):
+            step = steps[i]
+            self._n = i + 1
+            t0 = time.monotonic()
+            self.rep.step(i + 1, len(steps), step.caption, "running")
+            self.overlay.banner(f"Step {i + 1}/{len(steps)} — {step.caption}")
+            try:
+                if step.action != "navigate":
+                    if self.on_login_page():
+                        self.wait_for_login()
+                        if submit_index is not None and i > 0:
+                            # The session ended mid-flow: start the form again from the top.
+                            self.rep.warn("the session ended mid-flow; starting again from the top")
+                            i = 0
+                            continue
+                    self.guard_origin()
+                getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
+            except Resubmit:
+                resubmits += 1
+                if submit_index is None or resubmits > self.opts.max_resubmits:
+                    raise AgentError(
+                        "the verification was closed repeatedly; stopped", Exit.HUMAN_TIMEOUT
+                    ) from None
+                self.rep.warn("the verification window was closed; submitting again")
+                i = submit_index
+                continue
+            except AgentError as err:
+                self.rep.step(i + 1, len(steps), step.caption, "failed", err.message)
+                self.overlay.banner(f"Stopped: {err.message}", "error")
+                raise
+            self.overlay.settle()
+            self.out.timings[step.id] = time.monotonic() - t0
+            self.rep.step(i + 1, len(steps), step.caption, "done")
+            i += 1
+        self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
+        return self.out
+
+    def _mark(self, target: Locator, step: Step, note: str, human: bool = False) -> None:
+        self.overlay.mark(target, step.id, f"{self._n} - {step.caption}: {note}", human)
+
+    # -- actions -------------------------------------------------------------
+    def do_navigate(self, step: Step, nav: Any) -> None:
+        url = self.base + nav.path
+        self.page.goto(url, wait_until="domcontentloaded")
+        if self.on_login_page():
+            self.wait_for_login()
+            if not self.find.wait_any(nav.ready, 3):
+                self.page.goto(url, wait_until="domcontentloaded")
+        self.guard_origin()
+        if self.find.wait_any(nav.ready, self.opts.step_timeout):
+            return
+        # The direct URL did not land (moved page?): take the menu path from where we are.
+        self.rep.warn(f"{nav.path} did not show the expected page; trying the menu")
+        self.page.goto(self.base + "/", wait_until="domcontentloaded")
+        for menu in nav.via:
+            if menu.hover:
+                self.find.one(menu.hover, f"menu entry for {step.caption}").hover()
+            if menu.click:
+                self.find.one(menu.click, f"menu entry for {step.caption}").click()
+        self.guard_origin()
+        if not self.find.wait_any(nav.ready, self.opts.step_timeout):
+            raise AgentError(
+                f"could not reach {step.caption} (direct URL and menu both failed)",
+                Exit.UI_NOT_UNDERSTOOD,
+            )
+
+    def do_assert_(self, step: Step, a: Assert) -> None:
+        self.page.wait_for_load_state("networkidle")
+        msg = self.vars.sub(a.message)
+        code = {"exchange_refused": Exit.EXCHANGE_REFUSED, "verify_failed": Exit.VERIFY_FAILED}.get(
+            a.code, Exit.UI_NOT_UNDERSTOOD
+        )
+        if a.absent is not None and self.find.visible(self.page, a.absent).count() > 0:
+            raise AgentError(msg, code)
+        if a.present is not None:
+            if not self.find.wait_any([a.present], self.opts.step_timeout):
+                raise AgentError(msg, code)
+            el = self.find.visible(self.page, a.present).first
+            wanted = [w for item in a.near for w in self.vars.sub_list(item)]
+            text = el.evaluate(
+                """(el, wanted) => { let n = el; for (let d = 0; n && d < 8; d++, n = n.parentElement) {
+                     const t = n.innerText || ''; if (wanted.every(w => t.includes(w))) return t; } return null; }""",
+                wanted,
+            )
+            if text is None:
+                raise AgentError(msg, code)
+            self._mark(el, step, "confirmed")
+            if step.id:
+                self.out.listed = True
+
+    def do_click(self, step: Step, c: Click) -> None:
+        if c.by == "submit":
+            self.audit()
+        target = self.find.one(c.target, step.caption)
+        if c.by == "agent" or (c.by == "submit" and self.opts.auto_submit):
+            self._mark(target, step, "clicked by the agent")
+            self.overlay.settle()
+            for attempt in range(3):
+                target.click()
+                if not c.until:
+                    return
+                if self._until_or_error(c, self.opts.step_timeout):
+                    return
+                if attempt < 2 and c.by == "submit":
+                    self.rep.warn("the exchange refused the submission; trying once more")
+                    continue
+                break
+            raise AgentError(
+                f"{step.caption}: nothing happened after the click", Exit.UI_NOT_UNDERSTOOD
+            )
+        say = self.vars.sub(c.say or f"Please click: {step.caption}")
+        self._mark(target, step, "your turn", human=True)
+        self.overlay.banner(say, "human")
+        seen_error = [""]
+
+        def done() -> bool:
+            if c.until and self.find.any_visible(c.until):
+                return True
+            err = self._error_text(c.errors)
+            if err and err != seen_error[0]:
+                seen_error[0] = err
+                self.rep.warn(f"the exchange says: {err} (click again when ready)")
+            return False
+
+        self._wait_human(Need("submit", say), done, self.opts.human_timeout)
+
+    def _error_text(self, errors: list[Loc] | None) -> str:
+        if not errors:
+            return ""
+        for loc in errors:
+            el = self.find.visible(self.page, loc)
+            if el.count():
+                return " ".join(el.first.inner_text().split())
+        return ""
+
+    def _until_or_error(self, c: Click, timeout: float) -> bool:
+        cands = list(c.until or []) + list(c.errors or [])
+        self.find.wait_any(cands, timeout)
+        if c.until and self.find.any_visible(c.until):
+            return True
+        err = self._error_text(c.errors)
+        if err:
+            self.rep.warn(f"the exchange says: {err}")
+            if c.by != "submit":
+                raise AgentError(f"the exchange refused: {err}", Exit.EXCHANGE_REFUSED)
+            if re.search(r"already|limit|maximum", err, re.I):
+                raise AgentError(f"the exchange refused: {err}", Exit.EXCHANGE_REFUSED)
+            self.find.wait_any([Loc(css="body")], 0.1)
+            self._last_error = err
+        return False
+
+    def do_fill(self, step: Step, f: Fill) -> None:
+        value = self.vars.sub(f.value)
+        target = self.find.one(f.target, step.caption)
+        self._mark(target, step, "filled by the agent")
+        target.fill(value)
+        got = target.input_value()
+        if got != value:
+            raise AgentError(
+                f"{step.caption}: the field did not take the value", Exit.AUDIT_MISMATCH
+            )
+        if step.audit:
+            self.expected[step.audit] = value
+            self.readers[step.audit] = lambda: self.find.one(f.target, step.caption).input_value()
+
+    def do_fill_chips(self, step: Step, fc: FillChips) -> None:
+        want = self.vars.sub_list(fc.values)
+        box = self.find.one(fc.input, step.caption)
+        self._mark(box, step, "filled by the agent")
+
+        def chips() -> list[str]:
+            els = self.find.visible(self.page, fc.chips)
+            return [" ".join(t.split()) for t in els.all_inner_texts()]
+
+        for text in chips():
+            if text not in want:  # extras the page came with: removed
+                chip = self.find.visible(self.page, fc.chips).filter(has_text=text).first
+                self.find.visible(chip, fc.remove).first.click()
+        key = {"enter": "Enter", "comma": ",", "space": " "}[fc.confirm]
+        for value in want:
+            if value in chips():
+                continue
+            box.fill(value)
+            box.press(key)
+            err = self._error_text(fc.errors)
+            if err:
+                raise AgentError(
+                    f"{step.caption}: the exchange refused {value}: {err}", Exit.EXCHANGE_REFUSED
+                )
+        if step.audit:
+            self.expected[step.audit] = sorted(want)
+            self.readers[step.audit] = lambda: sorted(chips())
+        got = sorted(chips())
+        if got != sorted(want):
+            raise AgentError(
+                f"{step.caption}: shows {got}, expected {sorted(want)}", Exit.AUDIT_MISMATCH
+            )
+
+    def _open_select(self, ch: Choose, step: Step) -> Locator:
+        box = self.find.one(ch.open, step.caption)
+        box.click()
+        self.find.wait_any([ch.option], self.opts.step_timeout)
+        return box
+
+    def _close_select(self, box: Locator) -> None:
+        self.page.keyboard.press("Escape")
+        if self.find.visible(self.page, Loc(role="listbox")).count():
+            self.page.mouse.click(5, 5)  # a click on empty page space closes most custom selects
+
+    def _option(self, ch: Choose, name: str) -> Locator:
+        opt = Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
+        return self.find.one([opt], f"option {name!r}")
+
+    def _selected(self, el: Locator, ch: Choose) -> bool:
+        return (el.get_attribute(ch.selected_attr) or "").lower() == "true"
+
+    def read_options(self, ch: Choose, step: Step) -> dict[str, bool]:
+        box = self._open_select(ch, step)
+        names = [self.vars.sub(n) for n in (ch.want + ch.never)]
+        state = {n: self._selected(self._option(ch, n), ch) for n in names}
+        self._close_select(box)
+        return state
+
+    def do_choose(self, step: Step, ch: Choose) -> None:
+        want = [self.vars.sub(n) for n in ch.want]
+        never = [self.vars.sub(n) for n in ch.never]
+        box = self._open_select(ch, step)
+        self._mark(box, step, "set by the agent")
+        if ch.multiple:
+            for name in want + never:
+                opt = self._option(ch, name)
+                if self._selected(opt, ch) != (name in want):
+                    if (opt.get_attribute("aria-disabled") or "") == "true":
+                        raise AgentError(
+                            f"{step.caption}: {name!r} is fixed the wrong way", Exit.AUDIT_MISMATCH
+                        )
+                    opt.click()
+            self._close_select(box)
+            state = self.read_options(ch, step)
+            if [n for n, on in state.items() if on] != want or any(state[n] for n in never):
+                raise AgentError(f"{step.caption}: reads back as {state}", Exit.AUDIT_MISMATCH)
+            if step.audit:
+                self.expected[step.audit] = {n: n in want for n in want + never}
+                self.readers[step.audit] = lambda: self.read_options(ch, step)
+        else:
+            self._option(ch, want[0]).click()
+            shown = " ".join(box.inner_text().split())
+            if want[0] not in shown:
+                raise AgentError(
+                    f"{step.caption}: shows {shown!r}, expected {want[0]!r}", Exit.AUDIT_MISMATCH
+                )
+            if step.audit:
+                self.expected[step.audit] = True
+                self.readers[step.audit] = lambda: (
+                    want[0] in " ".join(self.find.one(ch.open, step.caption).inner_text().split())
+                )
+
+    def do_check(self, step: Step, c: Check) -> None:
+        target = self.find.one(c.target, step.caption)
+        self._mark(target, step, "set by the agent")
+        target.set_checked(c.state == "on", force=True)
+        if target.is_checked() != (c.state == "on"):
+            raise AgentError(f"{step.caption}: could not set it {c.state}", Exit.AUDIT_MISMATCH)
+        if step.audit:
+            self.expected[step.audit] = c.state == "on"
+            self.readers[step.audit] = lambda: self.find.one(c.target, step.caption).is_checked()
+
+    # -- before submit ---------------------------------------------------------
+    def audit(self) -> None:
+        """Read every filled field back from the page; any difference stops before submit."""
+        diffs = []
+        for name, read in self.readers.items():
+            got = read()
+            if got != self.expected[name]:
+                shown = "(hidden)" if name == "passphrase" else got
+                want = "(hidden)" if name == "passphrase" else self.expected[name]
+                diffs.append(f"{name}: page shows {shown}, requested {want}")
+            self.out.audit[name] = "ok" if got == self.expected[name] else "MISMATCH"
+        never = self.vars.get("never_permissions") or []
+        for name in never:
+            if name in str(self.expected.get("permissions")) and (
+                self.expected["permissions"] or {}
+            ).get(name):
+                diffs.append(f"{name} is requested: refused")
+        if diffs:
+            raise AgentError(
+                "the form does not match the request; not submitted: " + "; ".join(diffs),
+                Exit.AUDIT_MISMATCH,
+            )
+        self.rep.info("pre-submit audit: every field reads back exactly as requested")
+
+    # -- the human's verification -------------------------------------------------
+    def do_wait_codes(self, step: Step, cd: Codes) -> None:
+        if not self.find.wait_any(cd.dialog + cd.done, self.opts.step_timeout):
+            raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
+        tries: dict[str, int] = {}
+        while True:
+            if self.find.any_visible(cd.done):
+                return
+            dialog = self.find.visible(self.page, cd.dialog[0]).first
+            if not self.find.any_visible(cd.dialog):
+                raise Resubmit()
+            factor = next(
+                (f for f, c in cd.factors.items() if self.find.any_visible(c, dialog)), None
+            )
+            if factor is None:
+                self.find.wait_any(cd.done + [loc for c in cd.factors.values() for loc in c], 2)
+                if not self.find.any_visible(cd.dialog) and not self.find.any_visible(cd.done):
+                    raise Resubmit()
+                continue
+            if factor not in self.out.factors:
+                self.out.factors.append(factor)
+            boxes = self.find.visible(dialog, cd.boxes)
+            say = cd.say.get(factor, f"Enter the {factor} code")
+            if self.opts.codes.automatic(factor):
+                tries[factor] = tries.get(factor, 0) + 1
+                if tries[factor] > 3:
+                    raise AgentError(
+                        f"the {factor} code was refused three times", Exit.HUMAN_TIMEOUT
+                    )
+                code = self.opts.codes.get(factor, self.rep)
+                self._mark(boxes.first, step, f"{factor} code entered by the agent")
+                for idx, digit in enumerate(code):
+                    boxes.nth(idx).fill(digit)
+                self.find.one(cd.submit, "the verification button", scope=dialog).click()
+            else:
+                self._mark(boxes.first, step, say, human=True)
+                self.overlay.banner(say, "human")
+            self._await_step_change(cd, factor, dialog, Need("code", say, factor))
+
+    def _await_step_change(self, cd: Codes, factor: str, dialog: Locator, need: Need) -> None:
+        seen_err = [""]
+
+        def changed() -> bool:
+            if self.find.any_visible(cd.done) or not self.find.any_visible(cd.dialog):
+                return True
+            if not self.find.any_visible(cd.factors[factor], dialog):
+                return True
+            err = self._error_text(cd.error)
+            if err and err != seen_err[0]:
+                seen_err[0] = err
+                self.rep.warn(f"{factor}: {err}")
+                if self.opts.codes.automatic(factor):
+                    return True
+            return False
+
+        if self.opts.codes.automatic(factor):
+            self.find.wait_any(cd.done + (cd.error or []), 1.0)
+            if changed():
+                return
+        self._wait_human(need, changed, self.opts.human_timeout)
+
+    # -- capture -------------------------------------------------------------------
+    def do_capture(self, step: Step, cap: Capture) -> None:
+        t0 = time.monotonic()
+        box = self.find.one(cap.container, step.caption)
+        records = parse_labelled(box.inner_text(), cap.fields)
+        if not records or not all(valid(r, cap.formats) for r in records):
+            records = self._from_clipboard(cap, box) or records
+        if not records or not all(valid(r, cap.formats) for r in records):
+            records = self._from_prompt(cap)
+        self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]
+        self.on_capture(records)  # encrypted and on disk before anything else happens
+        self.out.records = records
+        self.out.timings["capture_to_disk"] = time.monotonic() - t0
+        self._mark(box, step, "saved, encrypted")
+
+    def _from_clipboard(self, cap: Capture, box: Locator) -> list[dict[str, str]]:
+        if not cap.clipboard:
+            return []
+        out = []
+        buttons = self.find.visible(box, cap.clipboard[0])
+        for k in range(buttons.count()):
+            buttons.nth(k).click()
+            try:
+                text = self.page.evaluate("navigator.clipboard.readText()")
+            except PWError:
+                return []
+            rec = {}
+            for name, pat in cap.clipboard_patterns.items():
+                m = re.search(pat, text)
+                if m:
+                    rec[name] = m.group(1)
+            out.append(rec)
+        return out
+
+    def _from_prompt(self, cap: Capture) -> list[dict[str, str]]:
+        self.rep.warn("could not read the credentials from the page; paste them at the prompt")
+        rec = {}
+        for name in cap.formats:
+            rec[name] = self.rep.ask_secret(f"paste the {name.replace('_', ' ')}").strip()
+        if not valid(rec, cap.formats):
+            raise AgentError(
+                "the pasted credentials do not have the expected format", Exit.CUSTODY_FAILED
+            )
+        return [rec]
+
+
+def parse_labelled(text: str, fields: dict[str, str]) -> list[dict[str, str]]:
+    """'Label' line then value line, in document order; a repeated label starts a new record."""
+    by_label = {v.strip().lower(): k for k, v in fields.items()}
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    records: list[dict[str, str]] = []
+    cur: dict[str, str] = {}
+    for i, line in enumerate(lines[:-1]):
+        name = by_label.get(line.lower())
+        if name is None:
+            continue
+        if name in cur:
+            records.append(cur)
+            cur = {}
+        cur[name] = lines[i + 1]
+    if cur:
+        records.append(cur)
+    return records
+
+
+def valid(rec: dict[str, str], formats: dict[str, str]) -> bool:
+    return all(re.fullmatch(p, rec.get(k, "")) for k, p in formats.items())

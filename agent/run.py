@@ -1,0 +1,175 @@
+"""One onboarding: validate, open the client's browser, run the flow, store, check.
+
+This is the orchestration layer; the CLI, the demo and the batch runner call
+`execute`. It returns a result with no secrets in it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.config import Settings
+from agent.custody import redact
+from agent.custody.vault import Credential, Vault, VaultError
+from agent.engine.flow import Flow, load_named
+from agent.engine.human import Reporter, StandIn, validate_code_sources
+from agent.engine.locate import Vars
+from agent.engine.runner import Options, Runner
+from agent.exitcodes import AgentError, Exit
+from agent.passphrase import generate
+from agent.request import OnboardRequest
+from agent.session import SessionSpec, open_session
+
+
+@dataclass
+class RunPlan:
+    request: OnboardRequest
+    session: SessionSpec = field(default_factory=SessionSpec)
+    options: Options = field(default_factory=Options)
+    flow: str = "okx"
+
+
+def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
+    """The start origin and every origin the agent may act on."""
+    if req.base_url:
+        return req.base_url, [*flow.origins, req.base_url]
+    return flow.sites[req.site], list(flow.origins)
+
+
+def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
+    """Everything that can be checked before a browser opens."""
+    flow = load_named(plan.flow)
+    plan.session.validate()
+    validate_code_sources(plan.options.codes)
+    vault = Vault(settings)
+    try:
+        vault.recipients()
+    except VaultError as exc:
+        raise AgentError(str(exc), Exit.BAD_INPUT) from None
+    return flow, vault
+
+
+def execute(
+    plan: RunPlan,
+    reporter: Reporter,
+    settings: Settings | None = None,
+    stand_in: StandIn | None = None,
+    flow: Flow | None = None,
+    vault: Vault | None = None,
+) -> dict[str, Any]:
+    settings = settings or Settings()
+    if flow is None or vault is None:
+        flow, vault = preflight(plan, settings)
+    req = plan.request
+    base, origins = plan_target(flow, req)
+    if req.base_url:
+        reporter.warn(f"TEST TARGET: acting on {req.base_url} instead of the real exchange")
+    passphrase = req.passphrase or generate(
+        max(24, flow.rules.passphrase_min), flow.rules.passphrase_max
+    )
+    redact.register_secret(passphrase)
+    account = req.sub_account or "main"
+    perms = [flow.permissions["read"], flow.permissions["trade"]]
+    vars = Vars(
+        label=req.label,
+        ips=list(req.ips),
+        account_text=req.sub_account or flow.main_account,
+        sub_account=req.sub_account,
+        passphrase=passphrase,
+        permissions_text=", ".join(perms),
+        never_permissions=[flow.permissions["withdraw"]],
+    )
+    result: dict[str, Any] = {
+        "status": "failed",
+        "exchange": flow.exchange,
+        "site": req.site,
+        "base_url": base,
+        "label": req.label,
+        "account": account,
+        "permissions": ["read_only", "trade"],
+        "ips": list(req.ips),
+        "vault_ids": [],
+        "verification": {},
+    }
+    stored: list[str] = []
+
+    def on_capture(records: list[dict[str, str]]) -> None:
+        for rec in records:
+            redact.register_secret(rec.get("secret"))
+            redact.register_key(rec.get("api_key"))
+        for rec in records:
+            cred = Credential(
+                exchange=flow.exchange,
+                site=req.site,
+                base_url=req.base_url,
+                account=account,
+                label=req.label,
+                api_key=rec["api_key"],
+                secret=rec["secret"],
+                passphrase=passphrase,
+                permissions=["read_only", "trade"],
+                ips=list(req.ips),
+            )
+            try:
+                stored.append(vault.store(cred))
+            except VaultError as exc:
+                raise AgentError(
+                    f"{exc}. Complete was NOT clicked: copy the API key and secret from the "
+                    "window now (the secret is shown only once)",
+                    Exit.CUSTODY_FAILED,
+                ) from None
+        reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
+
+    started = time.monotonic()
+    try:
+        with open_session(plan.session, settings, base) as (_ctx, page):
+            runner = Runner(
+                page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in
+            )
+            out = runner.run()
+    except AgentError as err:
+        result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
+        if stored:
+            result["stored"] = f"vault: {', '.join(stored)}"
+        return result
+    rec = out.records[0] if out.records else {}
+    shown = out.displayed[0] if out.displayed else {}
+    checks = {
+        "form audit": "ok"
+        if out.audit and all(v == "ok" for v in out.audit.values())
+        else "not run",
+        "shown by exchange": _compare_shown(shown, perms, req.ips),
+        "key list": "ok" if out.listed else "not confirmed",
+        "signed REST": "pending (custody issue: onboard verify)",
+    }
+    ok = checks["shown by exchange"] == "ok" and checks["key list"] == "ok"
+    result.update(
+        status="ok" if ok else "failed",
+        exit_code=int(Exit.OK if ok else Exit.VERIFY_FAILED),
+        message=""
+        if ok
+        else "created and stored, but what the exchange shows differs from the request",
+        api_key_masked=redact.mask_key(rec.get("api_key", "")),
+        vault_ids=stored,
+        stored=f"vault: {', '.join(stored)}",
+        verification=checks,
+        factors=out.factors,
+        seconds=round(time.monotonic() - started, 2),
+        capture_to_disk_ms=round(out.timings.get("capture_to_disk", 0) * 1000, 1),
+    )
+    return result
+
+
+def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:
+    if not shown:
+        return "not read"
+    got_perms = [p.strip() for p in shown.get("permissions", "").split(",") if p.strip()]
+    got_ips = sorted(p.strip() for p in shown.get("ips", "").split(",") if p.strip())
+    problems = []
+    if got_perms != perms:
+        problems.append(f"permissions {got_perms}")
+    if got_ips != sorted(ips):
+        problems.append(f"IPs {got_ips}")
+    return "ok" if not problems else "MISMATCH: " + "; ".join(problems)
