@@ -1,0 +1,513 @@
+/* "Create API keys": drafts, the form, Submit all, security verification, created modal. */
+(function () {
+  "use strict";
+  var H = OKX.H, el = OKX.el;
+  var PAGE = window.__page || { subaccounts: [] };
+  var MAX_IPS = 20;
+  var PERMS = [["read_only", "Read"], ["trade", "Trade"], ["withdraw", "Withdraw"]];
+  var PERM_TEXT = { read_only: "Read", trade: "Trade", withdraw: "Withdraw" };
+  var USED_TEXT = { api_trading: "API trading", third_party: "Linking third-party app" };
+  var RULES = {
+    length: function (p) { return p.length >= 8 && p.length <= 32; },
+    lower: function (p) { return /[a-z]/.test(p); },
+    upper: function (p) { return /[A-Z]/.test(p); },
+    number: function (p) { return /[0-9]/.test(p); },
+    special: function (p) { return /[^A-Za-z0-9\s]/.test(p); }
+  };
+
+  var accountOptions = OKX.accountOptions(PAGE.subaccounts);
+  var qAccount = new URLSearchParams(location.search).get("account") || "main";
+  if (!accountOptions.some(function (o) { return o.value === qAccount; })) qAccount = "main";
+
+  function newDraft() {
+    return {
+      label: "", account: qAccount, usedFor: "api_trading", ips: [], ipText: "",
+      perms: PAGE.withdrawPreselected ? ["read_only", "withdraw"] : ["read_only"],
+      passphrase: "", errors: {}
+    };
+  }
+  var drafts = [newDraft()];
+  var cur = 0;
+  function D() { return drafts[cur]; }
+
+  // -- elements ------------------------------------------------------------
+  var tilesBox = document.querySelector("[data-okx-drafts]");
+  function item(f) { return document.querySelector('[data-okx-field="' + f + '"]'); }
+  var nameInput = item("label").querySelector("input");
+  var accountBox = item("account").querySelector(".okui-select");
+  var radios = item("usedFor").querySelectorAll("input[type=radio]");
+  var tagsBox = item("ips").querySelector("[data-okx-tags]");
+  var ipInput = item("ips").querySelector("input");
+  var ipConfirm = item("ips").querySelector(".okui-input-suffix span");
+  var permBox = item("perms").querySelector(".okui-select-multiple");
+  var permSel = permBox.querySelector(".okui-select-selection");
+  var passInput = item("passphrase").querySelector("input");
+  var eye = item("passphrase").querySelector("[role=button]");
+  var rules = item("passphrase").querySelectorAll("li[data-rule]");
+  var submitBtn = document.querySelector("[data-okx-submit]");
+  var addBtn = document.querySelector("[data-okx-add]");
+
+  // -- errors under fields -------------------------------------------------
+  function renderErrors() {
+    ["label", "account", "usedFor", "ips", "perms", "passphrase"].forEach(function (f) {
+      var node = item(f);
+      var ctl = node.querySelector(".okui-form-item-control");
+      var old = ctl.querySelector(":scope > .okui-form-item-explain");
+      if (old) old.remove();
+      var msg = D().errors[f];
+      var box = ctl.querySelector(".okui-input-box");
+      if (box && f !== "passphrase") box.classList.toggle("okui-input-error", !!msg);
+      if (f === "passphrase" && box) box.classList.toggle("okui-input-error", !!msg);
+      if (!msg) return;
+      var explain = el("div", { class: "okui-form-item-explain", role: "alert", text: msg });
+      var anchor = f === "perms" ? permBox : (box || ctl.lastElementChild);
+      anchor.insertAdjacentElement("afterend", explain);
+    });
+  }
+  function setError(f, msg) { D().errors[f] = msg; renderErrors(); }
+  function clearError(f) { if (D().errors[f]) { delete D().errors[f]; renderErrors(); } }
+
+  // -- drafts tiles --------------------------------------------------------
+  function accountLabel(v) { return v === "main" ? "Main account" : v; }
+  function renderTiles() {
+    var nodes = drafts.map(function (d, i) {
+      var name = d.label.trim();
+      return el("div", {
+        class: H("draft-tile") + (i === cur ? " " + H("draft-active") : ""),
+        onclick: function () { select(i); }
+      }, [
+        el("div", { class: H("draft-name") + (name ? "" : " " + H("draft-untitled")), text: name || "Untitled" }),
+        el("span", { class: H("draft-tag"), text: accountLabel(d.account) }),
+        drafts.length > 1 ? el("span", { class: H("draft-x"), onclick: function (ev) { ev.stopPropagation(); removeDraft(i); } }, [OKX.icon("close")]) : null
+      ]);
+    });
+    tilesBox.replaceChildren.apply(tilesBox, nodes);
+  }
+  function select(i) {
+    if (i === cur) return;
+    D().ipText = ipInput.value;
+    cur = i;
+    loadForm();
+  }
+  function removeDraft(i) {
+    if (drafts.length < 2) return;
+    D().ipText = ipInput.value;
+    drafts.splice(i, 1);
+    if (cur > i || cur >= drafts.length) cur = Math.max(0, cur - 1);
+    loadForm();
+  }
+
+  // -- form <-> draft --------------------------------------------------------
+  var accountSel = OKX.select(accountBox, accountOptions, D().account, function (v) {
+    D().account = v; clearError("account"); renderTiles();
+  }, function (o) { accountBox.querySelector(".okui-select-value").textContent = o.label; });
+  if (accountOptions.length < 2) accountSel.disable(true);
+
+  function loadForm() {
+    var d = D();
+    nameInput.value = d.label;
+    accountSel.close();
+    accountSel.set(d.account);
+    radios.forEach(function (r) { r.checked = r.value === d.usedFor; });
+    renderRadios();
+    ipInput.value = d.ipText || "";
+    renderTags();
+    closePerms();
+    renderPerms();
+    passInput.value = d.passphrase;
+    renderRules();
+    renderErrors();
+    renderTiles();
+  }
+
+  nameInput.addEventListener("input", function () { D().label = nameInput.value; clearError("label"); renderTiles(); });
+
+  function renderRadios() {
+    radios.forEach(function (r) { r.parentNode.classList.toggle("okui-radio-checked", r.checked); });
+  }
+  radios.forEach(function (r) {
+    r.addEventListener("change", function () { if (r.checked) D().usedFor = r.value; renderRadios(); });
+  });
+
+  // -- IP allowlist ----------------------------------------------------------
+  function ipv4(s) {
+    return /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
+  }
+  function normIp(s) {
+    if (ipv4(s)) return s;
+    if (s.indexOf(":") < 0 || /[^0-9A-Fa-f:.]/.test(s)) return null;
+    try {
+      var host = new URL("http://[" + s + "]/").hostname;
+      return host.slice(1, -1);
+    } catch (e) { return null; }
+  }
+  function renderTags() {
+    var nodes = D().ips.map(function (ip, i) {
+      return el("div", { class: "okui-tag" }, [
+        el("span", { text: ip }),
+        el("span", { class: "okui-tag-close", onclick: function () {
+          D().ips.splice(i, 1); clearError("ips"); renderTags();
+        } }, [OKX.icon("close")])
+      ]);
+    });
+    tagsBox.replaceChildren.apply(tagsBox, nodes);
+  }
+  /* Turn tokens into chips; stops at the first refusal (kept in the input). */
+  function addTokens(tokens) {
+    var d = D();
+    for (var i = 0; i < tokens.length; i++) {
+      var t = tokens[i];
+      var n = normIp(t);
+      var msg = null;
+      if (n === null) msg = "Invalid IP address: " + t;
+      else if (d.ips.some(function (x) { return normIp(x) === n; })) msg = "This IP address has already been added";
+      else if (d.ips.length >= MAX_IPS) msg = "You can add up to 20 IP addresses";
+      if (msg) { renderTags(); setError("ips", msg); return tokens.slice(i); }
+      d.ips.push(t);
+    }
+    renderTags();
+    return [];
+  }
+  function splitIps(s) { return s.split(/[\s,]+/).filter(Boolean); }
+  function commitAll() {
+    var rest = addTokens(splitIps(ipInput.value));
+    ipInput.value = rest.join(" ");
+    D().ipText = ipInput.value;
+    return rest.length === 0;
+  }
+  ipInput.addEventListener("input", function () {
+    clearError("ips");
+    var v = ipInput.value;
+    if (/[\s,]/.test(v)) {
+      var endsWithSep = /[\s,]$/.test(v);
+      var tokens = splitIps(v);
+      var tail = endsWithSep ? null : tokens.pop();
+      var rest = addTokens(tokens);
+      if (tail !== null) rest.push(tail);
+      ipInput.value = rest.join(" ");
+    }
+    D().ipText = ipInput.value;
+  });
+  ipInput.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") { ev.preventDefault(); commitAll(); }
+  });
+  ipConfirm.addEventListener("click", function () { commitAll(); });
+
+  // -- permissions -------------------------------------------------------------
+  var permDrop = null;
+  function renderPerms() {
+    var d = D();
+    var chips = PERMS.filter(function (p) { return d.perms.indexOf(p[0]) >= 0; }).map(function (p) {
+      if (p[0] === "read_only") return el("span", { class: "okui-select-selection-item okui-select-selection-item-disabled", text: p[1] });
+      return el("span", { class: "okui-select-selection-item" }, [
+        el("span", { text: p[1] }),
+        el("span", { class: "okui-select-selection-item-remove", onclick: function (ev) {
+          ev.stopPropagation(); togglePerm(p[0]);
+        } }, [OKX.icon("close")])
+      ]);
+    });
+    permSel.replaceChildren.apply(permSel, chips);
+    if (permDrop) {
+      permDrop.querySelectorAll("[role=option]").forEach(function (o) {
+        var on = d.perms.indexOf(o.getAttribute("data-value")) >= 0;
+        o.setAttribute("aria-selected", on ? "true" : "false");
+        o.classList.toggle("okui-select-option-selected", on);
+        o.lastChild.style.visibility = on ? "visible" : "hidden";
+      });
+    }
+  }
+  function togglePerm(p) {
+    if (p === "read_only") return;
+    var d = D();
+    var i = d.perms.indexOf(p);
+    if (i >= 0) d.perms.splice(i, 1); else d.perms.push(p);
+    d.perms = PERMS.map(function (x) { return x[0]; }).filter(function (x) { return d.perms.indexOf(x) >= 0; });
+    clearError("perms");
+    renderPerms();
+  }
+  function openPerms() {
+    permDrop = el("div", { class: "okui-select-dropdown", role: "listbox", "aria-multiselectable": "true" },
+      PERMS.map(function (p) {
+        var t = el("span", { style: "display:flex;color:#25a750", html: '<svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" aria-hidden="true"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>' });
+        return el("div", {
+          class: "okui-select-option", role: "option", "data-value": p[0],
+          "aria-disabled": p[0] === "read_only" ? "true" : null,
+          onclick: function (ev) { ev.stopPropagation(); togglePerm(p[0]); }
+        }, [el("span", { text: p[1] }), t]);
+      }));
+    permBox.appendChild(permDrop);
+    permBox.setAttribute("aria-expanded", "true");
+    renderPerms();
+  }
+  function closePerms() {
+    if (permDrop) { permDrop.remove(); permDrop = null; }
+    permBox.setAttribute("aria-expanded", "false");
+  }
+  permBox.addEventListener("click", function () { if (permDrop) closePerms(); else openPerms(); });
+  document.addEventListener("mousedown", function (ev) { if (permDrop && !permBox.contains(ev.target)) closePerms(); });
+
+  // -- passphrase --------------------------------------------------------------
+  function rulesOk(p) { return Object.keys(RULES).every(function (k) { return RULES[k](p); }); }
+  function renderRules() {
+    var p = passInput.value;
+    rules.forEach(function (li) {
+      var ok = RULES[li.getAttribute("data-rule")](p);
+      li.classList.toggle("okui-checklist-item-done", ok);
+      li.setAttribute("aria-checked", ok ? "true" : "false");
+    });
+  }
+  passInput.addEventListener("input", function () { D().passphrase = passInput.value; clearError("passphrase"); renderRules(); });
+  function renderEye() {
+    var shown = passInput.type === "text";
+    eye.innerHTML = shown ? PAGE.eyeOpen : PAGE.eye;
+    eye.setAttribute("aria-label", shown ? "Hide passphrase" : "Show passphrase");
+  }
+  function toggleEye() { passInput.type = passInput.type === "password" ? "text" : "password"; renderEye(); }
+  eye.addEventListener("click", toggleEye);
+  eye.addEventListener("keydown", function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); toggleEye(); } });
+  renderEye();
+
+  // -- add / submit ------------------------------------------------------------
+  addBtn.addEventListener("click", function () {
+    D().ipText = ipInput.value;
+    drafts.push(newDraft());
+    cur = drafts.length - 1;
+    loadForm();
+    nameInput.focus();
+  });
+
+  function checkDraft(i) {
+    var save = cur;
+    cur = i;
+    var d = D();
+    var errs = {};
+    if (d.ipText && d.ipText.trim()) {
+      var rest = addTokens(splitIps(d.ipText));
+      d.ipText = rest.join(" ");
+      if (rest.length) errs.ips = d.errors.ips;
+    }
+    if (!d.label.trim()) errs.label = "Enter an API key name";
+    if (!rulesOk(d.passphrase)) errs.passphrase = "Your passphrase doesn't meet the requirements";
+    d.errors = errs;
+    cur = save;
+    return Object.keys(errs).length === 0;
+  }
+
+  var busy = false;
+  submitBtn.addEventListener("click", function () {
+    if (busy) return;
+    D().ipText = ipInput.value;
+    var bad = -1;
+    [cur].concat(drafts.map(function (_, i) { return i; })).forEach(function (i) {
+      if (!checkDraft(i) && bad < 0) bad = i;
+    });
+    if (bad >= 0) { cur = bad; loadForm(); return; }
+    loadForm();
+    var payload = drafts.map(function (d) {
+      return { label: d.label.trim(), account: d.account, usedFor: d.usedFor, ips: d.ips.slice(), perms: d.perms.slice(), passphrase: d.passphrase };
+    });
+    busy = true; submitBtn.disabled = true;
+    OKX.api("POST", "/priapi/v5/account/api-keys/submit", { drafts: payload })
+      .then(function (data) { openVerify(data.challengeId, data.steps); })
+      .catch(function (e) {
+        if (!e.field) { OKX.toast(e.msg, "error"); return; }
+        var m = /"([^"]+)"/.exec(e.msg || "");
+        if (m) {
+          var idx = drafts.findIndex(function (d) { return d.label.trim() === m[1]; });
+          if (idx >= 0 && idx !== cur) { cur = idx; loadForm(); }
+        }
+        var f = e.field === "password" || e.field === "code" ? null : e.field;
+        if (f && item(f)) setError(f, e.msg); else OKX.toast(e.msg, "error");
+      })
+      .then(function () { busy = false; submitBtn.disabled = false; });
+  });
+
+  // -- security verification ----------------------------------------------------
+  var TEXT = {
+    totp: { title: "Verify with authenticator app", desc: function () { return "Enter the 6-digit code from your authenticator app."; } },
+    sms: { title: "Verify with phone number", desc: function (t) { return "Check the text we've sent to " + t; } },
+    email: { title: "Verify with email", desc: function (t) { return "We've sent a 6-digit code to " + t + ". It's valid for 10 minutes and may be in your spam folder."; } }
+  };
+  function dialog(windowClass, children) {
+    var win = el("div", { class: "okui-dialog-window" + (windowClass ? " " + windowClass : ""), role: "dialog", "aria-modal": "true", "aria-labelledby": "okx-dialog-title" }, children);
+    var wrap = el("div", { class: "okui-transition-fade" }, [el("div", { class: "okui-dialog" }, [el("div", { class: "okui-dialog-float" }, [win])])]);
+    document.body.appendChild(wrap);
+    return wrap;
+  }
+
+  function openVerify(challengeId, steps) {
+    var idx = 0, timer = null, wrap = null, closed = false;
+    function stopTimer() { if (timer) { clearInterval(timer); timer = null; } }
+    function close() {
+      closed = true; stopTimer();
+      if (wrap) wrap.remove();
+      OKX.api("POST", "/priapi/v5/account/api-keys/cancel", { challengeId: challengeId }).catch(function () {});
+    }
+    function render() {
+      stopTimer();
+      if (wrap) wrap.remove();
+      var step = steps[idx], last = idx === steps.length - 1;
+      var boxes = [];
+      for (var i = 0; i < 6; i++) {
+        boxes.push(el("input", { class: H("pin-inner-input"), type: "text", maxlength: "1", inputmode: "numeric", autocomplete: "one-time-code" }));
+      }
+      var err = el("div", { class: H("pin-error"), role: "alert", hidden: true });
+      var btn = el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", disabled: true, text: last ? "Confirm" : "Continue" });
+      var resend = step.factor === "totp" ? null : el("div", { class: H("resend") });
+      function code() { return boxes.map(function (b) { return b.value; }).join(""); }
+      function update() { btn.disabled = !/^\d{6}$/.test(code()); }
+      function fill(from, digits) {
+        for (var j = 0; j < digits.length && from + j < 6; j++) boxes[from + j].value = digits[j];
+        var next = Math.min(from + digits.length, 5);
+        boxes[next].focus();
+        update();
+      }
+      boxes.forEach(function (b, i) {
+        b.addEventListener("keydown", function (ev) {
+          if (ev.key === "Backspace") {
+            if (!b.value && i > 0) { ev.preventDefault(); boxes[i - 1].value = ""; boxes[i - 1].focus(); update(); }
+            return;
+          }
+          if (ev.key === "ArrowLeft" && i > 0) { boxes[i - 1].focus(); return; }
+          if (ev.key === "ArrowRight" && i < 5) { boxes[i + 1].focus(); return; }
+          if (ev.key === "Enter") { if (!btn.disabled) btn.click(); return; }
+          if (/^\d$/.test(ev.key) && !ev.ctrlKey && !ev.metaKey) {
+            ev.preventDefault();
+            b.value = ev.key;
+            if (i < 5) boxes[i + 1].focus();
+            update();
+          }
+        });
+        b.addEventListener("input", function () {
+          var digits = b.value.replace(/\D/g, "");
+          if (digits.length > 1) { b.value = ""; fill(digits.length >= 6 ? 0 : i, digits.slice(0, 6)); return; }
+          b.value = digits;
+          if (digits && i < 5) boxes[i + 1].focus();
+          update();
+        });
+        b.addEventListener("paste", function (ev) {
+          ev.preventDefault();
+          var digits = ((ev.clipboardData || window.clipboardData).getData("text") || "").replace(/\D/g, "");
+          if (!digits) return;
+          if (digits.length >= 6) fill(0, digits.slice(0, 6)); else fill(i, digits);
+        });
+      });
+      function countdown() {
+        var left = 60;
+        function tick() {
+          if (left > 0) {
+            resend.className = H("resend");
+            resend.textContent = "Resend (" + left + "s)";
+          } else {
+            stopTimer();
+            resend.className = H("resend") + " " + H("resend-active");
+            resend.textContent = "Resend";
+          }
+          left -= 1;
+        }
+        stopTimer();
+        tick();
+        timer = setInterval(tick, 1000);
+      }
+      if (resend) {
+        resend.addEventListener("click", function () {
+          if (timer) return;
+          OKX.api("POST", "/priapi/v5/account/api-keys/resend", { challengeId: challengeId, factor: step.factor })
+            .then(function () { if (!closed) { OKX.toast("Code sent"); countdown(); } })
+            .catch(function (e) { OKX.toast(e.msg, "error"); });
+        });
+        countdown();
+      }
+      btn.addEventListener("click", function () {
+        if (btn.disabled) return;
+        btn.disabled = true;
+        err.hidden = true;
+        OKX.api("POST", "/priapi/v5/account/api-keys/verify", { challengeId: challengeId, factor: step.factor, code: code() })
+          .then(function (d) {
+            if (closed) return;
+            if (d.keys) { stopTimer(); wrap.remove(); wrap = null; showCreated(d.keys); return; }
+            idx += 1;
+            render();
+          })
+          .catch(function (e) {
+            err.textContent = e.msg; err.hidden = false;
+            boxes.forEach(function (b) { b.value = ""; });
+            boxes[0].focus();
+            update();
+          });
+      });
+      wrap = dialog(null, [
+        el("div", { class: "okui-dialog-top-r", onclick: close }, [OKX.icon("closeLg")]),
+        el("div", { class: "okui-dialog-container" }, [
+          el("div", { class: H("step"), text: (idx + 1) + " / " + steps.length }),
+          el("h2", { class: H("dlg-title"), id: "okx-dialog-title", text: TEXT[step.factor].title }),
+          el("p", { class: H("dlg-desc"), text: TEXT[step.factor].desc(step.target) }),
+          el("div", { class: H("pin") }, boxes),
+          err,
+          resend
+        ]),
+        el("div", { class: "okui-dialog-btn-box " + H("verify-btns") }, [btn])
+      ]);
+      boxes[0].focus();
+    }
+    render();
+  }
+
+  // -- created ---------------------------------------------------------------
+  function copy(text) {
+    var done = function () { OKX.toast("Copied"); };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { OKX.toast("Copy failed", "error"); });
+    } else { OKX.toast("Copy failed", "error"); }
+  }
+  function permsText(perms) { return perms.map(function (p) { return PERM_TEXT[p] || p; }).join(", "); }
+  function info(k) {
+    return [
+      "API key name: " + k.label,
+      "API key: " + k.apiKey,
+      "Secret key: " + k.secretKey,
+      "Permissions: " + permsText(k.perms),
+      "IP address allowlist: " + (k.ips.length ? k.ips.join(", ") : "None")
+    ].join("\n");
+  }
+  function kv(label, value, withCopy) {
+    return el("div", { class: H("kv") }, [
+      el("div", { class: H("kv-label"), text: label }),
+      el("div", { class: H("kv-value") }, [
+        el("span", { text: value }),
+        withCopy ? el("span", { class: H("copy-icon"), role: "button", tabindex: "0", "aria-label": "Copy", onclick: function () { copy(value); } }, [OKX.icon("copy")]) : null
+      ])
+    ]);
+  }
+  function showCreated(keys) {
+    var cards = keys.map(function (k) {
+      return el("div", { class: H("created-card") }, [
+        el("div", { class: H("created-inner") }, [
+          keys.length > 1 ? el("h3", { class: H("created-name"), text: k.label }) : null,
+          el("div", { class: H("qr"), html: k.qrSvg }),
+          el("div", { class: H("kv-row") }, [
+            kv("Used for", USED_TEXT[k.usedFor] || k.usedFor),
+            kv("Permissions", permsText(k.perms))
+          ]),
+          kv("IP address allowlist (optional)", k.ips.length ? k.ips.join(", ") : "None"),
+          kv("API key", k.apiKey, true),
+          kv("Secret key", k.secretKey, true),
+          el("button", { type: "button", class: "okui-btn okui-btn-outline okui-btn-block", style: "border-color:#121212", text: "Copy API key info", onclick: function () { copy(info(k)); } })
+        ])
+      ]);
+    });
+    var accounts = keys.map(function (k) { return k.account; });
+    var target = accounts.every(function (a) { return a === accounts[0]; }) && accounts[0] !== "main" ? "?account=" + encodeURIComponent(accounts[0]) : "";
+    dialog(H("created-window"), [
+      el("h2", { class: H("created-title"), id: "okx-dialog-title", text: "API key created" }),
+      el("div", { class: H("created-body") }, cards),
+      el("div", { class: "okui-dialog-btn-box " + H("created-foot") }, [
+        el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", text: "Complete", onclick: function () {
+          location.assign("/account/my-api" + target);
+        } })
+      ])
+    ]);
+  }
+
+  loadForm();
+})();

@@ -1,0 +1,73 @@
+"""Helpers shared by the replica UI tests (no tests here): log in through the UI, read codes."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pyotp
+from playwright.sync_api import Page, expect
+
+CLIENT = ("client@replica.test", "Replica-Pass-1", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+FIRM = ("firm@replica.test", "Replica-Pass-2", "KRSXG5CTMVRXEZLUKN2XAZLSKRSXG5CT")
+PASSPHRASE = "Strong-Pass-1!"
+
+
+def totp_now(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+def fill_login(page: Page, who: tuple[str, str, str] = CLIENT) -> None:
+    """On the login page: email, password, then the authenticator stage."""
+    email, password, secret = who
+    page.get_by_placeholder("Email").fill(email)
+    page.get_by_placeholder("Password").fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_text("Enter the 6-digit code from your authenticator app")).to_be_visible()
+    page.get_by_placeholder("Authenticator app code").fill(totp_now(secret))
+    page.get_by_role("button", name="Confirm", exact=True).click()
+
+
+def login(page: Page, base: str, path: str = "/account/my-api", who=CLIENT) -> None:
+    """Open `path` logged out, get sent to login, log in, land back on `path`."""
+    page.goto(base + path)
+    expect(page).to_have_url(re.compile(r"/account/login\?forward="))
+    fill_login(page, who)
+    expect(page).to_have_url(re.compile(re.escape(path.split("?")[0]) + r"(\?.*)?$"))
+
+
+def outbox_code(base: str, channel: str, skip: int = 0) -> str:
+    """The latest SMS/email code the replica 'sent' (its outbox stands in for phone and mailbox)."""
+    msgs = httpx.get(f"{base}/replica/outbox", params={"channel": channel}).json()["messages"]
+    assert msgs, f"no {channel} message in the outbox"
+    return msgs[-1 - skip]["code"]
+
+
+def issued(base: str) -> list[dict]:
+    return httpx.get(f"{base}/replica/issued").json()["keys"]
+
+
+def field(page: Page, label: str):
+    """The form item whose label text is `label` (labels are not tied to inputs)."""
+    return page.locator("div.okui-form-item").filter(
+        has=page.locator("div.okui-form-item-label", has_text=re.compile("^" + re.escape(label)))
+    )
+
+
+def fill_form(page: Page, name: str, ips: list[str], passphrase: str = PASSPHRASE, trade=True) -> None:
+    field(page, "API key name").locator("input").fill(name)
+    ip = page.get_by_placeholder("Enter IP address")
+    for addr in ips:
+        ip.fill(addr)
+        ip.press("Enter")
+    if trade:
+        field(page, "Permissions").locator(".okui-select").click()
+        page.get_by_role("option", name="Trade").click()
+        page.get_by_role("heading", name="Create API keys").click()
+    field(page, "Passphrase").locator("input").fill(passphrase)
+
+
+def enter_code(page: Page, code: str) -> None:
+    dlg = page.get_by_role("dialog")
+    dlg.locator("input[autocomplete='one-time-code']").first.click()
+    page.keyboard.type(code)
