@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pyotp
 from playwright.sync_api import Page
+
+from replica.outbox import latest
 
 
 @dataclass
@@ -72,10 +73,7 @@ class ScriptedClient:
         self._alert_seen = alert
 
     def outbox_code(self, channel: str) -> str | None:
-        r = httpx.get(f"{self.base_url}/replica/outbox", params={"channel": channel}, timeout=10)
-        to = self.email if channel == "email" else None
-        msgs = [m for m in r.json()["messages"] if to is None or m["to"] == to]
-        return msgs[-1]["code"] if msgs else None
+        return latest(self.base_url, channel, self.email if channel == "email" else None)
 
     def _code(self, page: Page, factor: str | None) -> None:
         dialog = page.get_by_role("dialog").filter(visible=True)

@@ -73,10 +73,11 @@ def _as_list(v: Any) -> Any:
 
 class Navigate(Strict):
     path: str
-    ready: Cands
+    ready: Cands  # the page is this one
+    loaded: Cands | None = None  # its data has arrived (any of these shows)
     via: list[MenuStep] = Field(default_factory=list)
 
-    _l = field_validator("ready", mode="before")(_as_list)
+    _l = field_validator("ready", "loaded", mode="before")(_as_list)
 
 
 class MenuStep(Strict):

@@ -207,6 +207,7 @@ class Runner:
                 self.page.goto(url, wait_until="domcontentloaded")
         self.guard_origin()
         if self.find.wait_any(nav.ready, self.opts.step_timeout):
+            self._loaded(nav, step)
             return
         # The direct URL did not land (moved page?): take the menu path from where we are.
         self.rep.warn(f"{nav.path} did not show the expected page; trying the menu")
@@ -221,6 +222,13 @@ class Runner:
             raise AgentError(
                 f"could not reach {step.caption} (direct URL and menu both failed)",
                 Exit.UI_NOT_UNDERSTOOD,
+            )
+        self._loaded(nav, step)
+
+    def _loaded(self, nav: Any, step: Step) -> None:
+        if nav.loaded and not self.find.wait_any(nav.loaded, self.opts.step_timeout):
+            raise AgentError(
+                f"{step.caption}: the page never finished loading its data", Exit.UI_NOT_UNDERSTOOD
             )
 
     def do_assert_(self, step: Step, a: Assert) -> None:

@@ -1,0 +1,85 @@
+"""Running the real agent (execute) against the live replica, headless, pace 0."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.config import Settings
+from agent.console import ConsoleReporter
+from agent.engine.human import CodeSources
+from agent.engine.runner import Options
+from agent.request import build_request
+from agent.run import RunPlan, execute
+from agent.session import SessionSpec
+from replica.client import ScriptedClient
+from replica.server import ReplicaServer
+
+CLIENT = "client@replica.test"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "onboard-home")
+
+
+def auto_codes(base: str, monkeypatch: pytest.MonkeyPatch, secret: str) -> CodeSources:
+    monkeypatch.setenv("TEST_TOTP_SECRET", secret)
+    cmd = f"{sys.executable} -m replica.outbox --base {base} --channel"
+    return CodeSources("TEST_TOTP_SECRET", f"{cmd} sms", f"{cmd} email")
+
+
+@pytest.fixture
+def run_agent(
+    replica: ReplicaServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., dict[str, Any]]:
+    """run_agent(label=..., ips=[...], auto=False, auto_submit=False, **request) -> result dict."""
+
+    def go(
+        label: str = "ICG-MM",
+        ips: list[str] | None = None,
+        auto: bool = False,
+        auto_submit: bool = False,
+        human: bool = True,
+        email: str = CLIENT,
+        headless: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        acct = replica.world.accounts[email]
+        req = build_request(
+            {
+                "label": label,
+                "ips": ips or ["203.0.113.7", "2001:db8::7"],
+                "base_url": replica.base_url,
+                **extra,
+            }
+        )
+        codes = (
+            auto_codes(replica.base_url, monkeypatch, acct.totp_secret or "")
+            if auto
+            else CodeSources()
+        )
+        plan = RunPlan(
+            request=req,
+            session=SessionSpec(headless=headless),
+            options=Options(
+                pace=0,
+                auto_submit=auto_submit,
+                codes=codes,
+                login_timeout=60,
+                human_timeout=60,
+                step_timeout=10,
+            ),
+        )
+        client = (
+            ScriptedClient.for_seed(replica.base_url, acct, typing_delay_ms=0) if human else None
+        )
+        os.environ.setdefault("COLUMNS", "120")
+        return execute(plan, ConsoleReporter(), settings, stand_in=client)
+
+    return go

@@ -1,0 +1,133 @@
+"""The agent end to end against the live replica: what the user sees is what we assert.
+
+Each test checks the outcome a client or operator would check: the key in the
+exchange's list with exactly Read + Trade and the requested IPs, the stored
+record decrypting to what the exchange issued, and clean stops where it must.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from agent.config import Settings
+from agent.custody.vault import Vault
+from agent.exitcodes import Exit
+from replica.server import ReplicaServer
+
+CLIENT = "client@replica.test"
+
+
+def keys_on(replica: ReplicaServer, email: str = CLIENT) -> list[dict[str, Any]]:
+    return httpx.get(f"{replica.base_url}/replica/keys").json()[email]
+
+
+def issued(replica: ReplicaServer) -> list[dict[str, Any]]:
+    return httpx.get(f"{replica.base_url}/replica/issued").json()["keys"]
+
+
+def assert_created(
+    replica: ReplicaServer, settings: Settings, result: dict[str, Any], label: str = "ICG-MM"
+) -> None:
+    assert result["status"] == "ok", result
+    assert result["exit_code"] == 0
+    [key] = [k for k in keys_on(replica) if k["label"] == label]
+    assert key["perms"] == ["read_only", "trade"]  # never withdraw
+    assert sorted(key["ips"]) == sorted(result["ips"])
+    [made] = [k for k in issued(replica) if k["label"] == label]
+    [rid] = result["vault_ids"]
+    cred = Vault(settings).load(rid)
+    assert (cred.api_key, cred.secret, cred.passphrase) == (
+        made["apiKey"],
+        made["secretKey"],
+        made["passphrase"],
+    )
+    assert cred.permissions == ["read_only", "trade"]
+    assert result["api_key_masked"] == "…" + made["apiKey"][-4:]
+    assert result["verification"]["form audit"] == "ok"
+    assert result["verification"]["shown by exchange"] == "ok"
+    assert result["verification"]["key list"] == "ok"
+
+
+def test_guided_all_factors_human_codes(replica, settings, run_agent):
+    """The default guided path: the human logs in, clicks Submit all, types three codes."""
+    result = run_agent()
+    assert_created(replica, settings, result)
+    assert result["factors"] == ["totp", "sms", "email"]
+
+
+def test_automatic_codes_and_auto_submit(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("totp-only")
+def test_totp_only(replica, settings, run_agent):
+    result = run_agent(auto=True)
+    assert_created(replica, settings, result)
+    assert result["factors"] == ["totp"]
+
+
+@pytest.mark.scenarios("withdraw-preselected")
+def test_withdraw_preselected_is_switched_off(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("submit-error")
+def test_submit_error_then_retry(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("submit-error")
+def test_submit_error_human_clicks_again(replica, settings, run_agent):
+    result = run_agent()
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("session-expires")
+def test_session_expires_mid_flow(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("key-limit")
+def test_key_limit_stops_before_filling(replica, settings, run_agent):
+    before = len(keys_on(replica))
+    result = run_agent(auto=True, auto_submit=True)
+    assert result["exit_code"] == Exit.EXCHANGE_REFUSED
+    assert "maximum number of API keys" in result["message"]
+    assert len(keys_on(replica)) == before
+    assert issued(replica) == []
+
+
+@pytest.mark.scenarios("duplicate-label")
+def test_duplicate_label_detected_on_the_list(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert result["exit_code"] == Exit.EXCHANGE_REFUSED
+    assert 'A key named "ICG-MM" already exists' in result["message"]
+    assert issued(replica) == []
+
+
+def test_sub_account_key(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True, sub_account="icg-mm-sub2")
+    assert result["status"] == "ok", result
+    [made] = issued(replica)
+    assert made["account"] == "icg-mm-sub2"
+    assert Vault(settings).load(result["vault_ids"][0]).account == "icg-mm-sub2"
+
+
+@pytest.mark.scenarios("slow")
+@pytest.mark.slow
+def test_slow_exchange(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.headed
+def test_headed_guided_main_path(replica, settings, run_agent):
+    result = run_agent(headless=False)
+    assert_created(replica, settings, result)
