@@ -71,3 +71,38 @@ def enter_code(page: Page, code: str) -> None:
     dlg = page.get_by_role("dialog")
     dlg.locator("input[autocomplete='one-time-code']").first.click()
     page.keyboard.type(code)
+
+
+def api_login(page: Page, base: str, who: tuple[str, str, str] = CLIENT) -> None:
+    """Log in through the page's API and hand the session cookie to the browser (fast path)."""
+    email, password, secret = who
+    r = httpx.post(
+        f"{base}/priapi/v1/user/login",
+        json={"email": email, "password": password, "totp": totp_now(secret)},
+    )
+    r.raise_for_status()
+    page.context.add_cookies([{"name": "token", "value": r.cookies["token"], "url": base}])
+
+
+def open_create(page: Page, base: str, who: tuple[str, str, str] = CLIENT, query: str = "") -> None:
+    api_login(page, base, who)
+    page.goto(f"{base}/account/my-api/create{query}")
+    expect(page.get_by_role("heading", name="Create API keys", exact=True)).to_be_visible()
+
+
+def verify_all(page: Page, base: str, steps: int = 3) -> None:
+    """Pass every verification step shown (authenticator, then SMS, then email)."""
+    dlg = page.get_by_role("dialog")
+    for i in range(steps):
+        expect(dlg.get_by_text(f"{i + 1} / {steps}", exact=True)).to_be_visible()
+        title = dlg.get_by_role("heading").inner_text()
+        if "authenticator" in title:
+            code = totp_now(CLIENT[2])
+        elif "phone" in title:
+            code = outbox_code(base, "sms")
+        else:
+            code = outbox_code(base, "email")
+        enter_code(page, code)
+        last = i == steps - 1
+        dlg.get_by_role("button", name="Confirm" if last else "Continue", exact=True).click()
+    expect(page.get_by_role("dialog", name="API key created")).to_be_visible()
