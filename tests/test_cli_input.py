@@ -1,0 +1,125 @@
+"""The real `onboard` CLI refuses bad input with exit 2 and one line, before any browser opens."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OK = ["--label", "ICG-MM", "--ip", "203.0.113.7"]
+
+
+def onboard(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
+    e.pop("FORCE_COLOR", None)
+    e.update(ONBOARD_HOME=str(home), COLUMNS="200", NO_COLOR="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def assert_nothing_opened(home: Path) -> None:
+    assert not (home / "profiles").exists()
+    assert not (home / "vault").exists()
+
+
+CASES = [
+    pytest.param(["--label", "", "--ip", "203.0.113.7"], {}, "--label is empty", id="empty-label"),
+    pytest.param(
+        ["--label", "ICG-MM", "--ip", "10.0.0.1"],
+        {},
+        "private IP address 10.0.0.1",
+        id="private-ip",
+    ),
+    pytest.param(
+        [*OK, "--site", "asia"], {}, "--site must be one of global, eea, us", id="bad-site"
+    ),
+    pytest.param([*OK, "--profile", "a/b"], {}, "--profile 'a/b'", id="bad-profile"),
+    pytest.param([*OK, "--cdp", "notaurl"], {}, "--cdp 'notaurl' is not a URL", id="bad-cdp"),
+    pytest.param(
+        [*OK, "--passphrase-env", "ONBOARD_TEST_UNSET_PASS"],
+        {},
+        "--passphrase-env ONBOARD_TEST_UNSET_PASS: that variable is not set",
+        id="passphrase-env-unset",
+    ),
+    pytest.param(
+        [*OK, "--passphrase-env", "ONBOARD_TEST_WEAK_PASS"],
+        {"ONBOARD_TEST_WEAK_PASS": "abc"},
+        "passphrase must have 8-32 characters",
+        id="passphrase-weak",
+    ),
+    pytest.param(
+        [*OK, "--code-prompt", "bogus"],
+        {},
+        "--code-prompt 'bogus': use totp, sms or email",
+        id="bad-code-prompt",
+    ),
+    pytest.param(
+        [*OK, "--totp-secret-env", "ONBOARD_TEST_UNSET_TOTP"],
+        {},
+        "--totp-secret-env ONBOARD_TEST_UNSET_TOTP: that variable is not set",
+        id="totp-env-unset",
+    ),
+    pytest.param(
+        [*OK, "--flow", "no-such-flow"],
+        {},
+        "no-such-flow",
+        id="unknown-flow",
+        marks=pytest.mark.xfail(
+            reason="BUG: agent/cli.py run() catches only RequestError/FlowError/AgentError, and "
+            "load_named raises FileNotFoundError for an unknown --flow: traceback, exit 1",
+            strict=True,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "expect"), CASES)
+def test_bad_input_one_line_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], expect: str
+) -> None:
+    home = tmp_path / "home"
+    proc = onboard(home, "run", *args, env=env)
+    lines = proc.stderr.splitlines()
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    assert expect in lines[0]
+    assert proc.stdout == ""
+    assert_nothing_opened(home)
+
+
+def test_missing_ip_is_a_usage_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = onboard(home, "run", "--label", "ICG-MM")
+    assert proc.returncode == 2
+    assert "--ip" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert_nothing_opened(home)
+
+
+def test_help_lists_commands(tmp_path: Path) -> None:
+    proc = onboard(tmp_path, "--help")
+    assert proc.returncode == 0, proc.stderr
+    rows = {m.group(1) for m in re.finditer(r"^\W*\s([a-z]+)\s{2,}\S", proc.stdout, re.M)}
+    assert {"replica", "run", "demo", "verify", "batch", "doctor"} <= rows, proc.stdout
+
+
+def test_run_help_mentions_exit_codes(tmp_path: Path) -> None:
+    proc = onboard(tmp_path, "run", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "Exit codes" in proc.stdout
+    assert "--ip" in proc.stdout
