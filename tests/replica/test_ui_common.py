@@ -54,7 +54,9 @@ def field(page: Page, label: str):
     )
 
 
-def fill_form(page: Page, name: str, ips: list[str], passphrase: str = PASSPHRASE, trade=True) -> None:
+def fill_form(
+    page: Page, name: str, ips: list[str], passphrase: str = PASSPHRASE, trade=True
+) -> None:
     field(page, "API key name").locator("input").fill(name)
     ip = page.get_by_placeholder("Enter IP address")
     for addr in ips:

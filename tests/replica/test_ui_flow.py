@@ -89,9 +89,11 @@ def test_full_flow_three_factors(page: Page, replica) -> None:
     # step 3: email, last step says Confirm
     expect(dlg.get_by_text("3 / 3", exact=True)).to_be_visible()
     expect(dlg.get_by_text("Verify with email")).to_be_visible()
-    expect(dlg.get_by_text(
-        "We've sent a 6-digit code to cl***@re***st. It's valid for 10 minutes and may be in your spam folder."
-    )).to_be_visible()
+    expect(
+        dlg.get_by_text(
+            "We've sent a 6-digit code to cl***@re***st. It's valid for 10 minutes and may be in your spam folder."
+        )
+    ).to_be_visible()
     confirm = dlg.get_by_role("button", name="Confirm", exact=True)
     expect(confirm).to_be_disabled()
     enter_code(page, outbox_code(base, "email"))
@@ -264,7 +266,10 @@ def test_session_expires_back_to_create(page: Page, replica) -> None:
 def test_headed_menu_to_created_key(page: Page, replica) -> None:
     """The path a client takes: home -> profile menu -> API -> create -> verify -> list."""
     base = replica.base_url
-    login(page, base, "/")
+    page.goto(base + "/")
+    page.locator("header").get_by_role("link", name="Log in").click()
+    fill_login(page)
+    expect(page).to_have_url(base + "/")
     page.locator("header a[href$='/account/users']").filter(visible=True).hover()
     page.get_by_role("link", name="API", exact=True).click()
     expect(page.get_by_text("No API keys yet")).to_be_visible()

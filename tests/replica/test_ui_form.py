@@ -22,7 +22,9 @@ def ip_error(page: Page):
 
 def test_form_structure_matches_okx(page: Page, replica) -> None:
     open_create(page, replica.base_url)
-    expect(page.get_by_role("link", name="API key", exact=True)).to_have_attribute("href", "/account/my-api")
+    expect(page.get_by_role("link", name="API key", exact=True)).to_have_attribute(
+        "href", "/account/my-api"
+    )
     for bullet in [
         "Main accounts and sub-accounts can each hold up to 50 active API keys.",
         "Linking trusted IP addresses helps secure your API key. Never share your API keys with any third party.",
@@ -44,7 +46,11 @@ def test_form_structure_matches_okx(page: Page, replica) -> None:
     name.fill("ICG-MM")
     tile = page.get_by_text("ICG-MM", exact=True)
     expect(tile).to_be_visible()
-    expect(page.get_by_text("Enter up to 20 IPv4 or IPv6 addresses. Use comma or space to separate each address.")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Enter up to 20 IPv4 or IPv6 addresses. Use comma or space to separate each address."
+        )
+    ).to_be_visible()
     # the (?) tooltip of the IP allowlist
     field(page, "IP address allowlist (optional)").locator(".okui-tooltip").hover()
     expect(page.get_by_role("tooltip").filter(visible=True)).to_contain_text("IP addresses")
@@ -52,7 +58,9 @@ def test_form_structure_matches_okx(page: Page, replica) -> None:
     acct = field(page, "Account").locator(".okui-select")
     expect(acct).to_have_text("Main account")
     acct.click()
-    expect(page.get_by_role("option")).to_have_text(["Main account", "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"])
+    expect(page.get_by_role("option")).to_have_text(
+        ["Main account", "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
+    )
     page.get_by_role("option", name="icg-mm-sub1").click()
     expect(acct).to_have_text("icg-mm-sub1")
     expect(page.locator("span", has_text=re.compile("^icg-mm-sub1$"))).to_have_count(2)
@@ -166,15 +174,24 @@ def test_passphrase_checklist_and_eye(page: Page, replica) -> None:
     expect(pp).to_have_attribute("type", "password")
     expect(page.get_by_text("Your passphrase must contain:")).to_be_visible()
     items = field(page, "Passphrase").locator("li")
-    expect(items).to_have_text([
-        "8-32 characters", "At least 1 lowercase character (a-z)",
-        "At least 1 uppercase character (A-Z)", "At least 1 number",
-        "At least 1 special character e.g. ! @ # $ %",
-    ])
+    expect(items).to_have_text(
+        [
+            "8-32 characters",
+            "At least 1 lowercase character (a-z)",
+            "At least 1 uppercase character (A-Z)",
+            "At least 1 number",
+            "At least 1 special character e.g. ! @ # $ %",
+        ]
+    )
     for i in range(5):
         expect(items.nth(i)).to_have_attribute("aria-checked", "false")
-    steps = [("a", [0, 1, 0, 0, 0]), ("A", [0, 1, 1, 0, 0]), ("1", [0, 1, 1, 1, 0]),
-             ("!", [0, 1, 1, 1, 1]), ("bcde", [1, 1, 1, 1, 1])]
+    steps = [
+        ("a", [0, 1, 0, 0, 0]),
+        ("A", [0, 1, 1, 0, 0]),
+        ("1", [0, 1, 1, 1, 0]),
+        ("!", [0, 1, 1, 1, 1]),
+        ("bcde", [1, 1, 1, 1, 1]),
+    ]
     for chunk, want in steps:
         pp.press_sequentially(chunk)
         for i, on in enumerate(want):
@@ -195,7 +212,9 @@ def test_passphrase_checklist_and_eye(page: Page, replica) -> None:
 def test_submit_validation_messages(page: Page, replica) -> None:
     open_create(page, replica.base_url)
     page.get_by_role("button", name="Submit all").click()
-    expect(field(page, "API key name").locator(".okui-form-item-explain")).to_have_text("Enter an API key name")
+    expect(field(page, "API key name").locator(".okui-form-item-explain")).to_have_text(
+        "Enter an API key name"
+    )
     expect(field(page, "Passphrase").locator(".okui-form-item-explain")).to_have_text(
         "Your passphrase doesn't meet the requirements"
     )
@@ -233,7 +252,9 @@ def test_invalid_other_draft_gets_selected(page: Page, replica) -> None:
         "Your passphrase doesn't meet the requirements"
     )
     # remove the second draft with the tile's x
-    tile = page.locator("div", has=page.get_by_text("second", exact=True)).filter(has_text="Main account")
+    tile = page.locator("div", has=page.get_by_text("second", exact=True)).filter(
+        has_text="Main account"
+    )
     tile.last.locator("svg").click()
     expect(page.get_by_text("second", exact=True)).to_have_count(0)
     expect(field(page, "API key name").locator("input")).to_have_value("first")

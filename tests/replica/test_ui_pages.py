@@ -51,8 +51,18 @@ def test_profile_menu_hover_leads_to_api(page: Page, replica) -> None:
     api_item = page.get_by_role("link", name="API", exact=True)
     expect(api_item).to_be_hidden()
     page.locator("header a[href$='/account/users']").filter(visible=True).hover()
-    menu_texts = ["Overview", "Profile", "Security", "Verification", "Country/Region",
-                  "Preferences", "Sub-accounts", "API", "Third-party authorization", "Log out"]
+    menu_texts = [
+        "Overview",
+        "Profile",
+        "Security",
+        "Verification",
+        "Country/Region",
+        "Preferences",
+        "Sub-accounts",
+        "API",
+        "Third-party authorization",
+        "Log out",
+    ]
     for t in menu_texts:
         expect(page.locator("header").get_by_role("link", name=t, exact=True)).to_be_visible()
     expect(page.get_by_text("cl***@re***st")).to_be_visible()
@@ -82,16 +92,20 @@ def test_empty_state(page: Page, replica) -> None:
     base = replica.base_url
     login(page, base, "/account/my-api")
     expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
-    expect(page.get_by_text("Automate trades or connect to third-party tools using API keys.")).to_be_visible()
+    expect(
+        page.get_by_text("Automate trades or connect to third-party tools using API keys.")
+    ).to_be_visible()
     expect(page.get_by_role("link", name="Read API guide")).to_be_visible()
     expect(page.get_by_text("Account:")).to_be_visible()
     expect(page.get_by_text("Main account")).to_be_visible()
     expect(page.get_by_text("No API keys yet", exact=True)).to_be_visible()
-    expect(page.get_by_text(
-        "Create your first API key to automate trades, retrieve market data, and connect with "
-        "third-party trading tools. Each main and sub-account can have up to 50 active keys.",
-        exact=True,
-    )).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Create your first API key to automate trades, retrieve market data, and connect with "
+            "third-party trading tools. Each main and sub-account can have up to 50 active keys.",
+            exact=True,
+        )
+    ).to_be_visible()
     expect(page.get_by_text("©2017 - 2026 OKX.COM")).to_be_visible()
     expect(page.get_by_text("English/EUR")).to_be_visible()
     page.get_by_role("button", name="Create API key").click()
@@ -142,7 +156,9 @@ def test_key_list_for_firm_and_delete(page: Page, replica) -> None:
     page.keyboard.press("Escape")
     page.get_by_role("heading", name="API keys", exact=True).click()
     card.get_by_role("button", name="Edit").click()
-    expect(page.get_by_role("alert").filter(has_text="Editing is not available in the replica")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="Editing is not available in the replica")
+    ).to_be_visible()
     card.get_by_role("button", name="Delete").click()
     dlg = page.get_by_role("dialog", name="Delete API key?")
     expect(dlg).to_be_visible()
@@ -161,5 +177,7 @@ def test_key_limit_disables_create(page: Page, replica) -> None:
     api_login(page, base)
     page.goto(base + "/account/my-api")
     expect(page.get_by_text("50/50")).to_be_visible()
-    expect(page.get_by_text("You've reached the limit of 50 API keys for this account.")).to_be_visible()
+    expect(
+        page.get_by_text("You've reached the limit of 50 API keys for this account.")
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Create API key")).to_be_disabled()
