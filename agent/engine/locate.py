@@ -133,8 +133,9 @@ class Resolver:
         what: str,
         scope: Page | Locator | None = None,
         timeout: float | None = None,
+        editable: bool = False,
     ) -> Locator:
-        """Exactly one visible element from the first candidate that has exactly one."""
+        """Exactly one visible element (of the right kind) from the first candidate that has one."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         sc = scope or self.page
         tried: list[Tried] = []
@@ -143,7 +144,11 @@ class Resolver:
             tried = self.count(cands, sc)
             for t in tried:
                 if t.count == 1:
-                    return self.visible(sc, t.loc)
+                    found = self.visible(sc, t.loc)
+                    if editable and not found.is_editable():
+                        t.count = -1  # one match, but not a field one can type in
+                        continue
+                    return found
             if any(t.count > 1 for t in tried):
                 ambiguous += 1  # several matches and no single one: never guess
                 if ambiguous >= 3:
@@ -155,7 +160,11 @@ class Resolver:
                 break
             # Nothing yet: wait for something to render rather than sleeping.
             self.wait_any(cands, min(left, 1.0), sc)
-        detail = "; ".join(f"{t.loc.describe()} -> {t.count} match(es)" for t in tried)
+        detail = "; ".join(
+            f"{t.loc.describe()} -> "
+            + ("1 match, not editable" if t.count < 0 else f"{t.count} match(es)")
+            for t in tried
+        )
         raise AgentError(
             f"could not find {what} on the page (tried {detail}); "
             "the site may have changed: see `onboard doctor` or update the flow",

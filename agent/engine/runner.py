@@ -41,6 +41,10 @@ class Resubmit(Exception):
     """The verification dialog closed before it finished: submit again."""
 
 
+class SessionLost(Exception):
+    """The site logged the client out mid-flow: log in again, then start over."""
+
+
 @dataclass
 class Options:
     pace: float = 0.0
@@ -90,6 +94,7 @@ class Runner:
         self.on_capture = on_capture
         self.stand_in = stand_in
         self.find = Resolver(page, vars, opts.step_timeout)
+        page.set_default_timeout(opts.step_timeout * 1000)
         self.overlay = Overlay(page, pace=opts.pace)
         self.readers: dict[str, Callable[[], Any]] = {}
         self.expected: dict[str, Any] = {}
@@ -154,6 +159,7 @@ class Runner:
         steps = [s for s in self.flow.steps if not s.when or self.vars.get(s.when)]
         i = 0
         resubmits = 0
+        restarts = 0
         submit_index = next(
             (k for k, s in enumerate(steps) if s.click and s.click.by == "submit"), None
         )
@@ -166,14 +172,21 @@ class Runner:
             try:
                 if step.action != "navigate":
                     if self.on_login_page():
-                        self.wait_for_login()
-                        if submit_index is not None and i > 0:
-                            # The session ended mid-flow: start the form again from the top.
-                            self.rep.warn("the session ended mid-flow; starting again from the top")
-                            i = 0
-                            continue
+                        raise SessionLost()
                     self.guard_origin()
                 getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
+            except SessionLost:
+                restarts += 1
+                if restarts > 2:
+                    raise AgentError(
+                        "the site keeps ending the session; stopped", Exit.HUMAN_TIMEOUT
+                    ) from None
+                self.rep.warn(
+                    "the site ended the session mid-flow; log in again and the agent starts over"
+                )
+                self.wait_for_login()
+                i = 0
+                continue
             except Resubmit:
                 resubmits += 1
                 if submit_index is None or resubmits > self.opts.max_resubmits:
@@ -183,6 +196,15 @@ class Runner:
                 self.rep.warn("the verification window was closed; submitting again")
                 i = submit_index
                 continue
+            except PWError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                err = AgentError(
+                    f"{step.caption}: the page did not respond as expected ({first})",
+                    Exit.UI_NOT_UNDERSTOOD,
+                )
+                self.rep.step(i + 1, len(steps), step.caption, "failed", err.message)
+                self.overlay.banner(f"Stopped: {err.message}", "error")
+                raise err from None
             except AgentError as err:
                 self.rep.step(i + 1, len(steps), step.caption, "failed", err.message)
                 self.overlay.banner(f"Stopped: {err.message}", "error")
@@ -226,6 +248,7 @@ class Runner:
         self._loaded(nav, step)
 
     def _loaded(self, nav: Any, step: Step) -> None:
+        self.page.wait_for_load_state("load")
         if nav.loaded and not self.find.wait_any(nav.loaded, self.opts.step_timeout):
             raise AgentError(
                 f"{step.caption}: the page never finished loading its data", Exit.UI_NOT_UNDERSTOOD
@@ -267,7 +290,10 @@ class Runner:
                 if not c.until:
                     return
                 if self._until_or_error(c, self.opts.step_timeout):
+                    self.page.wait_for_load_state("load")  # the page's scripts, not just its HTML
                     return
+                if self.on_login_page():
+                    raise SessionLost()
                 if attempt < 2 and c.by == "submit":
                     self.rep.warn("the exchange refused the submission; trying once more")
                     continue
@@ -281,7 +307,7 @@ class Runner:
         seen_error = [""]
 
         def done() -> bool:
-            if c.until and self.find.any_visible(c.until):
+            if self.on_login_page() or (c.until and self.find.any_visible(c.until)):
                 return True
             err = self._error_text(c.errors)
             if err and err != seen_error[0]:
@@ -290,6 +316,8 @@ class Runner:
             return False
 
         self._wait_human(Need("submit", say), done, self.opts.human_timeout)
+        if self.on_login_page():
+            raise SessionLost()
 
     def _error_text(self, errors: list[Loc] | None) -> str:
         if not errors:
@@ -302,7 +330,10 @@ class Runner:
 
     def _until_or_error(self, c: Click, timeout: float) -> bool:
         cands = list(c.until or []) + list(c.errors or [])
-        self.find.wait_any(cands, timeout)
+        deadline = time.monotonic() + timeout
+        while not self.find.wait_any(cands, min(1.0, max(deadline - time.monotonic(), 0.01))):
+            if self.on_login_page() or time.monotonic() >= deadline:
+                break
         if c.until and self.find.any_visible(c.until):
             return True
         err = self._error_text(c.errors)
@@ -318,7 +349,7 @@ class Runner:
 
     def do_fill(self, step: Step, f: Fill) -> None:
         value = self.vars.sub(f.value)
-        target = self.find.one(f.target, step.caption)
+        target = self.find.one(f.target, step.caption, editable=True)
         self._mark(target, step, "filled by the agent")
         target.fill(value)
         got = target.input_value()
@@ -328,11 +359,13 @@ class Runner:
             )
         if step.audit:
             self.expected[step.audit] = value
-            self.readers[step.audit] = lambda: self.find.one(f.target, step.caption).input_value()
+            self.readers[step.audit] = lambda: self.find.one(
+                f.target, step.caption, editable=True
+            ).input_value()
 
     def do_fill_chips(self, step: Step, fc: FillChips) -> None:
         want = self.vars.sub_list(fc.values)
-        box = self.find.one(fc.input, step.caption)
+        box = self.find.one(fc.input, step.caption, editable=True)
         self._mark(box, step, "filled by the agent")
 
         def chips() -> list[str]:
@@ -365,8 +398,10 @@ class Runner:
 
     def _open_select(self, ch: Choose, step: Step) -> Locator:
         box = self.find.one(ch.open, step.caption)
-        box.click()
-        self.find.wait_any([ch.option], self.opts.step_timeout)
+        for _ in range(2):  # a second click if the widget's script was not ready yet
+            box.click()
+            if self.find.wait_any([ch.option], self.opts.step_timeout / 2):
+                break
         return box
 
     def _close_select(self, box: Locator) -> None:
