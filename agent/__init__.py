@@ -1,3 +1,3 @@
-"""onboard: a guided agent that gets an exchange API key created, captured and verified."""
+"""onboard: a guided agent that gets an exchange API key made, captured and verified."""
 
 __version__ = "0.1.0"

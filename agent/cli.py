@@ -9,7 +9,7 @@ import typer
 app = typer.Typer(
     name="onboard",
     help=(
-        "Get a client's OKX API key created, captured, stored encrypted and verified.\n\n"
+        "Get a client's OKX API key made, captured, stored encrypted and verified.\n\n"
         "Start with `onboard demo` (bundled replica, scripted client) or "
         "`onboard run --label ICG-MM --ip 203.0.113.7` alongside a client."
     ),
@@ -91,7 +91,7 @@ def run(
         list[str], typer.Option("--ip", help="IP for the allowlist; repeat for each (max 20).")
     ],
     site: Annotated[
-        str, typer.Option(help="global (www.okx.com), eea (my.okx.com) or us (app.okx.com).")
+        str, typer.Option(help="Regional site: global, eea or us (origins in flows/okx.yaml).")
     ] = "global",
     base_url: Annotated[
         str | None,
@@ -124,7 +124,9 @@ def run(
     ] = 0.6,
     auto_submit: Annotated[
         bool,
-        typer.Option(help="The agent clicks Submit all after the audit (default: the human does)."),
+        typer.Option(
+            help="The agent clicks the submit button after the audit (default: the human does)."
+        ),
     ] = False,
     passphrase_env: Annotated[
         str | None,
@@ -168,7 +170,7 @@ def run(
 
     Opens a visible browser under the client's own session, pre-fills and highlights the
     form, reads it back, hands the security verification to the human, and stores the
-    credentials encrypted before clicking anything else. Withdraw is never enabled.
+    credentials encrypted before clicking anything else. The withdrawal permission is never enabled.
     """
     import os
 

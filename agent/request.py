@@ -34,6 +34,10 @@ def check_ip(raw: str, allow_private: bool) -> str:
         raise RequestError(f"not an IPv4 or IPv6 address: {text}") from None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         raise RequestError(f"IPv4-mapped IPv6 address: {text} (give {ip.ipv4_mapped} instead)")
+    if "%" in text:
+        raise RequestError(
+            f"IPv6 zone ids are not accepted: {text} (give the address without %...)"
+        )
     if not allow_private:
         kind = (
             "unspecified"
@@ -44,10 +48,12 @@ def check_ip(raw: str, allow_private: bool) -> str:
             if ip.is_link_local
             else "multicast"
             if ip.is_multicast
-            else "private"
-            if ip.is_private and not _is_documentation(ip)
             else "reserved"
             if ip.is_reserved
+            else "private"
+            if ip.is_private and not _is_documentation(ip)
+            else "non-public"
+            if not ip.is_global and not _is_documentation(ip)
             else None
         )
         if kind:

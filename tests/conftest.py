@@ -23,7 +23,9 @@ def replica(replica_server: ReplicaServer, request: pytest.FixtureRequest) -> Re
     """The live replica, reset to the seed; `@pytest.mark.scenarios("slow", ...)` picks knobs."""
     marker = request.node.get_closest_marker("scenarios")
     names = list(marker.args) if marker else []
-    httpx.post(f"{replica_server.base_url}/replica/reset", json={"scenarios": names}).raise_for_status()
+    httpx.post(
+        f"{replica_server.base_url}/replica/reset", json={"scenarios": names}
+    ).raise_for_status()
     return replica_server
 
 

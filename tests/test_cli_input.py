@@ -77,11 +77,6 @@ CASES = [
         {},
         "no-such-flow",
         id="unknown-flow",
-        marks=pytest.mark.xfail(
-            reason="BUG: agent/cli.py run() catches only RequestError/FlowError/AgentError, and "
-            "load_named raises FileNotFoundError for an unknown --flow: traceback, exit 1",
-            strict=True,
-        ),
     ),
 ]
 

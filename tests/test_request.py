@@ -148,14 +148,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 
 
 # Cases the code gets wrong today (see the report): the test keeps the correct expectation.
-KNOWN_BUGS = {
-    "reserved-240": pytest.mark.xfail(
-        reason="BUG: agent/request.py:38-51 tests is_private before is_reserved, and Python "
-        "counts 240.0.0.0/4 as private, so 240.0.0.1 is called 'private' (the 'reserved' "
-        "branch is unreachable for IPv4)",
-        strict=True,
-    ),
-}
+KNOWN_BUGS: dict[str, Any] = {}
 
 
 def _params() -> list[Any]:
@@ -192,12 +185,6 @@ def test_default_rules_give_same_message(fields: dict[str, Any], message: str) -
         pytest.param("2606:4700::1111%eth0", id="ipv6-zone-id"),
         pytest.param("100.64.0.1", id="cgnat-shared-space"),
     ],
-)
-@pytest.mark.xfail(
-    reason="BUG: agent/request.py:25-57 check_ip accepts addresses OKX can never see as a "
-    "client's source IP: an IPv6 zone id ('%eth0') is kept in the stored address, and "
-    "100.64.0.0/10 (carrier-grade NAT, not global) is not refused",
-    strict=True,
 )
 def test_non_global_addresses_refused(ip: str) -> None:
     with pytest.raises(RequestError) as exc:

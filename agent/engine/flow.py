@@ -250,14 +250,30 @@ class Flow(Strict):
 
     @model_validator(mode="after")
     def _sane(self) -> Flow:
-        ids = [s.id for s in self.steps]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise ValueError(f"duplicate step ids: {', '.join(sorted(dup))}")
-        withdraw = self.permissions.get("withdraw")
-        for s in self.steps:
-            if s.choose and withdraw and withdraw in s.choose.want:
-                raise ValueError(f"step {s.id!r} wants {withdraw!r}: no flow may enable it")
+        seen: set[str] = set()
+        for i, s in enumerate(self.steps):
+            if s.id in seen:
+                raise ValueError(f"@steps.{i}.id: duplicate step id {s.id!r}")
+            seen.add(s.id)
+        withdraw = self.permissions.get("withdraw", "").lower()
+        for i, s in enumerate(self.steps):
+            if not s.choose:
+                continue
+            for w in s.choose.want:
+                # Patterns and variables could reach the forbidden option in disguise: refuse them.
+                if (withdraw and withdraw in w.lower()) or w.startswith("/") or "never" in w:
+                    raise ValueError(
+                        f"@steps.{i}.choose.want: step {s.id!r} wants {w!r}: no flow may enable it"
+                    )
+            if (
+                s.choose.audit == "permissions"
+                and withdraw
+                and withdraw not in [n.lower() for n in s.choose.never]
+            ):
+                raise ValueError(
+                    f"@steps.{i}.choose.never: the permissions step must list {self.permissions['withdraw']!r} "
+                    "under never"
+                )
         return self
 
 
@@ -291,7 +307,10 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
 
 
 def load_flow(path: Path) -> Flow:
-    text = path.read_text()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise FlowError(f"{path}: cannot read the flow file ({exc.strerror or exc})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -303,7 +322,11 @@ def load_flow(path: Path) -> Flow:
     except ValidationError as exc:
         lines = _line_map(text)
         err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x[:1].isupper()))
+        if msg.startswith("@"):  # a flow-level check that names its own place: "@steps.3.id: ..."
+            where, _, msg = msg[1:].partition(": ")
+            loc = tuple(int(x) if x.isdigit() else x for x in where.split("."))
         line = None
         for n in range(len(loc), -1, -1):
             key = tuple("assert" if x == "assert_" else x for x in loc[:n])
@@ -311,7 +334,6 @@ def load_flow(path: Path) -> Flow:
                 line = lines[key]
                 break
         where = ".".join(str(x) for x in loc)
-        msg = err["msg"].removeprefix("Value error, ")
         raise FlowError(f"{path}:{line or 1}: {where}: {msg}") from None
 
 
@@ -326,6 +348,10 @@ def flows_dir() -> Path:
 
 def load_named(name: str = "okx") -> Flow:
     p = Path(name)
-    if p.suffix in (".yaml", ".yml") and p.exists():
+    if p.suffix in (".yaml", ".yml"):
         return load_flow(p)
-    return load_flow(flows_dir() / f"{name}.yaml")
+    path = flows_dir() / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(f.stem for f in flows_dir().glob("*.yaml")))
+        raise FlowError(f"no flow named {name!r} (known: {known}; or give a path to a .yaml file)")
+    return load_flow(path)

@@ -2,7 +2,7 @@
 
 Rules the runner enforces whatever the flow says: every fill and click is on
 an allowed origin; nothing is submitted before the form reads back exactly as
-requested; the `never` options (Withdraw) are off; captured credentials are
+requested; the `never` options (the forbidden permissions) are off; captured credentials are
 handed to custody before any further action.
 """
 
@@ -478,12 +478,6 @@ class Runner:
                 want = "(hidden)" if name == "passphrase" else self.expected[name]
                 diffs.append(f"{name}: page shows {shown}, requested {want}")
             self.out.audit[name] = "ok" if got == self.expected[name] else "MISMATCH"
-        never = self.vars.get("never_permissions") or []
-        for name in never:
-            if name in str(self.expected.get("permissions")) and (
-                self.expected["permissions"] or {}
-            ).get(name):
-                diffs.append(f"{name} is requested: refused")
         if diffs:
             raise AgentError(
                 "the form does not match the request; not submitted: " + "; ".join(diffs),
