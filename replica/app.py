@@ -127,6 +127,9 @@ def build_app(world: World) -> Starlette:
             if s is None:
                 return login_redirect(request)
             if arm_expiry:
+                if world.knobs.phishing_redirect and request.url.hostname != "localhost":
+                    other = request.url.replace(hostname="localhost")
+                    return RedirectResponse(str(other), 302)
                 world.arm_expiry(s)
             return render(request, template, s, title=title)
 
@@ -243,8 +246,13 @@ def build_app(world: World) -> Starlette:
         channel = request.query_params.get("channel")
         with world.lock:
             msgs = [
-                {"to": m.to, "channel": m.channel, "code": m.code, "challenge": m.challenge,
-                 "sentAt": m.sent_at}
+                {
+                    "to": m.to,
+                    "channel": m.channel,
+                    "code": m.code,
+                    "challenge": m.challenge,
+                    "sentAt": m.sent_at,
+                }
                 for m in world.outbox
                 if (not to or m.to == to) and (not channel or m.channel == channel)
             ]
@@ -264,17 +272,22 @@ def build_app(world: World) -> Starlette:
     async def issued(request: Request) -> Response:
         with world.lock:
             keys = [
-                {"label": k.label, "account": k.account, "apiKey": k.api_key, "secretKey": k.secret,
-                 "passphrase": k.passphrase, "perms": k.perms, "ips": k.ips}
+                {
+                    "label": k.label,
+                    "account": k.account,
+                    "apiKey": k.api_key,
+                    "secretKey": k.secret,
+                    "passphrase": k.passphrase,
+                    "perms": k.perms,
+                    "ips": k.ips,
+                }
                 for k in world.issued
             ]
         return JSONResponse({"keys": keys})
 
     async def all_keys(request: Request) -> Response:
         with world.lock:
-            out = {
-                a.email: [k.public() for k in a.keys] for a in world.accounts.values()
-            }
+            out = {a.email: [k.public() for k in a.keys] for a in world.accounts.values()}
         return JSONResponse(out)
 
     async def health(request: Request) -> Response:

@@ -19,6 +19,7 @@ class Knobs:
     withdraw_preselected: bool = False
     duplicate_label: str | None = None
     factors: list[str] | None = None  # overrides every account's factors
+    phishing_redirect: bool = False  # the create page redirects to another origin
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
 
 
@@ -76,6 +77,12 @@ def withdraw_preselected(k: Knobs) -> None:
 def duplicate_label(k: Knobs) -> None:
     """A key named ICG-MM already exists on the main account."""
     k.duplicate_label = "ICG-MM"
+
+
+@scenario
+def phishing_redirect(k: Knobs) -> None:
+    """The create page redirects to a look-alike on another origin (localhost vs 127.0.0.1)."""
+    k.phishing_redirect = True
 
 
 def describe() -> dict[str, str]:

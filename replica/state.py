@@ -66,9 +66,7 @@ class ApiKey:
             "perms": self.perms,
             "ips": self.ips,
             "usedFor": self.used_for,
-            "createdAt": datetime.fromtimestamp(self.created_at, UTC).strftime(
-                "%Y-%m-%d %H:%M:%S"
-            ),
+            "createdAt": datetime.fromtimestamp(self.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }
 
 
@@ -306,7 +304,9 @@ class World:
                 raise ReplicaError("Incorrect email or password", "password", 401)
             if acct.totp_secret and "totp" in acct.factors:
                 if not totp:
-                    raise ReplicaError("Enter the 6-digit code from your authenticator app", "totp", 401)
+                    raise ReplicaError(
+                        "Enter the 6-digit code from your authenticator app", "totp", 401
+                    )
                 if not pyotp.TOTP(acct.totp_secret).verify(totp, valid_window=1):
                     raise ReplicaError("Incorrect verification code", "totp", 401)
             s = Session(token=secrets.token_urlsafe(24), email=acct.email)

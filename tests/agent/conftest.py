@@ -48,6 +48,9 @@ def run_agent(
         human: bool = True,
         email: str = CLIENT,
         headless: bool = True,
+        stand_in: Any = None,
+        login_timeout: float = 60,
+        human_timeout: float = 60,
         **extra: Any,
     ) -> dict[str, Any]:
         acct = replica.world.accounts[email]
@@ -71,12 +74,12 @@ def run_agent(
                 pace=0,
                 auto_submit=auto_submit,
                 codes=codes,
-                login_timeout=60,
-                human_timeout=60,
+                login_timeout=login_timeout,
+                human_timeout=human_timeout,
                 step_timeout=10,
             ),
         )
-        client = (
+        client = stand_in or (
             ScriptedClient.for_seed(replica.base_url, acct, typing_delay_ms=0) if human else None
         )
         os.environ.setdefault("COLUMNS", "120")

@@ -1,0 +1,100 @@
+"""Where the agent must stop, and stop cleanly: timeouts, wrong codes, closed dialogs, phishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from agent.exitcodes import Exit
+from replica.client import ScriptedClient
+
+from .test_run_e2e import assert_created, issued
+
+
+class WrongCodeFirst(ScriptedClient):
+    """A client who mistypes the first authenticator code, then gets it right."""
+
+    wrong_done: bool = False
+
+    def _code(self, page: Page, factor: str | None) -> None:
+        if factor == "totp" and not self.wrong_done:
+            dialog = page.get_by_role("dialog").filter(visible=True)
+            boxes = dialog.locator("input[autocomplete='one-time-code']")
+            if boxes.count() == 6 and not boxes.first.input_value():
+                boxes.first.click()
+                page.keyboard.type("000000")
+                dialog.get_by_role("button", name="Continue", exact=True).click()
+                self.wrong_done = True
+                self.actions.append("typed a wrong code")
+            return
+        super()._code(page, factor)
+
+
+class ClosesDialogOnce(ScriptedClient):
+    """A client who closes the verification dialog once, then submits again and finishes."""
+
+    closed: bool = False
+
+    def _code(self, page: Page, factor: str | None) -> None:
+        if not self.closed:
+            page.locator(".okui-dialog-top-r").filter(visible=True).click()
+            self.closed = True
+            self._submits = 0  # they will click Submit all again when asked
+            self.actions.append("closed the dialog")
+            return
+        super()._code(page, factor)
+
+
+class Idle(ScriptedClient):
+    """Logs in, submits, then walks away from the verification."""
+
+    def _code(self, page: Page, factor: str | None) -> None:
+        return
+
+
+def client(cls: type[ScriptedClient], replica: Any) -> ScriptedClient:
+    acct = replica.world.accounts["client@replica.test"]
+    return cls.for_seed(replica.base_url, acct, typing_delay_ms=0)
+
+
+def test_wrong_code_is_reported_and_retried(replica, settings, run_agent, capfd):
+    stand_in = client(WrongCodeFirst, replica)
+    result = run_agent(stand_in=stand_in)
+    assert_created(replica, settings, result)
+    assert "typed a wrong code" in stand_in.actions
+    assert "Incorrect verification code" in capfd.readouterr().err
+
+
+def test_closed_dialog_leads_to_a_new_submission(replica, settings, run_agent, capfd):
+    stand_in = client(ClosesDialogOnce, replica)
+    result = run_agent(stand_in=stand_in)
+    assert_created(replica, settings, result)
+    assert "closed the dialog" in stand_in.actions
+    assert "submitting again" in capfd.readouterr().err
+
+
+def test_human_timeout_at_verification(replica, settings, run_agent):
+    result = run_agent(stand_in=client(Idle, replica), human_timeout=3)
+    assert result["exit_code"] == Exit.HUMAN_TIMEOUT
+    assert "waiting for the human" in result["message"]
+    assert issued(replica) == []
+    assert result["vault_ids"] == []
+
+
+def test_login_timeout_when_nobody_logs_in(replica, settings, run_agent):
+    result = run_agent(human=False, login_timeout=2)
+    assert result["exit_code"] == Exit.HUMAN_TIMEOUT
+    assert "log in" in result["message"]
+
+
+@pytest.mark.scenarios("phishing-redirect")
+def test_redirect_to_another_origin_stops_before_touching_it(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert result["exit_code"] == Exit.ORIGIN_REFUSED
+    assert "http://localhost:" in result["message"]
+    assert issued(replica) == []
+    keys = httpx.get(f"{replica.base_url}/replica/keys").json()["client@replica.test"]
+    assert keys == []
