@@ -19,7 +19,9 @@ class Knobs:
     withdraw_preselected: bool = False
     duplicate_label: str | None = None
     factors: list[str] | None = None  # overrides every account's factors
-    phishing_redirect: bool = False  # the create page redirects to another origin
+    phishing_redirect: bool = False
+    secret_masked: bool = False  # the created dialog masks the secret (copy buttons still work)
+    drop_ip_on_perms: bool = False  # a re-render bug: opening Permissions drops the last IP chip  # the create page redirects to another origin
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
 
 
@@ -83,6 +85,18 @@ def duplicate_label(k: Knobs) -> None:
 def phishing_redirect(k: Knobs) -> None:
     """The create page redirects to a look-alike on another origin (localhost vs 127.0.0.1)."""
     k.phishing_redirect = True
+
+
+@scenario
+def secret_masked(k: Knobs) -> None:
+    """The created dialog shows the secret masked; only its copy buttons give it."""
+    k.secret_masked = True
+
+
+@scenario
+def ip_chip_dropped(k: Knobs) -> None:
+    """A re-render bug: opening the Permissions dropdown silently drops the last IP chip."""
+    k.drop_ip_on_perms = True
 
 
 def describe() -> dict[str, str]:

@@ -550,9 +550,15 @@ class Runner:
     def do_capture(self, step: Step, cap: Capture) -> None:
         t0 = time.monotonic()
         box = self.find.one(cap.container, step.caption)
-        records = parse_labelled(box.inner_text(), cap.fields)
+        shown = parse_labelled(box.inner_text(), cap.fields)
+        records = shown
         if not records or not all(valid(r, cap.formats) for r in records):
-            records = self._from_clipboard(cap, box) or records
+            # Masked or unreadable on screen: the page's own copy buttons give the text.
+            clipped = self._from_clipboard(cap, box)
+            if clipped:
+                records = [
+                    {**(shown[k] if k < len(shown) else {}), **rec} for k, rec in enumerate(clipped)
+                ]
         if not records or not all(valid(r, cap.formats) for r in records):
             records = self._from_prompt(cap)
         self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]

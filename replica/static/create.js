@@ -226,6 +226,7 @@
     renderPerms();
   }
   function openPerms() {
+    if (PAGE.dropIpOnPerms && D().ips.length) { D().ips.pop(); renderTags(); }  // scenario ip-chip-dropped
     permDrop = el("div", { class: "okui-select-dropdown", role: "listbox", "aria-multiselectable": "true" },
       PERMS.map(function (p) {
         var t = el("span", { style: "display:flex;color:#25a750", html: '<svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" aria-hidden="true"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>' });
@@ -470,11 +471,11 @@
       "IP address allowlist: " + (k.ips.length ? k.ips.join(", ") : "None")
     ].join("\n");
   }
-  function kv(label, value, withCopy) {
+  function kv(label, value, withCopy, masked) {
     return el("div", { class: H("kv") }, [
       el("div", { class: H("kv-label"), text: label }),
       el("div", { class: H("kv-value") }, [
-        el("span", { text: value }),
+        el("span", { text: masked ? "\u2022".repeat(16) : value }),
         withCopy ? el("span", { class: H("copy-icon"), role: "button", tabindex: "0", "aria-label": "Copy", onclick: function () { copy(value); } }, [OKX.icon("copy")]) : null
       ])
     ]);
@@ -491,7 +492,7 @@
           ]),
           kv("IP address allowlist (optional)", k.ips.length ? k.ips.join(", ") : "None"),
           kv("API key", k.apiKey, true),
-          kv("Secret key", k.secretKey, true),
+          kv("Secret key", k.secretKey, true, PAGE.secretMasked),
           el("button", { type: "button", class: "okui-btn okui-btn-outline okui-btn-block", style: "border-color:#121212", text: "Copy API key info", onclick: function () { copy(info(k)); } })
         ])
       ]);

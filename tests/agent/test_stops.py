@@ -98,3 +98,20 @@ def test_redirect_to_another_origin_stops_before_touching_it(replica, settings, 
     assert issued(replica) == []
     keys = httpx.get(f"{replica.base_url}/replica/keys").json()["client@replica.test"]
     assert keys == []
+
+
+@pytest.mark.scenarios("ip-chip-dropped")
+def test_audit_mismatch_stops_before_submit(replica, settings, run_agent):
+    """The page silently loses an IP after it was filled: the read-back catches it, nothing is sent."""
+    result = run_agent(auto=True, auto_submit=True)
+    assert result["exit_code"] == Exit.AUDIT_MISMATCH
+    assert "not submitted" in result["message"]
+    assert "ips: page shows" in result["message"]
+    assert httpx.get(f"{replica.base_url}/replica/outbox").json()["messages"] == []  # no challenge
+    assert issued(replica) == []
+
+
+@pytest.mark.scenarios("secret-masked")
+def test_masked_secret_is_taken_from_the_copy_button(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
