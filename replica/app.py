@@ -172,7 +172,8 @@ def build_app(world: World) -> Starlette:
         d = await body(request)
         s = world.login(str(d.get("email", "")), str(d.get("password", "")), d.get("totp"))
         resp = ok({"uid": world.account(s).uid})
-        resp.set_cookie(COOKIE, s.token, httponly=True, samesite="lax", path="/")
+        # Persistent like okx.com's, so a client's profile stays logged in between sessions.
+        resp.set_cookie(COOKIE, s.token, max_age=7 * 86400, httponly=True, samesite="lax", path="/")
         return resp
 
     @api
