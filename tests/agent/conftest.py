@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ from replica.client import ScriptedClient
 from replica.server import ReplicaServer
 
 CLIENT = "client@replica.test"
+
+
+def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run Playwright-using code in its own thread: pytest-playwright's session owns this one's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 @pytest.fixture
@@ -83,6 +90,6 @@ def run_agent(
             ScriptedClient.for_seed(replica.base_url, acct, typing_delay_ms=0) if human else None
         )
         os.environ.setdefault("COLUMNS", "120")
-        return execute(plan, ConsoleReporter(), settings, stand_in=client)
+        return in_thread(execute, plan, ConsoleReporter(), settings, stand_in=client)
 
     return go

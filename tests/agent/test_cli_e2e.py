@@ -17,6 +17,8 @@ from agent.browser import require_browser
 from agent.config import Settings
 from agent.custody.vault import Vault
 
+from .conftest import in_thread
+
 
 def login_into_profile(
     profile_dir: Path, base: str, email: str, password: str, secret: str
@@ -57,7 +59,9 @@ def test_run_json_with_a_logged_in_profile(replica, tmp_path):
     acct = replica.world.accounts["client@replica.test"]
     profile = home / "profiles" / "acme"
     profile.mkdir(parents=True)
-    login_into_profile(profile, replica.base_url, acct.email, acct.password, acct.totp_secret)
+    in_thread(
+        login_into_profile, profile, replica.base_url, acct.email, acct.password, acct.totp_secret
+    )
     outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
     proc = onboard(
         home,

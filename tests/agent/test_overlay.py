@@ -1,0 +1,89 @@
+"""The guide-style highlight layer: isolated, click-through, following scroll, surviving navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page
+
+from agent.engine.overlay import Overlay
+from replica.client import ScriptedClient
+
+from .test_run_e2e import assert_created
+
+
+def test_layer_is_isolated_and_never_blocks_a_click(replica, page: Page):
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    ov = Overlay(page)
+    ov.banner("Please log in to OKX in this window", "human")
+    email = page.get_by_placeholder("Email")
+    ov.mark(email, "email", "1 - Email: yours to type", human=True)
+    host = page.locator("onboard-overlay")
+    assert host.evaluate("h => getComputedStyle(h).pointerEvents") == "none"
+    assert host.evaluate(
+        "h => h.shadowRoot !== null && h.shadowRoot.querySelector('.banner').textContent"
+    ) == ("Please log in to OKX in this window")
+    # What is under the middle of the highlighted field is the field itself, not the overlay.
+    hit = email.evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el; }"
+    )
+    assert hit is True
+    email.click()  # Playwright refuses to click when another element would receive it
+    email.fill("someone@example.com")
+    assert email.input_value() == "someone@example.com"
+    state = page.evaluate("window.__onboard.state()")
+    assert state["marks"] == ["1 - Email: yours to type"]
+
+
+def test_box_follows_scrolling_and_layer_survives_navigation(replica, page: Page):
+    Overlay.install(page.context)
+    page.set_viewport_size({"width": 1200, "height": 500})
+    page.goto(f"{replica.base_url}/account/login")
+    ov = Overlay(page)
+    target = page.get_by_text("Sign up").last
+    ov.mark(target, "k", "2 - something")
+
+    def gap() -> float:
+        return page.evaluate(
+            """() => { const host = document.querySelector('onboard-overlay');
+                 const box = host.shadowRoot.querySelector('.box');
+                 return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
+                   const links = [...document.querySelectorAll('a')].filter(a => a.textContent.trim() === 'Sign up');
+                   const el = links[links.length - 1];
+                   r(box.getBoundingClientRect().top - el.getBoundingClientRect().top); }))); }"""
+        )
+
+    before = gap()
+    page.mouse.wheel(0, 300)
+    page.wait_for_function("window.scrollY > 0")
+    assert abs(gap() - before) < 1.5  # the box moved with its element
+    page.goto(f"{replica.base_url}/")
+    assert page.evaluate("typeof window.__onboard.banner") == "function"
+    assert page.locator("onboard-overlay").count() == 1
+
+
+class Observer(ScriptedClient):
+    """A client who, before clicking Submit all, looks at what the agent highlighted."""
+
+    seen: Any = None
+
+    def _submit(self, page: Page) -> None:
+        if self.seen is None:
+            self.seen = page.evaluate("window.__onboard.state()")
+        super()._submit(page)
+
+
+def test_guided_run_highlights_every_filled_field(replica, settings, run_agent):
+    acct = replica.world.accounts["client@replica.test"]
+    observer = Observer.for_seed(replica.base_url, acct, typing_delay_ms=0)
+    result = run_agent(stand_in=observer)
+    assert_created(replica, settings, result)
+    captions = observer.seen["marks"]
+    for expected in ("API key name: filled by the agent", "IP allowlist: filled by the agent",
+                     "Passphrase: filled by the agent", "Permissions: exactly Read + Trade: set by the agent",
+                     "Submit all: your turn"):  # fmt: skip
+        assert any(c.endswith(expected) for c in captions), (expected, captions)
+    assert all(c.split(" - ")[0].isdigit() for c in captions)  # numbered like the guide
+    assert 'Click "Submit all"' in observer.seen["banner"]
