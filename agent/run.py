@@ -158,6 +158,7 @@ def execute(
         factors=out.factors,
         seconds=round(time.monotonic() - started, 2),
         capture_to_disk_ms=round(out.timings.get("capture_to_disk", 0) * 1000, 1),
+        step_seconds={k: round(v, 3) for k, v in out.timings.items() if k != "capture_to_disk"},
     )
     return result
 

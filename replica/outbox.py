@@ -7,15 +7,18 @@ tests, the demo and the benchmark. It exists only for the replica.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-
-import httpx
+import urllib.parse
+import urllib.request
 
 
 def latest(base: str, channel: str, to: str | None = None) -> str | None:
-    r = httpx.get(f"{base.rstrip('/')}/replica/outbox", params={"channel": channel}, timeout=10)
-    r.raise_for_status()
-    msgs = [m for m in r.json()["messages"] if not to or m["to"] == to]
+    # urllib, not httpx: this runs as a subprocess per code and should start fast.
+    query = urllib.parse.urlencode({"channel": channel})
+    with urllib.request.urlopen(f"{base.rstrip('/')}/replica/outbox?{query}", timeout=10) as r:
+        data = json.load(r)
+    msgs = [m for m in data["messages"] if not to or m["to"] == to]
     return msgs[-1]["code"] if msgs else None
 
 

@@ -141,10 +141,12 @@ class Resolver:
         tried: list[Tried] = []
         ambiguous = 0
         while True:
-            tried = self.count(cands, sc)
-            for t in tried:
+            tried = []
+            for c in cands:  # in order; the first with exactly one match wins
+                found = self.visible(sc, c)
+                t = Tried(c, found.count())
+                tried.append(t)
                 if t.count == 1:
-                    found = self.visible(sc, t.loc)
                     if editable and not found.is_editable():
                         t.count = -1  # one match, but not a field one can type in
                         continue

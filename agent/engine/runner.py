@@ -255,7 +255,6 @@ class Runner:
             )
 
     def do_assert_(self, step: Step, a: Assert) -> None:
-        self.page.wait_for_load_state("networkidle")
         msg = self.vars.sub(a.message)
         code = {"exchange_refused": Exit.EXCHANGE_REFUSED, "verify_failed": Exit.VERIFY_FAILED}.get(
             a.code, Exit.UI_NOT_UNDERSTOOD
@@ -541,7 +540,9 @@ class Runner:
             return False
 
         if self.opts.codes.automatic(factor):
-            self.find.wait_any(cd.done + (cd.error or []), 1.0)
+            # Wake on whatever comes next: the next factor's step, the result, or an error.
+            others = [loc for f, c in cd.factors.items() if f != factor for loc in c]
+            self.find.wait_any(cd.done + (cd.error or []) + others, self.opts.step_timeout)
             if changed():
                 return
         self._wait_human(need, changed, self.opts.human_timeout)
