@@ -19,6 +19,11 @@ app = typer.Typer(
 )
 
 
+from agent.cli_vault import vault_app  # noqa: E402  (light: commands import lazily)
+
+app.add_typer(vault_app, name="vault")
+
+
 def _not_yet(what: str) -> None:
     typer.echo(f"onboard {what}: not yet implemented", err=True)
     raise typer.Exit(2)

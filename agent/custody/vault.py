@@ -131,6 +131,21 @@ class Vault:
                 f"cannot write the vault at {self.dir}: {exc.strerror or exc}"
             ) from None
 
+    def update_meta(self, rid: str, **fields: Any) -> dict[str, Any]:
+        """Rewrite a record's clear metadata (e.g. verification status); never the record itself."""
+        path = self.dir / f"{rid}.json"
+        meta = json.loads(path.read_text())
+        meta.update(fields)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(meta, indent=2).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.dir)
+        return meta
+
     def load(self, rid: str, identity: Any | None = None) -> Credential:
         ident = identity or self.local_identity()
         data = pyrage.decrypt((self.dir / f"{rid}.age").read_bytes(), [ident])
