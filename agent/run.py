@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
 from agent.custody.vault import Credential, Vault, VaultError
@@ -29,6 +30,7 @@ class RunPlan:
     session: SessionSpec = field(default_factory=SessionSpec)
     options: Options = field(default_factory=Options)
     flow: str = "okx"
+    trace: bool = False  # Playwright trace, paused while secrets are on the page
 
 
 def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
@@ -123,16 +125,28 @@ def execute(
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
 
     started = time.monotonic()
+    art = RunArtifacts(settings.runs_dir, trace=plan.trace)
+    result["run_id"] = art.id
+    result["artifacts"] = str(art.dir)
+    art.log("start", label=req.label, account=account, base_url=base, ips=list(req.ips))
     try:
-        with open_session(plan.session, settings, base) as (_ctx, page):
+        with open_session(plan.session, settings, base) as (ctx, page):
+            art.attach(ctx)
             runner = Runner(
-                page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in
+                page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art
             )
-            out = runner.run()
+            try:
+                out = runner.run()
+            except AgentError:
+                _stopped_screenshot(art, page, runner)
+                raise
+            finally:
+                art.close()
     except AgentError as err:
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
             result["stored"] = f"vault: {', '.join(stored)}"
+        art.log("result", **result)
         return result
     rec = out.records[0] if out.records else {}
     shown = out.displayed[0] if out.displayed else {}
@@ -160,7 +174,17 @@ def execute(
         capture_to_disk_ms=round(out.timings.get("capture_to_disk", 0) * 1000, 1),
         step_seconds={k: round(v, 3) for k, v in out.timings.items() if k != "capture_to_disk"},
     )
+    art.log("result", **result)
     return result
+
+
+def _stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
+    """Where it stopped, for the operator; masked like every other screenshot."""
+    try:
+        if not page.is_closed():
+            art.screenshot(page, "stopped", runner.secret_targets)
+    except Exception:
+        pass  # the page may be gone; the log says where it stopped
 
 
 def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:

@@ -194,6 +194,14 @@ class Step(Strict):
     assert_: Assert | None = Field(default=None, alias="assert")
     when: str | None = None  # a request variable that must be truthy, e.g. "sub_account"
     audit: str | None = None  # request field this step fills, read back before submit
+    # Secrets are on the page from `start` until after `end`: no trace, no unmasked screenshot.
+    sensitive: Literal["start", "end"] | None = None
+    screenshot: str | None = None  # save a (masked) screenshot under this name after the step
+    mask: Cands = Field(
+        default_factory=list
+    )  # more to paint over in that screenshot (e.g. a QR code)
+
+    _m = field_validator("mask", mode="before")(_as_list)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:

@@ -38,7 +38,13 @@
     for (const [key, m] of marks) {
       if (!m.el.isConnected) { m.box.remove(); marks.delete(key); continue; }
       const r = m.el.getBoundingClientRect();
-      const hidden = r.width === 0 && r.height === 0;
+      // Hide boxes whose element is covered (e.g. by a dialog): the guide boxes what you can see.
+      const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
+      const cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
+      const top = document.elementFromPoint(cx, cy);
+      const covered = top && !(top === m.el || m.el.contains(top) || top.contains(m.el) ||
+        (m.el.parentElement && m.el.parentElement.contains(top)));
+      const hidden = (r.width === 0 && r.height === 0) || covered;
       m.box.style.display = hidden ? "none" : "block";
       m.box.style.left = `${r.left - 5}px`;
       m.box.style.top = `${r.top - 5}px`;

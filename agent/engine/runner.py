@@ -83,8 +83,11 @@ class Runner:
         reporter: Reporter,
         on_capture: Callable[[list[dict[str, str]]], None],
         stand_in: StandIn | None = None,
+        artifacts: Any = None,
     ) -> None:
         self.page = page
+        self.art = artifacts  # agent.artifacts.RunArtifacts or None
+        self.secret_targets: list[Locator] = []
         self.flow = flow
         self.vars = vars
         self.base = base_url.rstrip("/")
@@ -169,6 +172,12 @@ class Runner:
             t0 = time.monotonic()
             self.rep.step(i + 1, len(steps), step.caption, "running")
             self.overlay.banner(f"Step {i + 1}/{len(steps)} — {step.caption}")
+            if self.art:
+                self.art.log(
+                    "step", id=step.id, caption=step.caption, state="running", url=self.page.url
+                )
+                if step.sensitive == "start":
+                    self.art.pause_trace()
             try:
                 if step.action != "navigate":
                     if self.on_login_page():
@@ -212,6 +221,17 @@ class Runner:
             self.overlay.settle()
             self.out.timings[step.id] = time.monotonic() - t0
             self.rep.step(i + 1, len(steps), step.caption, "done")
+            if self.art:
+                self.art.log(
+                    "step", id=step.id, state="done", seconds=round(self.out.timings[step.id], 3)
+                )
+                if step.screenshot:
+                    masks = self.secret_targets + [
+                        self.find.visible(self.page, m) for m in step.mask
+                    ]
+                    self.art.screenshot(self.page, step.screenshot, masks)
+                if step.sensitive == "end":
+                    self.art.resume_trace()
             i += 1
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
@@ -349,6 +369,8 @@ class Runner:
     def do_fill(self, step: Step, f: Fill) -> None:
         value = self.vars.sub(f.value)
         target = self.find.one(f.target, step.caption, editable=True)
+        if f.secret:
+            self.secret_targets.append(target)
         self._mark(target, step, "filled by the agent")
         target.fill(value)
         got = target.input_value()

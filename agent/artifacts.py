@@ -1,0 +1,96 @@
+"""What a run leaves behind: a structured log, masked screenshots, an optional trace.
+
+Every artifact is written through the redaction layer or with masks over
+secret-bearing elements; the Playwright trace is paused while secrets are on
+the page (from the passphrase until after the credentials are confirmed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Locator, Page
+
+from agent.config import private_dir
+from agent.custody import redact
+
+MASK_COLOR = "#FF00FF"
+
+
+class RunArtifacts:
+    def __init__(self, root: Path, trace: bool = False) -> None:
+        self.id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        self.dir = private_dir(private_dir(root) / self.id)
+        self.log_path = self.dir / "log.jsonl"
+        self.trace = trace
+        self.context: BrowserContext | None = None
+        self._chunk = 0
+        self._tracing = False
+        self.files: list[Path] = [self.log_path]
+
+    def log(self, event: str, **fields: Any) -> None:
+        """One JSON line per event; every value passes the redaction layer."""
+        record = {"t": round(time.time(), 3), "event": event, **fields}
+        line = redact.redact(json.dumps(record, default=str))
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a") as fh:
+            fh.write(line + "\n")
+
+    # -- tracing ---------------------------------------------------------------
+    def attach(self, context: BrowserContext) -> None:
+        self.context = context
+        if self.trace:
+            context.tracing.start(screenshots=True, snapshots=True)
+            self._tracing = True
+            self.log("trace", state="recording")
+
+    def pause_trace(self) -> None:
+        if self.context and self._tracing:
+            self._chunk += 1
+            path = self.dir / f"trace-{self._chunk}.zip"
+            self.context.tracing.stop_chunk(path=str(path))
+            self.files.append(path)
+            self._tracing = False
+            self.log("trace", state="paused: secrets on the page")
+
+    def resume_trace(self) -> None:
+        if self.context and self.trace and not self._tracing:
+            self.context.tracing.start_chunk()
+            self._tracing = True
+            self.log("trace", state="recording")
+
+    def close(self) -> None:
+        if self.context and self.trace:
+            try:
+                if self._tracing:
+                    self._chunk += 1
+                    path = self.dir / f"trace-{self._chunk}.zip"
+                    self.context.tracing.stop_chunk(path=str(path))
+                    self.files.append(path)
+                self.context.tracing.stop()
+            except Exception:
+                pass
+            self._tracing = False
+
+    # -- screenshots -------------------------------------------------------------
+    def screenshot(self, page: Page, name: str, extra_masks: list[Locator] | None = None) -> Path:
+        """Full-page PNG with every secret-bearing element painted over."""
+        masks = [
+            page.locator("input[type=password]"),
+            page.locator("input[autocomplete='one-time-code']"),
+            *(extra_masks or []),
+        ]
+        for value in redact.registered_secrets():
+            masks.append(page.get_by_text(value, exact=False))
+            masks.append(page.locator(f"input[value='{value}']"))
+        path = self.dir / f"{len([f for f in self.files if f.suffix == '.png']) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
+        path.chmod(0o600)
+        self.files.append(path)
+        self.log("screenshot", name=name, file=path.name)
+        return path
