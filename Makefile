@@ -30,7 +30,7 @@ bench: setup
 	$(BIN)/python -m tests.bench
 
 screenshots: setup
-	$(PYTEST) tests/replica/test_screenshots.py -p no:cacheprovider
+	ONBOARD_SCREENSHOTS=$(CURDIR)/docs/replica $(PYTEST) tests/replica/test_screenshots.py -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

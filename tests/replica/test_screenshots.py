@@ -1,7 +1,13 @@
-"""Renders every replica screen at 1920x1080 into docs/replica/ (compare with ../shared/okx-ui)."""
+"""Renders every replica screen at 1920x1080 (compare with ../shared/okx-ui).
+
+`make screenshots` writes them into docs/replica/ (ONBOARD_SCREENSHOTS=docs/replica);
+in plain test runs they go to a temporary directory so the tree stays clean.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -15,7 +21,7 @@ from tests.replica.test_ui_common import (
     totp_now,
 )
 
-OUT = Path(__file__).resolve().parents[2] / "docs" / "replica"
+OUT = Path(os.environ.get("ONBOARD_SCREENSHOTS") or tempfile.mkdtemp(prefix="replica-screens-"))
 NAMES = [
     "01-profile-menu.png",
     "02-api-keys-empty.png",
