@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
+from agent import faults
 from agent.engine.flow import (
     Assert,
     Capture,
@@ -84,8 +85,10 @@ class Runner:
         on_capture: Callable[[list[dict[str, str]]], None],
         stand_in: StandIn | None = None,
         artifacts: Any = None,
+        on_state: Callable[[str], None] | None = None,
     ) -> None:
         self.page = page
+        self.on_state = on_state or (lambda _state: None)
         self.art = artifacts  # agent.artifacts.RunArtifacts or None
         self.secret_targets: list[Locator] = []
         self.flow = flow
@@ -232,6 +235,9 @@ class Runner:
                     self.art.screenshot(self.page, step.screenshot, masks)
                 if step.sensitive == "end":
                     self.art.resume_trace()
+            if step.sensitive == "end":
+                self.on_state("confirmed")
+                faults.point("complete:after")
             i += 1
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
@@ -241,6 +247,7 @@ class Runner:
 
     # -- actions -------------------------------------------------------------
     def do_navigate(self, step: Step, nav: Any) -> None:
+        self.on_state("opened")
         url = self.base + nav.path
         self.page.goto(url, wait_until="domcontentloaded")
         if self.on_login_page():
@@ -300,7 +307,10 @@ class Runner:
     def do_click(self, step: Step, c: Click) -> None:
         if c.by == "submit":
             self.audit()
+            self.on_state("filled")
         target = self.find.one(c.target, step.caption)
+        if c.by == "submit":
+            self.on_state("submitted")  # from here a key may exist that only this run can capture
         if c.by == "agent" or (c.by == "submit" and self.opts.auto_submit):
             self._mark(target, step, "clicked by the agent")
             self.overlay.settle()
@@ -508,6 +518,7 @@ class Runner:
 
     # -- the human's verification -------------------------------------------------
     def do_wait_codes(self, step: Step, cd: Codes) -> None:
+        self.on_state("verifying-human")
         if not self.find.wait_any(cd.dialog + cd.done, self.opts.step_timeout):
             raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
         tries: dict[str, int] = {}
@@ -585,7 +596,9 @@ class Runner:
         if not records or not all(valid(r, cap.formats) for r in records):
             records = self._from_prompt(cap)
         self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]
+        self.on_state("captured")
         self.on_capture(records)  # encrypted and on disk before anything else happens
+        faults.point("capture:after-store")
         self.out.records = records
         self.out.timings["capture_to_disk"] = time.monotonic() - t0
         self._mark(box, step, "saved, encrypted")
