@@ -170,6 +170,13 @@ def run(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one machine-readable JSON result on stdout.")
     ] = False,
+    verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Signed REST check of the stored key at the end (default: on with --base-url).",
+        ),
+    ] = None,
 ) -> None:
     """Guide a client through creating a Read + Trade API key, then capture, store and check it.
 
@@ -233,6 +240,7 @@ def run(
                 ),
             ),
             flow=flow,
+            verify_rest=verify if verify is not None else bool(base_url),
         )
         settings = Settings()
         flow_obj, vault = preflight(plan, settings)
@@ -270,10 +278,49 @@ def demo(
     )
 
 
-@app.command()
-def verify() -> None:
-    """Prove a stored key works with a signed REST call (not yet)."""
-    _not_yet("verify")
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard verify 20250101T120000-a1b2c3\n\n"
+        "  onboard verify --all --proxy http://10.0.0.5:3128 --json\n\n"
+        "The exchange is the record's site (flows/okx.yaml), or the record's test target, "
+        "or --base-url. ok/failed/pending are written to the record's metadata "
+        "(verification, verified_at, verify_detail).\n\n"
+        "Exit codes: 0 all ok; 9 any failed (withdraw enabled: CRITICAL; permissions, IPs "
+        "or label differ; passphrase, secret or key refused; demo/live mismatch); "
+        "1 any could not be tested (network, this machine's clock, record unreadable); "
+        "10 pending (nothing failed): OKX refused this machine's IP (50110), expected on "
+        "a client's machine - run verify from a whitelisted host or through --proxy; "
+        "2 bad input."
+    )
+)
+def verify(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Record id(s) from `onboard vault list`.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Verify every stored record.")] = False,
+    proxy: Annotated[
+        str | None,
+        typer.Option(help="Send through this proxy: http://host:port or socks5://host:port."),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Demo-trading key: send OKX's x-simulated-trading header.")
+    ] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of results on stdout.")
+    ] = False,
+) -> None:
+    """Prove stored keys work: a signed GET /api/v5/account/config, checked against the request.
+
+    Checks the key has exactly read_only,trade (withdraw is a CRITICAL failure), the
+    requested IP allowlist and label, and explains every refusal with the next step.
+    """
+    from agent.cli_verify import run_verify
+
+    raise typer.Exit(run_verify(list(ids or []), all_, proxy, demo, base_url, json_out))
 
 
 @app.command()

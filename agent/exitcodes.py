@@ -16,6 +16,7 @@ class Exit(IntEnum):
     EXCHANGE_REFUSED = 7  # the exchange refused (limit, duplicate name, server error)
     CUSTODY_FAILED = 8  # credentials could not be stored: Complete was not clicked
     VERIFY_FAILED = 9  # created, stored, but what the exchange shows differs
+    PENDING = 10  # verify: OKX refused this machine's IP (50110); run from a whitelisted host
     INTERRUPTED = 130
 
 

@@ -30,6 +30,7 @@ class RunPlan:
     session: SessionSpec = field(default_factory=SessionSpec)
     options: Options = field(default_factory=Options)
     flow: str = "okx"
+    verify_rest: bool = False  # signed REST check of the stored key(s) at the end (onboard verify)
     trace: bool = False  # Playwright trace, paused while secrets are on the page
 
 
@@ -96,6 +97,7 @@ def execute(
         "verification": {},
     }
     stored: list[str] = []
+    creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
 
     def on_capture(records: list[dict[str, str]]) -> None:
         for rec in records:
@@ -116,6 +118,7 @@ def execute(
             )
             try:
                 stored.append(vault.store(cred))
+                creds[stored[-1]] = cred
             except VaultError as exc:
                 raise AgentError(
                     f"{exc}. Complete was NOT clicked: copy the API key and secret from the "
@@ -158,7 +161,13 @@ def execute(
         "key list": "ok" if out.listed else "not confirmed",
         "signed REST": "pending (custody issue: onboard verify)",
     }
-    ok = checks["shown by exchange"] == "ok" and checks["key list"] == "ok"
+    if plan.verify_rest and creds:
+        checks["signed REST"] = _signed_rest(vault, creds, reporter)
+    ok = (
+        checks["shown by exchange"] == "ok"
+        and checks["key list"] == "ok"
+        and not checks["signed REST"].startswith("failed")
+    )
     result.update(
         status="ok" if ok else "failed",
         exit_code=int(Exit.OK if ok else Exit.VERIFY_FAILED),
@@ -185,6 +194,39 @@ def _stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
             art.screenshot(page, "stopped", runner.secret_targets)
     except Exception:
         pass  # the page may be gone; the log says where it stopped
+
+
+def _signed_rest(vault: Vault, creds: dict[str, Credential], reporter: Reporter) -> str:
+    """`onboard verify` for the keys just stored; never raises (the records are safe on disk)."""
+    outcomes: dict[str, str] = {}
+    for rid, cred in creds.items():
+        try:
+            from agent.custody.verify import verify_stored
+
+            reporter.info(f"signed REST check of {rid} (GET /api/v5/account/config)")
+            res = verify_stored(vault, rid, cred, log=reporter.info)
+        except Exception as exc:
+            outcomes[rid] = redact.redact(f"error: {type(exc).__name__}: {exc}")
+            continue
+        if res.critical:
+            reporter.warn(res.detail)  # starts with CRITICAL
+        if res.status == "pending":
+            outcomes[rid] = f"pending: run `onboard verify {rid}` from a whitelisted host"
+        else:
+            outcomes[rid] = redact.redact(res.verification)
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values()))
+    worst = next(
+        (
+            s
+            for s in ("failed", "error", "pending")
+            if any(o.startswith(s) for o in outcomes.values())
+        ),
+        "ok",
+    )
+    if worst == "ok":
+        return "ok"
+    return f"{worst}: " + "; ".join(f"{rid}: {o}" for rid, o in outcomes.items())
 
 
 def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:

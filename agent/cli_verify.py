@@ -1,0 +1,114 @@
+"""`onboard verify`: prove stored keys with a signed REST call; table or JSON out.
+
+Imported by the `verify` command's body only; ccxt comes in with agent.custody.verify
+when the command runs. Every string printed passes the redaction layer.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.custody.redact import redact
+from agent.exitcodes import Exit
+
+STYLE = {"ok": "green", "failed": "bold red", "pending": "yellow", "error": "red"}
+
+
+def _say(err: Console, text: str) -> None:
+    err.print(escape(redact(text)), soft_wrap=True)
+
+
+def run_verify(
+    ids: list[str],
+    all_: bool,
+    proxy: str | None,
+    demo: bool,
+    base_url: str | None,
+    as_json: bool,
+) -> int:
+    from agent.config import Settings
+    from agent.custody.vault import Vault
+    from agent.custody.verify import (
+        VerifyInputError,
+        VerifyResult,
+        check_proxy,
+        overall_exit,
+        record_ids,
+        verify_record,
+    )
+
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    if bool(ids) == bool(all_):
+        _say(err, "error: give record id(s) or --all (not both); `onboard vault` lists records")
+        return int(Exit.BAD_INPUT)
+    if proxy:
+        try:
+            check_proxy(proxy)
+        except VerifyInputError as exc:
+            _say(err, f"error: {exc}")
+            return int(Exit.BAD_INPUT)
+    vault = Vault(Settings())
+    known = record_ids(vault)
+    if all_:
+        ids = known
+        if not ids:
+            _say(err, f"no stored keys in {vault.dir}: nothing to verify")
+            if as_json:
+                out.print("[]", soft_wrap=True)
+            return int(Exit.OK)
+    missing = [i for i in ids if i not in known]
+    if missing:
+        _say(err, f"error: no record {missing[0]!r} in the vault at {vault.dir}")
+        return int(Exit.BAD_INPUT)
+
+    results: list[VerifyResult] = []
+    for rid in ids:
+        res = verify_record(
+            vault,
+            rid,
+            base_url=base_url,
+            proxy=proxy,
+            demo=demo,
+            log=lambda m: _say(err, f"  {m}"),
+        )
+        results.append(res)
+        if res.critical:
+            err.rule(style="bold red")
+            _say(err, f"{res.id} key {res.api_key_masked}: {res.detail}")
+            err.rule(style="bold red")
+
+    if as_json:
+        out.print(
+            escape(redact(json.dumps([r.as_dict() for r in results], indent=2))), soft_wrap=True
+        )
+    else:
+        table = Table(title="signed REST verification (GET /api/v5/account/config)")
+        for col in ("id", "label", "key", "result", "detail"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            result = "CRITICAL" if r.critical else r.status
+            table.add_row(
+                *(escape(redact(x)) for x in (r.id, r.label, r.api_key_masked)),
+                f"[{STYLE.get(r.status, '')}]{escape(result)}[/]",
+                escape(redact(r.detail)),
+            )
+        out.print(table)
+
+    code = overall_exit(results)
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "pending", "error")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if counts["pending"]:
+        pend = " ".join(r.id for r in results if r.status == "pending")
+        _say(
+            err,
+            f"{summary}. pending: this machine is not on the key's IP allowlist; run "
+            f"`onboard verify {pend}` from a whitelisted host, or add --proxy URL",
+        )
+    else:
+        _say(err, summary)
+    return int(code)

@@ -1,0 +1,484 @@
+"""Signed REST verification of a stored key: `GET /api/v5/account/config` through ccxt.
+
+The exchange answers with the key's own view of itself (`perm`, `ip`, `label`);
+this module compares that with what was requested and explains every refusal in
+plain words with the next step. ccxt does the signing; nothing here signs by hand.
+
+Outcomes (`VerifyResult.status`):
+
+* ``ok``      - the exchange confirms exactly read_only,trade, the IP set and the label;
+* ``failed``  - the key is wrong (withdraw enabled: CRITICAL; other permissions, IPs,
+  label; passphrase, secret or key refused; demo/live mismatch);
+* ``pending`` - OKX refused this machine's address (50110): expected on a client's
+  machine, the key itself is untested; run verify from a whitelisted host or a proxy;
+* ``error``   - the key could not be tested (network, this machine's clock, record
+  unreadable). Not written to the vault metadata.
+
+ok/failed/pending are written to the record's clear metadata with `Vault.update_meta`
+(`verification`, `verified_at`, `verify_detail`), never with a secret in them.
+ccxt is imported lazily so the CLI's `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from agent.custody import redact
+from agent.exitcodes import Exit
+
+if TYPE_CHECKING:
+    from agent.custody.vault import Credential, Vault
+
+CONFIG_PATH = "/api/v5/account/config"
+EXPECTED_PERMS = ("read_only", "trade")
+WITHDRAW = "withdraw"
+NETWORK_TRIES = 3
+BACKOFF = (0.5, 1.0)  # seconds slept between network tries
+TIMEOUT_MS = 10_000
+PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+_CODE_RE = re.compile(r'"code"\s*:\s*"(\d+)"')
+_MSG_RE = re.compile(r'"msg"\s*:\s*"([^"]*)"')
+_IP_IN_MSG = re.compile(r"Your IP (\S+) is not")
+
+
+class VerifyInputError(ValueError):
+    """Bad arguments (proxy URL, site, record id): nothing was sent."""
+
+
+@dataclass
+class VerifyResult:
+    id: str
+    label: str
+    api_key_masked: str
+    status: str  # ok | failed | pending | error
+    detail: str  # plain words, with the next step when it is not ok
+    endpoint: str = ""
+    demo: bool = False
+    proxy: str | None = None  # scheme://host:port, never credentials
+    code: str | None = None  # OKX's error code when the exchange refused
+    critical: bool = False  # withdraw is enabled
+    checks: dict[str, str] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)  # perm/ip/label as the exchange shows
+    clock_offset_s: float | None = None
+    verified_at: float = field(default_factory=time.time)
+
+    @property
+    def verification(self) -> str:
+        """The string stored as the record's `verification`: ok | failed: ... | pending: ..."""
+        return "ok" if self.status == "ok" else f"{self.status}: {self.detail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "verification": self.verification}
+
+    def meta_detail(self) -> dict[str, Any]:
+        """What goes into the vault metadata: no secret, no full key."""
+        return {
+            k: v
+            for k, v in {
+                "status": self.status,
+                "endpoint": self.endpoint,
+                "demo": self.demo,
+                "proxy": self.proxy,
+                "code": self.code,
+                "critical": self.critical,
+                "checks": self.checks,
+                "seen": self.seen,
+                "detail": self.detail,
+            }.items()
+            if v not in (None, {}, "")
+        }
+
+
+# -- addresses, permissions, endpoints ---------------------------------------------
+def normalize_ip(text: str) -> str:
+    """Canonical text of an address (IPv4-mapped IPv6 becomes IPv4); junk is kept stripped."""
+    raw = text.strip().strip("[]")
+    try:
+        ip = ipaddress.ip_address(raw.split("%", 1)[0])
+    except ValueError:
+        return raw
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def ip_set(values: Iterable[str]) -> set[str]:
+    return {normalize_ip(v) for v in values if v and v.strip()}
+
+
+def split_csv(text: Any) -> list[str]:
+    if isinstance(text, list):
+        return [str(p).strip() for p in text if str(p).strip()]
+    return [p.strip() for p in str(text or "").split(",") if p.strip()]
+
+
+def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str], list[str], bool]:
+    """Compare the exchange's view with the request: (checks, problems, critical)."""
+    checks: dict[str, str] = {}
+    problems: list[str] = []
+    perms = split_csv(cfg.get("perm"))
+    critical = WITHDRAW in perms
+    if critical:
+        checks["perm"] = "CRITICAL: withdraw enabled"
+        problems.append(
+            f"CRITICAL: the key has the WITHDRAW permission (exchange shows perm "
+            f"{','.join(perms)}). Delete this key on OKX now and create a new Read + Trade key"
+        )
+    elif sorted(perms) != sorted(EXPECTED_PERMS) or len(perms) != len(EXPECTED_PERMS):
+        checks["perm"] = "mismatch"
+        problems.append(
+            f"permissions are {','.join(perms) or '(none)'}, expected read_only,trade: "
+            "delete the key and create it again with exactly Read + Trade"
+        )
+    else:
+        checks["perm"] = "ok"
+    got_ips, want_ips = ip_set(split_csv(cfg.get("ip"))), ip_set(cred.ips)
+    if got_ips == want_ips:
+        checks["ip"] = "ok"
+    else:
+        checks["ip"] = "mismatch"
+        parts = []
+        if want_ips - got_ips:
+            parts.append(f"missing {', '.join(sorted(want_ips - got_ips))}")
+        if got_ips - want_ips:
+            parts.append(f"unexpected {', '.join(sorted(got_ips - want_ips))}")
+        if not got_ips:
+            parts.append("the key has NO IP allowlist (usable from anywhere)")
+        problems.append(
+            f"IP allowlist differs ({'; '.join(parts)}): fix the key's IPs on OKX "
+            "(API management, edit) to exactly the requested set"
+        )
+    got_label = str(cfg.get("label", ""))
+    if got_label == cred.label:
+        checks["label"] = "ok"
+    else:
+        checks["label"] = "mismatch"
+        problems.append(
+            f"label is {got_label!r}, expected {cred.label!r}: this may be a different key; "
+            "check the record against OKX's key list"
+        )
+    return checks, problems, critical
+
+
+def endpoint_for(cred: Credential, base_url: str | None = None) -> str:
+    """`--base-url`, else the record's base_url (replica), else the flow's site URL."""
+    if base_url:
+        return base_url.rstrip("/")
+    if cred.base_url:
+        return cred.base_url.rstrip("/")
+    from agent.engine.flow import load_named
+
+    sites = load_named("okx").sites
+    if cred.site not in sites:
+        raise VerifyInputError(
+            f"record's site {cred.site!r} is not in the flow (known: {', '.join(sorted(sites))})"
+        )
+    return sites[cred.site].rstrip("/")
+
+
+def safe_proxy(proxy: str | None) -> str | None:
+    """The proxy as shown and stored: scheme://host:port, credentials dropped."""
+    if not proxy:
+        return None
+    parts = urlsplit(proxy)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def check_proxy(proxy: str) -> None:
+    parts = urlsplit(proxy)
+    scheme = parts.scheme.lower()
+    if scheme not in PROXY_SCHEMES or not parts.hostname:
+        raise VerifyInputError(
+            f"--proxy {safe_proxy(proxy) or proxy!r}: give a URL like http://host:3128 or "
+            f"socks5://host:1080 (schemes: {', '.join(PROXY_SCHEMES)})"
+        )
+    if parts.password:
+        redact.register_secret(parts.password)
+    if scheme.startswith("socks"):
+        try:
+            import socks  # noqa: F401  (PySocks: what requests needs for SOCKS)
+        except ImportError:
+            raise VerifyInputError(
+                "--proxy socks: SOCKS proxies need PySocks in this environment "
+                "(pip install 'requests[socks]'), or use an HTTP proxy"
+            ) from None
+
+
+def make_exchange(
+    cred: Credential, endpoint: str, *, demo: bool = False, proxy: str | None = None
+) -> Any:
+    """A stock ccxt okx client aimed at `endpoint`, demo header when asked, proxy when given."""
+    import ccxt
+
+    ex = ccxt.okx(
+        {
+            "apiKey": cred.api_key,
+            "secret": cred.secret,
+            "password": cred.passphrase,
+            "enableRateLimit": False,
+            "timeout": TIMEOUT_MS,
+        }
+    )
+    if demo:
+        ex.set_sandbox_mode(True)  # sends x-simulated-trading: 1; swaps urls["api"]
+    ex.urls["api"] = {"rest": endpoint}  # after set_sandbox_mode, which replaces urls["api"]
+    if proxy:
+        if urlsplit(proxy).scheme.lower().startswith("socks"):
+            ex.socksProxy = proxy
+        elif urlsplit(endpoint).scheme.lower() == "https":
+            # ccxt's sync client puts httpsProxy under requests' "https" key, which requests
+            # uses for https:// targets (a plain http:// CONNECT proxy is the usual value);
+            # httpProxy would be silently ignored for an https:// exchange URL.
+            ex.httpsProxy = proxy
+        else:
+            ex.httpProxy = proxy
+    return ex
+
+
+# -- errors in plain words -----------------------------------------------------------
+def okx_code(exc: BaseException) -> tuple[str | None, str]:
+    text = str(exc)
+    code = _CODE_RE.search(text)
+    msg = _MSG_RE.search(text)
+    return (code.group(1) if code else None), (msg.group(1) if msg else "")
+
+
+def explain(code: str, msg: str, demo: bool) -> tuple[str, str]:
+    """(status, plain words with the next step) for an OKX refusal."""
+    if code == "50110":
+        ip = _IP_IN_MSG.search(msg)
+        seen = f" ({ip.group(1)})" if ip else ""
+        return "pending", (
+            f"this machine's IP{seen} is not on the key's allowlist (OKX 50110) - expected on a "
+            "client's machine; the key itself was not tested: run verify from a whitelisted host "
+            "or through --proxy"
+        )
+    if code == "50105":
+        return "failed", (
+            "OKX refused the passphrase (50105): the stored passphrase is not the one the key "
+            "was created with; delete the key on OKX and onboard it again"
+        )
+    if code == "50111":
+        return "failed", (
+            "OKX does not know this API key (50111): it was deleted, or belongs to another site "
+            "(global/eea/us) or environment; check the key list on OKX, onboard again if it is gone"
+        )
+    if code == "50113":
+        return "failed", (
+            "OKX refused the signature (50113): the stored secret does not belong to this key; "
+            "delete the key on OKX and onboard it again"
+        )
+    if code == "50101":
+        other = "without --demo (live)" if demo else "with --demo (demo trading)"
+        return "failed", (
+            f"the key is not a {'demo-trading' if demo else 'live'} key (OKX 50101: demo vs live "
+            f"mismatch); try again {other}"
+        )
+    return "error", f"OKX refused the request ({code}: {msg or 'no message'})"
+
+
+def _clock_offset(ex: Any) -> float:
+    """Seconds OKX's clock is ahead of the timestamp ccxt signs with (negative: behind)."""
+    before = ex.nonce()
+    resp = ex.publicGetPublicTime()
+    after = ex.nonce()
+    server_ms = int(resp["data"][0]["ts"])
+    return round((server_ms - (before + after) / 2) / 1000, 1)
+
+
+# -- verification --------------------------------------------------------------------
+def verify_credential(
+    cred: Credential,
+    rid: str = "",
+    *,
+    base_url: str | None = None,
+    proxy: str | None = None,
+    demo: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] | None = None,
+) -> VerifyResult:
+    """One signed `GET /api/v5/account/config` for `cred`, compared with the request."""
+    import ccxt
+
+    redact.register_secret(cred.secret)
+    redact.register_secret(cred.passphrase)
+    redact.register_key(cred.api_key)
+    res = VerifyResult(
+        id=rid,
+        label=cred.label,
+        api_key_masked=redact.mask_key(cred.api_key),
+        status="error",
+        detail="",
+        demo=demo,
+        proxy=safe_proxy(proxy),
+    )
+    try:
+        if proxy:
+            check_proxy(proxy)
+        res.endpoint = endpoint_for(cred, base_url)
+        ex = make_exchange(cred, res.endpoint, demo=demo, proxy=proxy)
+    except VerifyInputError as exc:
+        res.detail = redact.redact(str(exc))
+        return res
+
+    resp: Any = None
+    for attempt in range(1, NETWORK_TRIES + 1):
+        try:
+            resp = ex.privateGetAccountConfig()
+            break
+        except ccxt.BaseError as exc:
+            code, msg = okx_code(exc)
+            if code == "50102" or isinstance(exc, ccxt.InvalidNonce):
+                res.code = code or "50102"
+                try:
+                    res.clock_offset_s = _clock_offset(ex)
+                    side = "behind" if res.clock_offset_s > 0 else "ahead of"
+                    off = f"{abs(res.clock_offset_s):.1f} s {side}"
+                except Exception as texc:  # the time endpoint is best effort
+                    off = f"unknown offset ({redact.redact(type(texc).__name__)})"
+                res.detail = (
+                    f"OKX says the request timestamp expired (50102): this machine's clock is "
+                    f"{off} OKX's (OKX accepts 30 s); sync the clock (NTP, e.g. "
+                    "`timedatectl set-ntp true`) and run verify again"
+                )
+                return res
+            if code is not None:
+                res.code = code
+                res.status, res.detail = explain(code, msg, demo)
+                return res
+            if isinstance(exc, ccxt.NetworkError) and attempt < NETWORK_TRIES:
+                if log:
+                    log(
+                        f"network error talking to {res.endpoint} "
+                        f"(try {attempt}/{NETWORK_TRIES}): {redact.redact(type(exc).__name__)}; "
+                        "retrying"
+                    )
+                sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
+                continue
+            if isinstance(exc, ccxt.NetworkError):
+                via = f" through the proxy {res.proxy}" if res.proxy else ""
+                res.detail = (
+                    f"could not reach {res.endpoint}{via} after {NETWORK_TRIES} tries "
+                    f"({type(exc).__name__}: {redact.redact(_short(exc))}); check the network "
+                    "or proxy and run verify again"
+                )
+            else:
+                res.detail = (
+                    f"unexpected answer from {res.endpoint} "
+                    f"({type(exc).__name__}: {redact.redact(_short(exc))})"
+                )
+            return res
+        except Exception as exc:  # requests/urllib3 errors ccxt does not wrap (e.g. proxy setup)
+            res.detail = (
+                f"could not send the request to {res.endpoint} "
+                f"({type(exc).__name__}: {redact.redact(_short(exc))})"
+            )
+            return res
+
+    data = (resp or {}).get("data") or []
+    if not data or not isinstance(data[0], dict):
+        res.detail = f"the exchange answered without account config data: {_short(resp)}"
+        return res
+    cfg = data[0]
+    res.seen = {
+        "perm": str(cfg.get("perm", "")),
+        "ip": str(cfg.get("ip", "")),
+        "label": str(cfg.get("label", "")),
+    }
+    res.checks, problems, res.critical = check_config(cfg, cred)
+    if problems:
+        res.status, res.detail = "failed", "; ".join(problems)
+    else:
+        n = len(ip_set(cred.ips))
+        res.status = "ok"
+        res.detail = (
+            f"perm read_only,trade; {n} IP{'s match' if n != 1 else ' matches'}; label {cred.label}"
+        )
+    return res
+
+
+def _short(obj: Any, limit: int = 300) -> str:
+    text = str(obj)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def record(vault: Vault, res: VerifyResult) -> None:
+    """Write ok/failed/pending to the record's metadata; errors (key untested) are not written."""
+    if res.status == "error" or not res.id:
+        return
+    vault.update_meta(
+        res.id,
+        verification=redact.redact(res.verification),
+        verified_at=res.verified_at,
+        verify_detail=json.loads(redact.redact(json.dumps(res.meta_detail()))),
+    )
+
+
+def verify_stored(vault: Vault, rid: str, cred: Credential, **kw: Any) -> VerifyResult:
+    """Verify a credential already in hand (e.g. just captured) and record the outcome."""
+    res = verify_credential(cred, rid, **kw)
+    record(vault, res)
+    return res
+
+
+def verify_record(vault: Vault, rid: str, identity: Any | None = None, **kw: Any) -> VerifyResult:
+    """Decrypt record `rid` with the local identity, verify it, record the outcome."""
+    meta = _meta(vault, rid)
+    try:
+        cred = vault.load(rid, identity or _identity(vault))
+    except Exception as exc:
+        return VerifyResult(
+            id=rid,
+            label=str(meta.get("label", "")),
+            api_key_masked=str(meta.get("api_key_masked", "")),
+            status="error",
+            detail=f"cannot decrypt the record: {redact.redact(_short(exc))}",
+        )
+    return verify_stored(vault, rid, cred, **kw)
+
+
+def _meta(vault: Vault, rid: str) -> dict[str, Any]:
+    try:
+        return json.loads((vault.dir / f"{rid}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _identity(vault: Vault) -> Any:
+    """The local identity, never a freshly generated one (that could decrypt nothing)."""
+    path = vault.settings.identity_file
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no age identity at {path}: run verify on the machine that holds the vault's "
+            "identity (records encrypted to the firm's recipients need the firm's identity)"
+        )
+    return vault.local_identity()
+
+
+def record_ids(vault: Vault) -> list[str]:
+    if not vault.dir.exists():
+        return []
+    return sorted(p.stem for p in vault.dir.glob("*.age"))
+
+
+def overall_exit(results: list[VerifyResult]) -> Exit:
+    """9 if any failed, else 1 if any could not be tested, else 10 if any pending, else 0."""
+    statuses = {r.status for r in results}
+    if "failed" in statuses:
+        return Exit.VERIFY_FAILED
+    if "error" in statuses:
+        return Exit.FAILED
+    if "pending" in statuses:
+        return Exit.PENDING
+    return Exit.OK
