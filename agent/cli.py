@@ -177,6 +177,10 @@ def run(
             help="Signed REST check of the stored key at the end (default: on with --base-url).",
         ),
     ] = None,
+    trace: Annotated[
+        bool,
+        typer.Option(help="Record a Playwright trace (paused while secrets are on the page)."),
+    ] = False,
 ) -> None:
     """Guide a client through creating a Read + Trade API key, then capture, store and check it.
 
@@ -241,6 +245,7 @@ def run(
             ),
             flow=flow,
             verify_rest=verify if verify is not None else bool(base_url),
+            trace=trace,
         )
         settings = Settings()
         flow_obj, vault = preflight(plan, settings)
@@ -321,6 +326,36 @@ def verify(
     from agent.cli_verify import run_verify
 
     raise typer.Exit(run_verify(list(ids or []), all_, proxy, demo, base_url, json_out))
+
+
+@app.command()
+def runs(
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list on stdout.")] = False,
+) -> None:
+    """Every run in the journal and what to do about it (e.g. a key that must be recreated)."""
+    import json
+
+    from agent.config import Settings
+    from agent.journal import Journal, verdict
+
+    settings = Settings()
+    if not settings.journal_file.exists():
+        rows = []
+    else:
+        j = Journal(settings.journal_file)
+        rows = [{**r, "verdict": verdict(r)} for r in j.all()]
+        j.close()
+    if json_out:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("run", "label", "account", "reached", "what to do", title="onboard runs")
+    for r in rows:
+        style = "red" if r["verdict"].startswith(("KEY MUST", "CHECK")) else ""
+        table.add_row(r["id"], r["label"], r["account"], r["reached"], r["verdict"], style=style)
+    Console().print(table if rows else "no runs yet")
 
 
 @app.command()

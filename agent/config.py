@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         return self.home / "profiles"
 
     @property
+    def journal_file(self) -> Path:
+        return self.home / "journal.sqlite3"
+
+    @property
     def runs_dir(self) -> Path:
         return self.home / "runs"
 

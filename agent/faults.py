@@ -1,4 +1,4 @@
-"""Fault injection for durability tests: die with SIGKILL at a named point.
+"""Fault injection for durability tests: die with SIGKILL, or fail a write, at a named point.
 
 Set ONBOARD_FAULT=<point> (tests only). A real run never sets it; the cost is
 one environment lookup at a handful of places around credential custody.
@@ -6,10 +6,14 @@ one environment lookup at a handful of places around credential custody.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
 
 def point(name: str) -> None:
-    if os.environ.get("ONBOARD_FAULT") == name:
+    fault = os.environ.get("ONBOARD_FAULT")
+    if fault == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if fault == name.replace(":during", ":enospc"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -97,16 +97,23 @@ class Journal:
         self.db.close()
 
 
-def verdict(row: dict[str, Any], alive: bool = False) -> str:
+def verdict(row: dict[str, Any]) -> str:
     """What an operator must do about a run, in plain words."""
     reached = row.get("reached") or row.get("state")
-    if row["state"] in ("verified", "confirmed", "stored"):
-        return "ok: credentials stored" + (f" ({row['vault_ids']})" if row.get("vault_ids") else "")
-    if reached in LOST and not alive:
+    if reached in ("stored", "confirmed", "verified"):
+        ids = f" ({row['vault_ids']})" if row.get("vault_ids") else ""
+        extra = f"; but: {row['note']}" if row["state"] == "failed" and row.get("note") else ""
+        return f"ok: credentials stored{ids}{extra}"
+    if reached == "captured":
         return (
-            f"KEY MUST BE DELETED AND RECREATED: run stopped after '{reached}' before the "
-            f"credentials were stored; delete the key '{row['label']}' on the exchange and run again"
+            f"KEY MUST BE DELETED AND RECREATED: the key '{row['label']}' was created but the run "
+            "stopped before its credentials were stored; delete it on the exchange and run again"
+        )
+    if reached in LOST:
+        return (
+            f"CHECK THE EXCHANGE: the run stopped after '{reached}'; if a key '{row['label']}' "
+            "exists there, delete it and run again (its secret was not captured)"
         )
     if row["state"] == "failed":
         return f"failed before submit, nothing was created: {row.get('note') or 'see the run log'}"
-    return f"in progress or interrupted at '{reached}': nothing was submitted; run again"
+    return f"interrupted at '{reached}' before submit: nothing was created; run again"

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent import faults
 from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
@@ -19,6 +20,7 @@ from agent.engine.human import Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.exitcodes import AgentError, Exit
+from agent.journal import LOST, Journal, verdict
 from agent.passphrase import generate
 from agent.request import OnboardRequest
 from agent.session import SessionSpec, open_session
@@ -103,6 +105,7 @@ def execute(
         for rec in records:
             redact.register_secret(rec.get("secret"))
             redact.register_key(rec.get("api_key"))
+        faults.point("capture:before-store")
         for rec in records:
             cred = Credential(
                 exchange=flow.exchange,
@@ -125,6 +128,7 @@ def execute(
                     "window now (the secret is shown only once)",
                     Exit.CUSTODY_FAILED,
                 ) from None
+        journal.set(art.id, "stored", vault_ids=stored)
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
 
     started = time.monotonic()
@@ -132,16 +136,26 @@ def execute(
     result["run_id"] = art.id
     result["artifacts"] = str(art.dir)
     art.log("start", label=req.label, account=account, base_url=base, ips=list(req.ips))
+    journal = Journal(settings.journal_file)
+    journal.start(art.id, req.label, account, base)
+
+    def on_state(state: str) -> None:
+        journal.set(art.id, state)
+        art.log("state", state=state)
+
     try:
         with open_session(plan.session, settings, base) as (ctx, page):
             art.attach(ctx)
             runner = Runner(
-                page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art
-            )
+                page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art,
+                on_state,
+            )  # fmt: skip
             try:
                 out = runner.run()
-            except AgentError:
+            except AgentError as err:
                 _stopped_screenshot(art, page, runner)
+                if err.code == Exit.CUSTODY_FAILED and not plan.session.headless:
+                    _hold_for_copy(page, reporter, err.message, plan.options.human_timeout)
                 raise
             finally:
                 art.close()
@@ -149,6 +163,12 @@ def execute(
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
             result["stored"] = f"vault: {', '.join(stored)}"
+        journal.set(art.id, "failed", note=err.message)
+        row = journal.get(art.id) or {}
+        result["journal"] = verdict(row)
+        if row.get("reached") in LOST:
+            reporter.warn(result["journal"])
+        journal.close()
         art.log("result", **result)
         return result
     rec = out.records[0] if out.records else {}
@@ -183,8 +203,19 @@ def execute(
         capture_to_disk_ms=round(out.timings.get("capture_to_disk", 0) * 1000, 1),
         step_seconds={k: round(v, 3) for k, v in out.timings.items() if k != "capture_to_disk"},
     )
+    journal.set(art.id, "verified" if ok else "confirmed", note=result["message"])
+    journal.close()
     art.log("result", **result)
     return result
+
+
+def _hold_for_copy(page: Any, reporter: Reporter, message: str, limit: float) -> None:
+    """Storing failed while the secret is on screen: keep the window until the human is done."""
+    reporter.warn(f"{message}. Close the browser window when you have copied them.")
+    try:
+        page.wait_for_event("close", timeout=limit * 1000)
+    except Exception:
+        pass
 
 
 def _stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
