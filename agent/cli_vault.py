@@ -1,7 +1,421 @@
-"""`onboard vault ...`: list, show, export and re-encrypt stored credentials."""
+"""`onboard vault ...`: list, show, export and re-encrypt stored credentials.
+
+Only typer is imported at module level (so `onboard --help` stays instant);
+the vault, pyrage and rich are imported inside the commands.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
 import typer
 
-vault_app = typer.Typer(help="Stored credentials: list (no secrets), show, export, rekey.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from agent.custody.vault import Credential, Vault
+
+vault_app = typer.Typer(
+    help=(
+        "Stored credentials: list (no secrets), show, export, rekey.\n\n"
+        "Records live in <data dir>/vault/ ($ONBOARD_HOME): <id>.age (age-encrypted) and "
+        "<id>.json (metadata, no secret). Decrypting needs an identity: the local one "
+        "(<data dir>/identity.age.txt) or the firm's key file with --identity.\n\n"
+        "Exit codes: 0 ok, 1 a record is damaged or could not be written, "
+        "2 bad input (unknown id, missing identity, bad recipient)."
+    ),
+    no_args_is_help=True,
+)
+
+IdentityOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--identity",
+        "-i",
+        help="age identity file to decrypt with (default: the local identity in the data dir).",
+        dir_okay=False,
+    ),
+]
+
+BAD_INPUT = 2
+FAILED = 1
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _fail(message: str, code: int = BAD_INPUT) -> NoReturn:
+    from agent.custody.redact import redact
+
+    typer.echo(f"error: {redact(_one_line(message))}", err=True)
+    raise typer.Exit(code)
+
+
+def _vault() -> Vault:
+    from agent.config import Settings
+    from agent.custody.vault import Vault
+
+    return Vault(Settings())
+
+
+def _exit_for(exc: Exception) -> int:
+    from agent.custody.vault import CorruptRecord
+
+    return FAILED if isinstance(exc, CorruptRecord) else BAD_INPUT
+
+
+def _identities(vault: Vault, identity: Path | None) -> list[Any]:
+    from agent.custody.vault import VaultError
+
+    try:
+        return vault.identities(identity)
+    except VaultError as exc:
+        _fail(str(exc), BAD_INPUT)
+
+
+def _require(vault: Vault, rid: str) -> None:
+    if not vault.exists(rid):
+        _fail(f"no record {rid!r} in the vault at {vault.dir} (see: onboard vault list)")
+
+
+def _load(vault: Vault, rid: str, identity: Path | None) -> Credential:
+    from agent.custody import redact
+    from agent.custody.vault import NotARecipient, VaultError
+
+    _require(vault, rid)
+    idents = _identities(vault, identity)
+    try:
+        cred = vault.load(rid, idents)
+    except VaultError as exc:
+        hint = ""
+        if isinstance(exc, NotARecipient):
+            hint = " (pass --identity with the firm's age identity file)"
+        _fail(f"{exc}{hint}", _exit_for(exc))
+    redact.register_secret(cred.secret)
+    redact.register_secret(cred.passphrase)
+    redact.register_key(cred.api_key)
+    return cred
+
+
+def _when(ts: Any) -> str:
+    import datetime as dt
+
+    try:
+        return (
+            dt.datetime.fromtimestamp(float(ts), tz=dt.UTC)
+            .astimezone()
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+        )
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "?"
+
+
+def _joined(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@vault_app.command("list")
+def list_(
+    json_out: Annotated[
+        bool, typer.Option("--json", help="One JSON array on stdout (metadata only).")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also decrypt every record with the identity to prove it is intact "
+            "(nothing secret is shown).",
+        ),
+    ] = False,
+    identity: IdentityOpt = None,
+) -> None:
+    """List stored keys without any secret: id, exchange, account, label, key last 4,
+    permissions, IPs, created, verification.
+
+    A damaged or missing .age/.json file is shown as a row naming the file; the other
+    records are still listed, and the exit code is 1.
+    """
+    import json
+
+    vault = _vault()
+    idents = _identities(vault, identity) if check else None
+    entries = vault.list(idents)
+    bad = sum(1 for e in entries if e.get("error"))
+    if json_out:
+        typer.echo(json.dumps(entries, indent=2))
+        raise typer.Exit(FAILED if bad else 0)
+    if not entries:
+        typer.echo(f"no records in {vault.dir}")
+        raise typer.Exit(0)
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"vault: {vault.dir}", title_justify="left")
+    for col in ("id", "exchange", "account", "label", "key", "permissions", "IPs", "created"):
+        table.add_column(col, no_wrap=col in ("id", "key", "created"))
+    table.add_column("verification")
+    if check:
+        table.add_column("check")
+    if bad:
+        table.add_column("problem", style="red")
+    for e in entries:
+        last4 = e.get("api_key_last4")
+        row = [
+            e.get("id", "?"),
+            e.get("exchange", ""),
+            e.get("account", ""),
+            e.get("label", ""),
+            f"…{last4}" if last4 else "",
+            _joined(e.get("permissions")),
+            _joined(e.get("ips")),
+            _when(e["created_at"]) if "created_at" in e else "",
+            e.get("verification", "pending") if "created_at" in e else "",
+        ]
+        if check:
+            row.append(e.get("check", ""))
+        if bad:
+            row.append(e.get("error", ""))
+        table.add_row(*(Text(str(c)) for c in row))
+    # a pipe gets a wide table so ids and file names are never folded
+    console = Console(width=None if _stdout_is_tty() else 400, soft_wrap=False)
+    console.print(table)
+    if bad:
+        typer.echo(f"{bad} damaged record(s); the others are listed above", err=True)
+        raise typer.Exit(FAILED)
+
+
+@vault_app.command(
+    epilog=(
+        "Revealing into a pipe or a file is how secrets leak (shell history, logs, CI "
+        "output), so --reveal refuses when stdout is not a terminal unless --force-pipe is "
+        "also given. To hand a key to a trading system, prefer `onboard vault export --out`."
+    )
+)
+def show(
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id (onboard vault list).")],
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal", help="Decrypt and print the API key, secret and passphrase (terminal only)."
+        ),
+    ] = False,
+    force_pipe: Annotated[
+        bool,
+        typer.Option(
+            "--force-pipe",
+            help="With --reveal: allow stdout to be a pipe or file (it will hold secrets).",
+        ),
+    ] = False,
+    identity: IdentityOpt = None,
+) -> None:
+    """Show one record: metadata by default; the full record with --reveal."""
+    vault = _vault()
+    _require(vault, record_id)
+    if not reveal:
+        from agent.custody.vault import VaultError
+
+        try:
+            meta = vault.meta(record_id)
+        except VaultError as exc:
+            _fail(str(exc), _exit_for(exc))
+        for k, v in meta.items():
+            if k == "created_at":
+                typer.echo(f"{'created':15} {_when(v)}")
+            else:
+                typer.echo(f"{k:15} {_joined(v) or '-'}")
+        if "verification" not in meta:
+            typer.echo(f"{'verification':15} pending")
+        age = vault.path(record_id, "age")
+        size = f"{age.stat().st_size} bytes" if age.exists() else "MISSING"
+        typer.echo(f"{'record':15} {age} (encrypted, {size})")
+        typer.echo(
+            f"secrets hidden: `onboard vault show {record_id} --reveal [--identity FILE]` "
+            "prints them (terminal only)",
+            err=True,
+        )
+        return
+    if force_pipe is False and not _stdout_is_tty():
+        _fail(
+            "--reveal refuses to print secrets into a pipe or file; add --force-pipe if that "
+            "is really intended, or use `onboard vault export --out FILE`"
+        )
+    cred = _load(vault, record_id, identity)
+    try:
+        verification = vault.meta(record_id).get("verification", "pending")
+    except Exception:
+        verification = "?"
+    lines = [
+        ("id", record_id),
+        ("exchange", cred.exchange),
+        ("site", cred.site),
+        ("base_url", cred.base_url or "-"),
+        ("account", cred.account),
+        ("label", cred.label),
+        ("api_key", cred.api_key),
+        ("secret", cred.secret),
+        ("passphrase", cred.passphrase),
+        ("permissions", _joined(cred.permissions)),
+        ("ips", _joined(cred.ips)),
+        ("created", _when(cred.created_at)),
+        ("verification", verification),
+    ]
+    for k, v in lines:  # deliberately not redacted: this is the reveal
+        typer.echo(f"{k:15} {v}")
+    if _stdout_is_tty():
+        typer.echo("secrets shown above: clear the terminal's scrollback when done", err=True)
+
+
+def _env_value(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value) if value else "''"
+
+
+def _render(cred: Credential, rid: str, fmt: str) -> str:
+    import json
+    from dataclasses import asdict
+
+    if fmt == "json":
+        return json.dumps({"id": rid, **asdict(cred)}, indent=2) + "\n"
+    prefix = "".join(c if c.isalnum() else "_" for c in cred.exchange.upper()) or "OKX"
+    comments = [
+        f"onboard vault record {rid}",
+        f"exchange: {cred.exchange} ({cred.site}), account: {cred.account}",
+        f"label: {cred.label}",
+        f"permissions: {_joined(cred.permissions)}",
+        f"ips: {_joined(cred.ips)}",
+        f"created: {_when(cred.created_at)}",
+    ]
+    out = [f"# {_one_line(c)}" for c in comments]
+    out += [
+        f"{prefix}_API_KEY={_env_value(cred.api_key)}",
+        f"{prefix}_API_SECRET={_env_value(cred.secret)}",
+        f"{prefix}_API_PASSPHRASE={_env_value(cred.passphrase)}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+@vault_app.command(
+    epilog=(
+        "env values are shell-quoted when needed (POSIX sh, python-dotenv). "
+        "--out writes a new file with mode 0600, atomically, and never replaces an existing one."
+    )
+)
+def export(
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id (onboard vault list).")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="json (the whole record) or env (OKX_API_KEY=...)."),
+    ] = "json",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write to this new file (0600) instead of stdout.", dir_okay=False
+        ),
+    ] = None,
+    identity: IdentityOpt = None,
+) -> None:
+    """Export one record, secrets included, to load into the firm's trading systems.
+
+    Without --out the record is printed on stdout: that is this command's purpose.
+    """
+    if fmt not in ("json", "env"):
+        _fail(f"--format {fmt!r}: use json or env")
+    if out is not None and (out.exists() or out.is_symlink()):
+        _fail(f"{out} already exists; refusing to overwrite (remove it or pick another --out)")
+    vault = _vault()
+    cred = _load(vault, record_id, identity)
+    text = _render(cred, record_id, fmt)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from agent.custody.vault import _write_atomic
+
+    try:
+        _write_atomic(out, text.encode(), 0o600)
+    except FileExistsError:
+        _fail(f"{out} already exists; refusing to overwrite (remove it or pick another --out)")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}", FAILED)
+    typer.echo(f"wrote {out} (mode 0600, {fmt}): it holds the secret", err=True)
+
+
+@vault_app.command(
+    epilog=(
+        "Example: onboard vault rekey --all --recipient age1... --recipient age1... "
+        "--identity old-firm-key.txt\n\n"
+        "The metadata (.json) is not changed. The old ciphertext is replaced only once the "
+        "new one is fsync'ed; it is not kept (so a retired identity loses access)."
+    )
+)
+def rekey(
+    record_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ID", help="Records to re-encrypt.", show_default=False),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Re-encrypt every record.")] = False,
+    recipient: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recipient",
+            "-r",
+            help="New age recipient (age1...), repeatable; default: ONBOARD_RECIPIENTS.",
+        ),
+    ] = None,
+    identity: IdentityOpt = None,
+) -> None:
+    """Re-encrypt records to a new set of recipients (decrypting with the identity)."""
+    from agent.config import Settings
+    from agent.custody.vault import NotARecipient, Vault, VaultError, parse_recipients
+
+    ids = list(record_ids or [])
+    if all_ and ids:
+        _fail("give record ids or --all, not both")
+    if not all_ and not ids:
+        _fail("which records? give record ids or --all")
+    settings = Settings()
+    keys = list(recipient or []) or list(settings.recipients)
+    if not keys:
+        _fail("no recipients to re-encrypt to: pass --recipient age1... or set ONBOARD_RECIPIENTS")
+    try:
+        parse_recipients(keys)
+    except VaultError as exc:
+        _fail(str(exc))
+    vault = Vault(settings)
+    if all_:
+        ids = [rid for rid in vault.ids() if vault.path(rid, "age").exists()]
+        if not ids:
+            typer.echo(f"no records in {vault.dir}")
+            return
+    for rid in ids:
+        _require(vault, rid)
+    idents = _identities(vault, identity)
+    failures: list[VaultError] = []
+    for rid in ids:
+        try:
+            vault.rekey(rid, keys, idents)
+        except VaultError as exc:
+            failures.append(exc)
+            from agent.custody.redact import redact
+
+            typer.echo(f"error: {rid}: {redact(_one_line(str(exc)))}", err=True)
+            continue
+        typer.echo(f"rekeyed {rid} -> {len(keys)} recipient(s)")
+    if failures:
+        typer.echo(f"{len(failures)} of {len(ids)} record(s) not rekeyed", err=True)
+        # a wrong identity for every record is bad input (2); any damage or write error is 1
+        wrong_identity = all(isinstance(e, NotARecipient) for e in failures)
+        raise typer.Exit(BAD_INPUT if wrong_identity else FAILED)
