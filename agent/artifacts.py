@@ -50,32 +50,32 @@ class RunArtifacts:
             self.log("trace", state="recording")
 
     def pause_trace(self) -> None:
+        """Stop the trace outright (not just a chunk: the network log would carry on)."""
         if self.context and self._tracing:
-            self._chunk += 1
-            path = self.dir / f"trace-{self._chunk}.zip"
-            self.context.tracing.stop_chunk(path=str(path))
-            self.files.append(path)
-            self._tracing = False
+            self._save_trace()
             self.log("trace", state="paused: secrets on the page")
 
     def resume_trace(self) -> None:
         if self.context and self.trace and not self._tracing:
-            self.context.tracing.start_chunk()
+            self.context.tracing.start(screenshots=True, snapshots=True)
             self._tracing = True
             self.log("trace", state="recording")
 
+    def _save_trace(self) -> None:
+        assert self.context is not None
+        self._chunk += 1
+        path = self.dir / f"trace-{self._chunk}.zip"
+        self.context.tracing.stop(path=str(path))
+        path.chmod(0o600)
+        self.files.append(path)
+        self._tracing = False
+
     def close(self) -> None:
-        if self.context and self.trace:
+        if self.context and self._tracing:
             try:
-                if self._tracing:
-                    self._chunk += 1
-                    path = self.dir / f"trace-{self._chunk}.zip"
-                    self.context.tracing.stop_chunk(path=str(path))
-                    self.files.append(path)
-                self.context.tracing.stop()
+                self._save_trace()
             except Exception:
-                pass
-            self._tracing = False
+                self._tracing = False
 
     # -- screenshots -------------------------------------------------------------
     def screenshot(self, page: Page, name: str, extra_masks: list[Locator] | None = None) -> Path:
@@ -85,9 +85,7 @@ class RunArtifacts:
             page.locator("input[autocomplete='one-time-code']"),
             *(extra_masks or []),
         ]
-        for value in redact.registered_secrets():
-            masks.append(page.get_by_text(value, exact=False))
-            masks.append(page.locator(f"input[value='{value}']"))
+        # (No mask is built from a secret's value: the selector itself would land in traces.)
         path = self.dir / f"{len([f for f in self.files if f.suffix == '.png']) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
         path.chmod(0o600)

@@ -25,11 +25,6 @@ def register_key(value: str | None) -> None:
             _keys.add(value)
 
 
-def registered_secrets() -> list[str]:
-    with _lock:
-        return sorted(_secrets)
-
-
 def mask_key(value: str) -> str:
     return f"…{value[-4:]}" if value else ""
 

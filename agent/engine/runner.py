@@ -597,6 +597,12 @@ class Runner:
             records = self._from_prompt(cap)
         self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]
         self.on_state("captured")
+        # Screenshots from now on paint over anything shaped like a secret (by format, not value).
+        self.secret_targets += [
+            self.find.visible(self.page, Loc(text=f"/^\\s*(?:{fmt})\\s*$/"))
+            for name, fmt in cap.formats.items()
+            if name == "secret"
+        ]
         self.on_capture(records)  # encrypted and on disk before anything else happens
         faults.point("capture:after-store")
         self.out.records = records
