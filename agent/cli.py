@@ -181,6 +181,24 @@ def run(
         bool,
         typer.Option(help="Record a Playwright trace (paused while secrets are on the page)."),
     ] = False,
+    recipient: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recipient",
+            help="age recipient (age1...) to encrypt to; repeatable; default ONBOARD_RECIPIENTS. "
+            "This machine then needs no identity and cannot read back what it stored.",
+        ),
+    ] = None,
+    sink: Annotated[
+        str,
+        typer.Option(
+            help="Where credentials go: vault (age-encrypted, default), keyring (OS keychain), "
+            "stdout (plaintext JSON; needs --reveal)."
+        ),
+    ] = "vault",
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Allow --sink stdout to print the secret in clear.")
+    ] = False,
 ) -> None:
     """Guide a client through creating a Read + Trade API key, then capture, store and check it.
 
@@ -201,6 +219,8 @@ def run(
     from agent.session import SessionSpec
 
     reporter = ConsoleReporter()
+    if sink == "stdout":
+        reporter.out = reporter.err  # stdout carries the credential JSON only
     try:
         flow_obj = load_named(flow)
         passphrase = None
@@ -214,6 +234,10 @@ def run(
                 )
         elif passphrase_prompt:
             passphrase = reporter.ask_secret("passphrase for the new key (hidden)")
+        if sink not in ("vault", "keyring", "stdout"):
+            _fail(f"--sink {sink!r}: use vault, keyring or stdout", Exit.BAD_INPUT)
+        if sink == "stdout" and json_out:
+            _fail("--sink stdout and --json both write to stdout: choose one", Exit.BAD_INPUT)
         bad = sorted(set(code_prompt or []) - {"totp", "sms", "email"})
         if bad:
             _fail(f"--code-prompt {bad[0]!r}: use totp, sms or email", Exit.BAD_INPUT)
@@ -246,6 +270,9 @@ def run(
             flow=flow,
             verify_rest=verify if verify is not None else bool(base_url),
             trace=trace,
+            recipients=list(recipient or []),
+            sink=sink,
+            reveal=reveal,
         )
         settings = Settings()
         flow_obj, vault = preflight(plan, settings)

@@ -14,7 +14,8 @@ from agent.run import RunPlan, execute, preflight
 from agent.session import SessionSpec
 
 DEMO_LABEL = "ICG-MM"
-DEMO_IPS = ["203.0.113.7", "2001:db8::7"]
+# The firm's server, plus this machine as the replica sees it (so the signed REST check can pass).
+DEMO_IPS = ["203.0.113.7", "127.0.0.1"]
 
 
 def run_demo(
@@ -43,10 +44,16 @@ def run_demo(
         client = ScriptedClient.for_seed(srv.base_url, account)
         plan = RunPlan(
             request=build_request(
-                {"label": DEMO_LABEL, "ips": DEMO_IPS, "base_url": srv.base_url},
+                {
+                    "label": DEMO_LABEL,
+                    "ips": DEMO_IPS,
+                    "base_url": srv.base_url,
+                    "allow_private_ip": True,
+                },
             ),
             session=SessionSpec(headless=headless),
             options=Options(pace=pace, login_timeout=120, human_timeout=120),
+            verify_rest=True,
         )
         flow, vault = preflight(plan, settings)
         result = execute(plan, reporter, settings, stand_in=client, flow=flow, vault=vault)

@@ -14,6 +14,7 @@ from agent import faults
 from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
+from agent.custody.sinks import Sink, VaultSink, make_sink
 from agent.custody.vault import Credential, Vault, VaultError
 from agent.engine.flow import Flow, load_named
 from agent.engine.human import Reporter, StandIn, validate_code_sources
@@ -34,6 +35,9 @@ class RunPlan:
     flow: str = "okx"
     verify_rest: bool = False  # signed REST check of the stored key(s) at the end (onboard verify)
     trace: bool = False  # Playwright trace, paused while secrets are on the page
+    recipients: list[str] = field(default_factory=list)  # age recipients; default from config
+    sink: str = "vault"  # vault | keyring | stdout (the last needs reveal)
+    reveal: bool = False
 
 
 def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
@@ -48,12 +52,19 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
     flow = load_named(plan.flow)
     plan.session.validate()
     validate_code_sources(plan.options.codes)
-    vault = Vault(settings)
+    vault = Vault(settings, recipients=plan.recipients or None)
     try:
         vault.recipients()
+        _sink(plan, vault, settings).check()
     except VaultError as exc:
         raise AgentError(str(exc), Exit.BAD_INPUT) from None
     return flow, vault
+
+
+def _sink(plan: RunPlan, vault: Vault, settings: Settings) -> Sink:
+    if plan.sink == "vault":
+        return VaultSink(vault)
+    return make_sink(plan.sink, settings, reveal=plan.reveal)
 
 
 def execute(
@@ -67,6 +78,7 @@ def execute(
     settings = settings or Settings()
     if flow is None or vault is None:
         flow, vault = preflight(plan, settings)
+    sink = _sink(plan, vault, settings)
     req = plan.request
     base, origins = plan_target(flow, req)
     if req.base_url:
@@ -120,7 +132,7 @@ def execute(
                 ips=list(req.ips),
             )
             try:
-                stored.append(vault.store(cred))
+                stored.append(sink.store(cred))
                 creds[stored[-1]] = cred
             except VaultError as exc:
                 raise AgentError(
@@ -162,7 +174,7 @@ def execute(
     except AgentError as err:
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
-            result["stored"] = f"vault: {', '.join(stored)}"
+            result["stored"] = sink.describe(stored)
         journal.set(art.id, "failed", note=err.message)
         row = journal.get(art.id) or {}
         result["journal"] = verdict(row)
@@ -182,7 +194,11 @@ def execute(
         "signed REST": "pending (custody issue: onboard verify)",
     }
     if plan.verify_rest and creds:
-        checks["signed REST"] = _signed_rest(vault, creds, reporter)
+        checks["signed REST"] = (
+            _signed_rest(vault, creds, reporter)
+            if sink.name == "vault"
+            else f"not run (sink: {sink.name}; verify from the firm's store)"
+        )
     ok = (
         checks["shown by exchange"] == "ok"
         and checks["key list"] == "ok"
@@ -196,7 +212,7 @@ def execute(
         else "created and stored, but what the exchange shows differs from the request",
         api_key_masked=redact.mask_key(rec.get("api_key", "")),
         vault_ids=stored,
-        stored=f"vault: {', '.join(stored)}",
+        stored=sink.describe(stored),
         verification=checks,
         factors=out.factors,
         seconds=round(time.monotonic() - started, 2),

@@ -58,6 +58,7 @@ def run_agent(
         stand_in: Any = None,
         login_timeout: float = 60,
         human_timeout: float = 60,
+        plan_extra: dict[str, Any] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         acct = replica.world.accounts[email]
@@ -85,6 +86,7 @@ def run_agent(
                 human_timeout=human_timeout,
                 step_timeout=10,
             ),
+            **(plan_extra or {}),
         )
         client = stand_in or (
             ScriptedClient.for_seed(replica.base_url, acct, typing_delay_ms=0) if human else None

@@ -94,6 +94,7 @@ def test_demo_command(tmp_path):
     assert result["status"] == "ok"
     assert result["factors"] == ["totp", "sms", "email"]
     assert result["verification"]["key list"] == "ok"
+    assert result["verification"]["signed REST"] == "ok"
     assert Path(result["vault_dir"]).is_dir()
     assert "running headless" not in proc.stderr  # --headless was explicit
 

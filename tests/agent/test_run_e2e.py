@@ -131,3 +131,20 @@ def test_slow_exchange(replica, settings, run_agent):
 def test_headed_guided_main_path(replica, settings, run_agent):
     result = run_agent(headless=False)
     assert_created(replica, settings, result)
+
+
+def test_recipients_only_machine_cannot_read_back(replica, settings, run_agent):
+    """Encrypted to the firm's key: this machine stores the record but holds no identity."""
+    import pyrage
+
+    firm = pyrage.x25519.Identity.generate()
+    result = run_agent(
+        auto=True, auto_submit=True, plan_extra={"recipients": [str(firm.to_public())]}
+    )
+    assert result["status"] == "ok", result
+    assert not settings.identity_file.exists()
+    [made] = issued(replica)
+    cred = Vault(settings).load(result["vault_ids"][0], identity=firm)
+    assert cred.secret == made["secretKey"]
+    with pytest.raises(Exception):  # noqa: B017  (no identity here: nothing can decrypt)
+        Vault(settings).load(result["vault_ids"][0])
