@@ -87,7 +87,8 @@ def _fail(message: str, code: int) -> None:
         "--allow-private-ip --headless --pace 0 --auto-submit --json\n\n"
         "Exit codes: 0 ok, 2 bad input, 3 human timeout, 4 page not understood, "
         "5 audit mismatch (not submitted), 6 origin refused, 7 exchange refused, "
-        "8 could not store (Complete not clicked), 9 created but checks differ."
+        "8 could not store (Complete not clicked), 9 created but checks differ "
+        "(a signed REST check that is only pending does not fail the run)."
     )
 )
 def run(

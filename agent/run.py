@@ -191,7 +191,7 @@ def execute(
         else "not run",
         "shown by exchange": _compare_shown(shown, perms, req.ips),
         "key list": "ok" if out.listed else "not confirmed",
-        "signed REST": "pending (custody issue: onboard verify)",
+        "signed REST": "not run (--verify, or `onboard verify ID` from a whitelisted host)",
     }
     if plan.verify_rest and creds:
         checks["signed REST"] = (
