@@ -43,7 +43,33 @@ create table if not exists runs (
   started real not null,
   updated real not null
 );
+create table if not exists batches (
+  id text primary key,
+  roster text not null,
+  digest text not null,
+  state text not null,
+  note text not null default '',
+  started real not null,
+  updated real not null
+);
+create table if not exists batch_entries (
+  batch_id text not null,
+  entry_id text not null,
+  pos integer not null,
+  label text not null,
+  account text not null,
+  profile text not null default '',
+  outcome text not null default '',
+  result text not null default '',
+  updated real not null,
+  primary key (batch_id, entry_id)
+);
 """
+# Columns added after the first release: (table, column, declaration).
+MIGRATIONS = (
+    ("runs", "batch_id", "text not null default ''"),
+    ("runs", "entry_id", "text not null default ''"),
+)
 
 
 class Journal:
@@ -54,14 +80,29 @@ class Journal:
         self.db.execute("pragma journal_mode=wal")
         self.db.execute("pragma synchronous=full")  # every transition survives a power cut
         self.db.executescript(SCHEMA)
+        for table, col, decl in MIGRATIONS:
+            have = {r[1] for r in self.db.execute(f"pragma table_info({table})")}
+            if col not in have:
+                try:
+                    self.db.execute(f"alter table {table} add column {col} {decl}")
+                except sqlite3.OperationalError:
+                    pass  # another process added it first
         path.chmod(0o600)
 
-    def start(self, run_id: str, label: str, account: str, target: str) -> None:
+    def start(
+        self,
+        run_id: str,
+        label: str,
+        account: str,
+        target: str,
+        batch_id: str = "",
+        entry_id: str = "",
+    ) -> None:
         now = time.time()
         self.db.execute(
-            "insert into runs (id, label, account, target, state, reached, started, updated) "
-            "values (?, ?, ?, ?, 'pending', 'pending', ?, ?)",
-            (run_id, label, account, target, now, now),
+            "insert into runs (id, label, account, target, state, reached, started, updated, "
+            "batch_id, entry_id) values (?, ?, ?, ?, 'pending', 'pending', ?, ?, ?, ?)",
+            (run_id, label, account, target, now, now, batch_id, entry_id),
         )
 
     def set(
@@ -95,6 +136,78 @@ class Journal:
 
     def close(self) -> None:
         self.db.close()
+
+    # -- batches -----------------------------------------------------------------
+    def batch_start(
+        self, batch_id: str, roster: str, digest: str, entries: list[dict[str, str]]
+    ) -> None:
+        """A batch and its entries (id, label, account, profile), in one transaction."""
+        now = time.time()
+        with self.db:
+            self.db.execute("begin")
+            self.db.execute(
+                "insert into batches (id, roster, digest, state, started, updated) "
+                "values (?, ?, ?, 'running', ?, ?)",
+                (batch_id, roster, digest, now, now),
+            )
+            self.batch_add(batch_id, entries, now)
+
+    def batch_add(
+        self, batch_id: str, entries: list[dict[str, str]], now: float | None = None
+    ) -> None:
+        """Entries not yet in the batch (a roster that grew between runs)."""
+        now = now or time.time()
+        have = {e["entry_id"] for e in self.batch_entries(batch_id)}
+        for pos, e in enumerate(entries):
+            if e["id"] in have:
+                continue
+            self.db.execute(
+                "insert into batch_entries (batch_id, entry_id, pos, label, account, profile, updated) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (batch_id, e["id"], pos, e["label"], e["account"], e.get("profile") or "", now),
+            )
+
+    def batch_set(self, batch_id: str, state: str, note: str = "") -> None:
+        self.db.execute(
+            "update batches set state = ?, note = ?, updated = ? where id = ?",
+            (state, redact.redact(note), time.time(), batch_id),
+        )
+
+    def batch_entry_done(self, batch_id: str, entry_id: str, outcome: str, result: str) -> None:
+        """The entry's last attempt ended (result: a redacted JSON text, no secrets)."""
+        self.db.execute(
+            "update batch_entries set outcome = ?, result = ?, updated = ? "
+            "where batch_id = ? and entry_id = ?",
+            (outcome, redact.redact(result), time.time(), batch_id, entry_id),
+        )
+
+    def batch(self, batch_id: str) -> dict[str, Any] | None:
+        cur = self.db.execute("select * from batches where id = ?", (batch_id,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def latest_batch(self, roster: str) -> dict[str, Any] | None:
+        cur = self.db.execute(
+            "select * from batches where roster = ? order by started desc limit 1", (roster,)
+        )
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def batch_entries(self, batch_id: str) -> list[dict[str, Any]]:
+        cur = self.db.execute(
+            "select * from batch_entries where batch_id = ? order by pos", (batch_id,)
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def entry_runs(self, batch_id: str, entry_id: str) -> list[dict[str, Any]]:
+        """Every attempt (journal run row) of one batch entry, oldest first."""
+        cur = self.db.execute(
+            "select * from runs where batch_id = ? and entry_id = ? order by started",
+            (batch_id, entry_id),
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def verdict(row: dict[str, Any]) -> str:

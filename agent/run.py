@@ -7,6 +7,7 @@ This is the orchestration layer; the CLI, the demo and the batch runner call
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +75,13 @@ def execute(
     stand_in: StandIn | None = None,
     flow: Flow | None = None,
     vault: Vault | None = None,
+    on_state: Callable[[str], None] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One onboarding. `on_state(state)` hears every journal transition (the batch's live
+    table); `tags` (batch_id, entry_id) are written into the run's journal row."""
     settings = settings or Settings()
+    notify = on_state or (lambda _state: None)
     if flow is None or vault is None:
         flow, vault = preflight(plan, settings)
     sink = _sink(plan, vault, settings)
@@ -141,6 +147,7 @@ def execute(
                     Exit.CUSTODY_FAILED,
                 ) from None
         journal.set(art.id, "stored", vault_ids=stored)
+        notify("stored")
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
 
     started = time.monotonic()
@@ -149,18 +156,20 @@ def execute(
     result["artifacts"] = str(art.dir)
     art.log("start", label=req.label, account=account, base_url=base, ips=list(req.ips))
     journal = Journal(settings.journal_file)
-    journal.start(art.id, req.label, account, base)
+    journal.start(art.id, req.label, account, base, **(tags or {}))
+    notify("pending")
 
-    def on_state(state: str) -> None:
+    def journal_state(state: str) -> None:
         journal.set(art.id, state)
         art.log("state", state=state)
+        notify(state)
 
     try:
         with open_session(plan.session, settings, base) as (ctx, page):
             art.attach(ctx)
             runner = Runner(
                 page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art,
-                on_state,
+                journal_state,
             )  # fmt: skip
             try:
                 out = runner.run()
@@ -176,6 +185,7 @@ def execute(
         if stored:
             result["stored"] = sink.describe(stored)
         journal.set(art.id, "failed", note=err.message)
+        notify("failed")
         row = journal.get(art.id) or {}
         result["journal"] = verdict(row)
         if row.get("reached") in LOST:
@@ -220,6 +230,7 @@ def execute(
         step_seconds={k: round(v, 3) for k, v in out.timings.items() if k != "capture_to_disk"},
     )
     journal.set(art.id, "verified" if ok else "confirmed", note=result["message"])
+    notify("verified" if ok else "confirmed")
     journal.close()
     art.log("result", **result)
     return result

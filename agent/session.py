@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
@@ -31,6 +31,7 @@ class SessionSpec:
     channel: str | None = None
     executable: str | None = None
     browser_ws: str | None = None  # a remote Playwright browser server
+    extra_args: list[str] = field(default_factory=list)  # e.g. the batch's window tiling
 
     def validate(self) -> None:
         if self.profile is not None and not PROFILE_RE.fullmatch(self.profile):
@@ -49,10 +50,16 @@ class SessionSpec:
 
     def choice(self) -> BrowserChoice:
         if self.executable:
-            return BrowserChoice("--executable", executable_path=self.executable, args=base_args())
-        if self.channel:
-            return BrowserChoice("--channel", channel=self.channel, args=base_args())
-        return require_browser()
+            choice = BrowserChoice(
+                "--executable", executable_path=self.executable, args=base_args()
+            )
+        elif self.channel:
+            choice = BrowserChoice("--channel", channel=self.channel, args=base_args())
+        else:
+            choice = require_browser()
+        if self.extra_args:
+            choice = replace(choice, args=[*choice.args, *self.extra_args])
+        return choice
 
 
 @contextmanager

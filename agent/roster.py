@@ -1,0 +1,430 @@
+"""A batch roster: the accounts to onboard, in YAML or CSV, checked completely before anything starts.
+
+Every problem is reported, one line each, with the file and line it is on (not
+just the first), so an operator fixes the roster in one pass. Label and IP
+rules are `onboard run`'s own (agent.request.build_request), so the messages
+match. Secrets never go in a roster: code sources are references (an
+environment variable's name, a command), and a field that is, or a value that
+looks like, a secret is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent.engine.flow import Rules
+from agent.engine.human import CodeSources, validate_code_sources
+from agent.exitcodes import AgentError
+from agent.request import OnboardRequest, RequestError, build_request, check_ip
+from agent.session import PROFILE_RE
+
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FACTORS = ("totp", "sms", "email")
+# Field names that would carry a secret; each with what to give instead.
+SECRET_FIELDS = {
+    "totp_secret": "give totp_secret_env: the name of an environment variable that holds it",
+    "totp": "give totp_secret_env: the name of an environment variable that holds it",
+    "otp_secret": "give totp_secret_env: the name of an environment variable that holds it",
+    "password": "the agent never types a password: the client logs in to the profile once",
+    "passphrase": "the agent generates each key's passphrase and stores it encrypted",
+    "secret": "secrets never go in a roster",
+    "secret_key": "secrets never go in a roster",
+    "api_key": "the exchange issues the key; the agent stores it encrypted",
+    "api_secret": "secrets never go in a roster",
+    "private_key": "secrets never go in a roster",
+    "token": "secrets never go in a roster",
+    "sms_code": "give sms_code_cmd: a command that prints the code",
+    "email_code": "give email_code_cmd: a command that prints the code",
+}
+BASE32_TOKEN = re.compile(r"(?:[A-Z2-7]{16,}|(?=[a-z2-7]*[2-7])[a-z2-7]{16,})=*")
+GROUPED_BASE32 = re.compile(r"(?:[A-Z2-7]{4}\s){3,}[A-Z2-7]{4,}|(?:[a-z2-7]{4}\s){3,}[a-z2-7]{4,}")
+HEX32 = re.compile(r"[0-9A-Fa-f]{32}")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class RosterError(ValueError):
+    """All of a roster's problems, one line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Fields(BaseModel):
+    """Types only; the rules are checked one field at a time so every problem is reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    label: str | None = None
+    ips: list[str] | None = None
+    profile: str | None = None
+    cdp: str | None = None
+    account: str | None = None  # "main" or a sub-account name
+    sub_account: str | None = None
+    sub_accounts: list[str] | None = None
+    site: str = "global"
+    base_url: str | None = None
+    allow_private_ip: bool = False
+    totp_secret_env: str | None = None
+    sms_code_cmd: str | None = None
+    email_code_cmd: str | None = None
+    code_prompt: list[str] | None = None
+    human_timeout: float | None = None
+    login_timeout: float | None = None
+    timeout: float | None = None  # the whole entry, seconds
+
+
+KNOWN = tuple(_Fields.model_fields)
+LIST_FIELDS = ("ips", "sub_accounts", "code_prompt")
+
+
+@dataclass
+class Entry:
+    """One key to create: a validated request plus where and how to run it."""
+
+    id: str
+    request: OnboardRequest
+    line: int
+    profile: str | None = None
+    cdp: str | None = None
+    codes: CodeSources = field(default_factory=CodeSources)
+    human_timeout: float | None = None
+    login_timeout: float | None = None
+    timeout: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.request.label
+
+    @property
+    def account(self) -> str:
+        return self.request.sub_account or "main"
+
+    def public(self) -> dict[str, Any]:
+        """What the journal and reports may show (no secrets exist in an entry anyway)."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "account": self.account,
+            "profile": self.profile or "",
+            "ips": list(self.request.ips),
+            "target": self.request.base_url or self.request.site,
+        }
+
+
+@dataclass
+class Roster:
+    path: Path
+    entries: list[Entry]
+    digest: str
+
+
+def load(path: Path, rules: Rules | None = None) -> Roster:
+    """Parse and validate a roster; raises RosterError with every problem found."""
+    import hashlib
+
+    rules = rules or Rules()
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RosterError([f"{path}: no such roster file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError([f"{path}: cannot read the roster ({exc})"]) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    if path.suffix.lower() == ".csv":
+        raw, problems = _parse_csv(name, text)
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        raw, problems = _parse_yaml(name, text)
+    else:
+        raise RosterError([f"{path}: a roster is a .yaml, .yml or .csv file"])
+    entries: list[Entry] = []
+    seen_ids: dict[str, int] = {}
+    seen_keys: dict[tuple[str, str, str, str], str] = {}
+    for item, lines in raw:
+        where = lines.get("", 0)
+        rid = item.get("id")
+        if isinstance(rid, str | int) and str(rid) in seen_ids:
+            problems.append(
+                f"{name}:{lines.get('id', where)}: id {str(rid)!r} is used twice "
+                f"(first on line {seen_ids[str(rid)]})"
+            )
+        elif isinstance(rid, str | int):
+            seen_ids[str(rid)] = lines.get("id", where)
+        for entry in _entry(name, item, lines, rules, problems):
+            key = (entry.profile or entry.cdp or "", entry.request.base_url or entry.request.site,
+                   entry.account, entry.label)  # fmt: skip
+            if key in seen_keys:
+                problems.append(
+                    f"{name}:{where}: {entry.id}: the same key (label {entry.label!r}, account "
+                    f"{entry.account}, same profile) is already entry {seen_keys[key]!r}"
+                )
+                continue
+            seen_keys[key] = entry.id
+            entries.append(entry)
+    if not raw and not problems:
+        problems.append(f"{name}: the roster has no entries")
+    if problems:
+        raise RosterError(sorted(problems, key=_line_of))
+    return Roster(path.resolve(), entries, digest)
+
+
+def _line_of(problem: str) -> int:
+    m = re.match(r"[^:]*:(\d+):", problem)
+    return int(m.group(1)) if m else 0
+
+
+# -- parsing ---------------------------------------------------------------------
+Raw = list[tuple[dict[str, Any], dict[str, int]]]  # (fields, {field: line, "": entry line})
+
+
+def _parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}:" if mark else ""
+        return [], [f"{name}:{line} not valid YAML ({getattr(exc, 'problem', exc)})"]
+    if root is None:
+        return [], [f"{name}: the roster is empty"]
+    defaults: dict[str, Any] = {}
+    seq = root
+    if isinstance(root, yaml.MappingNode):
+        top = {k.value: v for k, v in root.value}
+        extra = sorted(set(top) - {"defaults", "entries"})
+        if extra:
+            return [], [
+                f"{name}:{root.start_mark.line + 1}: unknown top-level key {extra[0]!r} "
+                "(a roster is a list of entries, or 'defaults' and 'entries')"
+            ]
+        if "defaults" in top:
+            dnode = top["defaults"]
+            if not isinstance(dnode, yaml.MappingNode):
+                return [], [f"{name}:{dnode.start_mark.line + 1}: 'defaults' must be a mapping"]
+            defaults = yaml.safe_load(yaml.serialize(dnode)) or {}
+        seq = top.get("entries")
+        if seq is None:
+            return [], [f"{name}: no 'entries' list"]
+    if not isinstance(seq, yaml.SequenceNode):
+        return [], [f"{name}:{seq.start_mark.line + 1}: the entries must be a YAML list"]
+    problems: list[str] = []
+    for key in defaults:
+        if key == "id" or key == "label":
+            problems.append(f"{name}: defaults: {key!r} must be given per entry")
+    out: Raw = []
+    for node in seq.value:
+        line = node.start_mark.line + 1
+        if not isinstance(node, yaml.MappingNode):
+            problems.append(f"{name}:{line}: an entry must be a mapping of fields")
+            continue
+        lines = {"": line, **{k.value: k.start_mark.line + 1 for k, _ in node.value}}
+        item = yaml.safe_load(yaml.serialize(node)) or {}
+        out.append(({**defaults, **item}, lines))
+    return out, problems
+
+
+def _parse_csv(name: str, text: str) -> tuple[Raw, list[str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        return [], [f"{name}: the roster is empty"]
+    header = [h.strip() for h in reader.fieldnames]
+    problems: list[str] = []
+    out: Raw = []
+    for row in reader:
+        line = reader.line_num
+        item: dict[str, Any] = {}
+        for key, value in zip(header, [row.get(h) for h in reader.fieldnames], strict=True):
+            if value is None or not str(value).strip():
+                continue
+            value = str(value).strip()
+            if key in LIST_FIELDS:
+                item[key] = [v for v in re.split(r"[\s;|]+", value) if v]
+            elif key == "allow_private_ip":
+                item[key] = value.lower() in ("1", "true", "yes", "y")
+            else:
+                item[key] = value
+        for extra in row.get(None) or []:  # type: ignore[call-overload]
+            if str(extra).strip():
+                problems.append(f"{name}:{line}: more cells than columns in the header")
+                break
+        if item:
+            out.append((item, {"": line, **dict.fromkeys(item, line)}))
+    return out, problems
+
+
+# -- checking --------------------------------------------------------------------
+def _looks_secret(value: str) -> str | None:
+    if GROUPED_BASE32.search(value) or any(BASE32_TOKEN.fullmatch(t) for t in value.split()):
+        return "looks like a TOTP secret (16+ base32 characters)"
+    if any(HEX32.fullmatch(t) for t in re.split(r"[\s=:]+", value)):
+        return "looks like an API secret (32 hex characters)"
+    if UUID.search(value):
+        return "looks like an API key (a UUID)"
+    return None
+
+
+def _entry(
+    name: str, item: dict[str, Any], lines: dict[str, int], rules: Rules, problems: list[str]
+) -> list[Entry]:
+    where = lines.get("", 0)
+    eid = item.get("id")
+    who = f"{eid}" if isinstance(eid, str) and eid.strip() else f"entry on line {where}"
+    before = len(problems)
+
+    def bad(fld: str, msg: str) -> None:
+        problems.append(f"{name}:{lines.get(fld, where)}: {who}: {msg}")
+
+    # Secrets first: a field that is one, or a value that looks like one.
+    for key in list(item):
+        norm = str(key).strip().lower().replace("-", "_")
+        if norm in SECRET_FIELDS or (
+            not norm.endswith(("_env", "_cmd"))
+            and any(w in norm for w in ("secret", "password", "passphrase"))
+        ):
+            hint = SECRET_FIELDS.get(norm, "secrets never go in a roster")
+            bad(key, f"field {key!r} would put a secret in the roster; refused ({hint})")
+            item.pop(key)
+            continue
+        for v in item[key] if isinstance(item[key], list) else [item[key]]:
+            if isinstance(v, str) and key not in ("id",):
+                why = _looks_secret(v)
+                if why:
+                    bad(key, f"{key}: the value {why}; secrets never go in a roster "
+                        "(reference them: totp_secret_env, sms_code_cmd, email_code_cmd)")  # fmt: skip
+                    item.pop(key)
+                    break
+    unknown = sorted(k for k in item if k not in KNOWN)
+    for key in unknown:
+        bad(key, f"unknown field {key!r} (known: {', '.join(KNOWN)})")
+        item.pop(key)
+    if isinstance(item.get("ips"), str):
+        item["ips"] = [v for v in re.split(r"[\s;,|]+", item["ips"]) if v]
+    for key in ("id", "label"):
+        if key not in item:
+            bad("", f"missing {key!r}")
+    if "ips" not in item:
+        bad("", "missing 'ips': keys without an IP allowlist expire after 14 days and can be "
+            "used from anywhere")  # fmt: skip
+    try:
+        f = _Fields.model_validate(
+            {k: v for k, v in item.items() if k in KNOWN and v is not None}, strict=False
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err.get("loc") else ""
+            bad(loc, f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+        return []
+    complete = f.id is not None and f.label is not None and f.ips is not None
+    if f.id is not None and not ID_RE.fullmatch(f.id):
+        bad("id", f"id {f.id!r}: use letters, digits, '.', '_' or '-' (max 64)")
+    if f.profile is not None and not PROFILE_RE.fullmatch(f.profile):
+        bad("profile", f"--profile {f.profile!r}: use letters, digits, '.', '_' or '-' (max 64)")
+    if f.profile and f.cdp:
+        bad("cdp", "give only one of profile and cdp")
+    # Label, IPs, site, base URL: `onboard run`'s own rules and messages, one field at a time.
+    probe_ip = ["192.0.2.1"]
+    for fld, data in (
+        ("label", {"label": f.label, "ips": probe_ip} if f.label is not None else None),
+        ("site", {"label": "probe", "ips": probe_ip, "site": f.site}),
+        ("base_url", {"label": "probe", "ips": probe_ip, "base_url": f.base_url}),
+    ):
+        if data is None:
+            continue
+        try:
+            build_request(data, rules)
+        except RequestError as exc:
+            bad(fld, str(exc))
+    if f.ips is not None and not f.ips:
+        bad("ips", "give at least one IP: keys without an IP allowlist expire after 14 days and "
+            "can be used from anywhere")  # fmt: skip
+    seen: list[str] = []
+    for raw in f.ips or []:
+        try:
+            ip = check_ip(raw, f.allow_private_ip)
+        except RequestError as exc:
+            bad("ips", str(exc))
+            continue
+        if ip in seen:
+            bad("ips", f"duplicate IP address: {raw.strip()}")
+        seen.append(ip)
+    if len(f.ips or []) > rules.max_ips:
+        bad("ips", f"{len(f.ips)} IP addresses given; the exchange allows at most {rules.max_ips}")
+    accounts: list[str | None]
+    given = [k for k in ("account", "sub_account", "sub_accounts") if getattr(f, k) is not None]
+    if len(given) > 1:
+        bad(given[1], f"give only one of {', '.join(given)}")
+        accounts = [None]
+    elif f.sub_accounts is not None:
+        accounts = list(f.sub_accounts)
+        if not accounts:
+            bad("sub_accounts", "sub_accounts is empty")
+        if len(set(accounts)) != len(accounts):
+            bad("sub_accounts", "a sub-account is listed twice")
+    elif f.account is not None:
+        accounts = [None if f.account.strip().lower() == "main" else f.account]
+    else:
+        accounts = [f.sub_account]
+    for sub in accounts:
+        if sub is None:
+            continue
+        try:
+            build_request({"label": "probe", "ips": probe_ip, "sub_account": sub}, rules)
+        except RequestError as exc:
+            bad(given[0] if given else "sub_account", str(exc))
+    # Code sources: references only, checked now (the variable is set, the command parses).
+    for fld, val in (("totp_secret_env", f.totp_secret_env),):
+        if val is not None and not ENV_RE.fullmatch(val):
+            bad(fld, f"{fld} {val!r} is not an environment variable name")
+    prompt = set(f.code_prompt or [])
+    for p in sorted(prompt - set(FACTORS)):
+        bad("code_prompt", f"code_prompt {p!r}: use totp, sms or email")
+    codes = CodeSources(f.totp_secret_env, f.sms_code_cmd, f.email_code_cmd, prompt)
+    if f.totp_secret_env is None or ENV_RE.fullmatch(f.totp_secret_env):
+        try:
+            validate_code_sources(codes)
+        except AgentError as exc:
+            msg = exc.message
+            for flag in ("totp-secret-env", "sms-code-cmd", "email-code-cmd"):
+                msg = msg.replace(f"--{flag}", flag.replace("-", "_"))
+            fld = next((k for k in ("totp_secret_env", "sms_code_cmd", "email_code_cmd")
+                        if msg.startswith(k)), "")  # fmt: skip
+            bad(fld, msg)
+    for fld in ("human_timeout", "login_timeout", "timeout"):
+        val = getattr(f, fld)
+        if val is not None and val <= 0:
+            bad(fld, f"{fld} must be a positive number of seconds")
+    if len(problems) > before or not complete:
+        return []
+    assert f.id is not None and f.ips is not None
+    out = []
+    for sub in accounts:
+        req = build_request(
+            {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
+             "sub_account": sub, "allow_private_ip": f.allow_private_ip},
+            rules,
+        )  # fmt: skip
+        eid_full = f.id if len(accounts) == 1 else f"{f.id}.{sub}"
+        out.append(
+            Entry(
+                eid_full,
+                req,
+                where,
+                f.profile,
+                f.cdp,
+                codes,
+                f.human_timeout,
+                f.login_timeout,
+                f.timeout,
+            )
+        )
+    return out
