@@ -1,0 +1,518 @@
+"""Many onboardings from one roster: N at once, journaled, resumable, never duplicated.
+
+Each entry is one `agent.run.execute` in its own thread with its own sync
+Playwright. The journal ties every attempt (a `runs` row) to its batch and
+entry, durably, at every state, so after a crash or Ctrl-C a re-run knows:
+
+- stored/confirmed/verified: done, skipped;
+- stopped before submit (nothing was created): started again;
+- stopped after submit but before the credentials were stored: flagged loudly
+  and NOT retried (a second attempt could leave two keys, one nobody holds);
+  the operator deletes the key on the exchange and re-runs with `--retry ID`.
+
+Stopping is cooperative: every step and every tick of a human wait goes through
+the entry's reporter, which raises once the entry's time is up or the operator
+pressed Ctrl-C, so `execute` ends the entry through its normal failure path
+(journal, screenshot, browser closed). After a first Ctrl-C, entries already
+past submit are left to finish storing their credentials; a second stops them too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agent.config import Settings
+from agent.custody import redact
+from agent.engine.runner import Options
+from agent.exitcodes import AgentError, Exit
+from agent.journal import LOST, Journal, verdict
+from agent.roster import Entry, Roster
+from agent.run import RunPlan, execute, preflight
+from agent.session import SessionSpec
+
+DONE = ("stored", "confirmed", "verified")
+PRE_SUBMIT = ("pending", "opened", "filled")
+TERMINAL = ("failed", "verified", "confirmed")
+
+
+@dataclass
+class BatchOptions:
+    concurrency: int = 1
+    headless: bool = False
+    pace: float = 0.6
+    auto_submit: bool = False
+    login_timeout: float = 300
+    human_timeout: float = 600
+    step_timeout: float = 15
+    entry_timeout: float | None = None
+    verify: bool | None = None
+    flow: str = "okx"
+    recipients: list[str] = field(default_factory=list)
+    sink: str = "vault"
+    screen: tuple[int, int] = (1920, 1080)  # for tiling visible windows
+
+
+@dataclass
+class View:
+    """What the live table shows for one entry (updated from its worker thread)."""
+
+    id: str
+    label: str
+    account: str
+    state: str = "pending"
+    outcome: str = ""  # ok | failed | flagged | skipped | interrupted
+    step: str = ""
+    waiting: str = ""
+    started: float | None = None
+    ended: float | None = None
+    note: str = ""
+    events: list[str] = field(default_factory=list)
+
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.ended or time.monotonic()) - self.started
+
+
+class Board:
+    """Every entry's view, shared between the workers and the display."""
+
+    def __init__(self, listener: Callable[[View, str], None] | None = None) -> None:
+        self.views: dict[str, View] = {}
+        self.lock = threading.Lock()
+        self.listener = listener or (lambda _v, _what: None)
+
+    def add(self, v: View) -> None:
+        self.views[v.id] = v
+
+    def update(self, entry_id: str, announce: str = "", **changes: Any) -> None:
+        with self.lock:
+            v = self.views[entry_id]
+            for k, val in changes.items():
+                setattr(v, k, redact.redact(val) if isinstance(val, str) else val)
+        if announce:
+            self.listener(v, redact.redact(announce))
+
+    def waiting_for_human(self) -> list[str]:
+        with self.lock:
+            return [f"{v.id}: {v.waiting}" for v in self.views.values() if v.waiting]
+
+
+class Stop:
+    def __init__(self) -> None:
+        self.soft = threading.Event()  # no new entries; entries before submit stop
+        self.hard = threading.Event()  # every entry stops
+
+
+class EntryReporter:
+    """agent.engine.human.Reporter for one entry: feeds the board, enforces stop and deadline."""
+
+    def __init__(
+        self,
+        board: Board,
+        entry: Entry,
+        stop: Stop,
+        deadline: float | None,
+        codes: queue.Queue[str] | None = None,
+        code_timeout: float = 600,
+    ) -> None:
+        self.board, self.entry, self.stop, self.deadline = board, entry, stop, deadline
+        self.codes = codes
+        self.code_timeout = code_timeout
+        self.state = "pending"
+
+    def _check(self) -> None:
+        if self.stop.hard.is_set() or (self.stop.soft.is_set() and self.state in PRE_SUBMIT):
+            raise AgentError("stopped by the operator (Ctrl-C)", Exit.HUMAN_TIMEOUT)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise AgentError(
+                f"the entry ran out of time ({self.entry.timeout or 0:.0f} s per entry)",
+                Exit.HUMAN_TIMEOUT,
+            )
+
+    def step(self, n: int, total: int, caption: str, status: str, detail: str = "") -> None:
+        if status == "running":
+            self.board.update(self.entry.id, step=f"{n}/{total} {caption}")
+            self._check()
+        elif status == "failed":
+            self.board.update(self.entry.id, f"{self.entry.id}: ✗ {caption}: {detail}", waiting="")
+            self._event(f"step {n}/{total} failed: {caption}: {detail}")
+
+    def waiting(self, say: str, elapsed: float, limit: float) -> None:
+        first = not self.board.views[self.entry.id].waiting
+        self.board.update(
+            self.entry.id,
+            f"{self.entry.id}: waiting for the human: {say}" if first else "",
+            waiting=say,
+        )
+        self._check()
+
+    def done_waiting(self) -> None:
+        self.board.update(self.entry.id, waiting="")
+
+    def info(self, text: str) -> None:
+        self._event(text)
+
+    def warn(self, text: str) -> None:
+        self._event(f"warning: {text}")
+        self.board.update(self.entry.id, f"{self.entry.id}: ! {text}")
+
+    def _event(self, text: str) -> None:
+        with self.board.lock:
+            self.board.views[self.entry.id].events.append(redact.redact(text))
+
+    def ask_secret(self, prompt: str) -> str:
+        """A code the operator types at the batch terminal as `<entry> <code>`."""
+        if self.codes is None:
+            raise AgentError(
+                f"needed at the terminal ({prompt}) but there is no terminal", Exit.HUMAN_TIMEOUT
+            )
+        say = f"{prompt}: type `{self.entry.id} <code>` + Enter"
+        self.board.update(self.entry.id, f"{self.entry.id}: {say}", waiting=say)
+        end = time.monotonic() + self.code_timeout
+        try:
+            while True:
+                self._check()
+                try:
+                    return self.codes.get(timeout=min(0.5, max(0.01, end - time.monotonic())))
+                except queue.Empty:
+                    if time.monotonic() > end:
+                        raise AgentError(
+                            f"timed out waiting for the operator: {prompt}", Exit.HUMAN_TIMEOUT
+                        ) from None
+        finally:
+            self.board.update(self.entry.id, waiting="")
+
+    def on_state(self, state: str) -> None:
+        self.state = state
+        self.board.update(self.entry.id, f"{self.entry.id}: {state}", state=state)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    resumed: bool
+    interrupted: bool
+    outcomes: dict[str, str]  # entry id -> ok | failed | flagged | skipped | interrupted
+    exit_code: int
+
+
+def window_tile(slot: int, n: int, screen: tuple[int, int]) -> list[str]:
+    """Chromium args placing window `slot` of `n` in a grid over the screen."""
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    w, h = screen[0] // cols, screen[1] // rows
+    x, y = (slot % cols) * w, (slot // cols) * h
+    return [f"--window-position={x},{y}", f"--window-size={w},{h}"]
+
+
+def new_batch_id() -> str:
+    return "batch-" + time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def classify(runs: list[dict[str, Any]]) -> str:
+    """What to do with an entry given its attempts: run | done | flagged."""
+    if not runs:
+        return "run"
+    last = runs[-1]
+    reached = last.get("reached") or last.get("state")
+    if reached in DONE:
+        return "done"
+    if reached in LOST:
+        return "flagged"
+    return "run"
+
+
+class Batch:
+    def __init__(
+        self,
+        roster: Roster,
+        opts: BatchOptions,
+        settings: Settings,
+        board: Board | None = None,
+        stop: Stop | None = None,
+        stand_in: Callable[[Entry], Any] | None = None,
+    ) -> None:
+        self.roster, self.opts, self.settings = roster, opts, settings
+        self.board = board or Board()
+        self.stop = stop or Stop()
+        self.stand_in = stand_in  # tests/demo: a scripted client per entry
+        self.code_queues: dict[str, queue.Queue[str]] = {}
+        self.operator_codes = False
+
+    # -- set-up --------------------------------------------------------------
+    def plan_for(self, entry: Entry, slot: int = 0) -> RunPlan:
+        o = self.opts
+        args = [] if o.headless else window_tile(slot, max(1, o.concurrency), o.screen)
+        limit = entry.timeout or o.entry_timeout
+        human = min(entry.human_timeout or o.human_timeout, limit or math.inf)
+        login = min(entry.login_timeout or o.login_timeout, limit or math.inf)
+        return RunPlan(
+            request=entry.request,
+            session=SessionSpec(
+                profile=entry.profile, cdp=entry.cdp, headless=o.headless, extra_args=args
+            ),
+            options=Options(
+                pace=o.pace,
+                auto_submit=o.auto_submit,
+                step_timeout=o.step_timeout,
+                login_timeout=login,
+                human_timeout=human,
+                codes=entry.codes,
+            ),
+            flow=o.flow,
+            verify_rest=o.verify if o.verify is not None else bool(entry.request.base_url),
+            recipients=list(o.recipients),
+            sink=o.sink,
+        )
+
+    def deliver_code(self, line: str) -> str:
+        """`<entry> <code>` typed by the operator -> that entry's queue. Returns what happened."""
+        m = re.fullmatch(r"\s*(\S+)\s+(\d{6})\s*", line)
+        if not m:
+            return "type `<entry id> <6-digit code>`"
+        q = self.code_queues.get(m.group(1))
+        if q is None:
+            return f"no entry {m.group(1)!r} in this batch"
+        q.put(m.group(2))
+        return f"code sent to {m.group(1)}"
+
+    # -- the run ---------------------------------------------------------------
+    def run(
+        self,
+        resume: str | None = None,
+        fresh: bool = False,
+        retry: list[str] | None = None,
+    ) -> BatchResult:
+        """Validates the set-up (vault, flow) before any browser opens; raises AgentError then."""
+        settings = self.settings
+        flow, vault = preflight(self.plan_for(self.roster.entries[0]), settings)
+        journal = Journal(settings.journal_file)
+        try:
+            return self._run(journal, flow, vault, resume, fresh, set(retry or []))
+        finally:
+            journal.close()
+
+    def _run(
+        self,
+        journal: Journal,
+        flow: Any,
+        vault: Any,
+        resume: str | None,
+        fresh: bool,
+        retry: set[str],
+    ) -> BatchResult:
+        entries = self.roster.entries
+        roster_key = str(self.roster.path)
+        prior = None
+        if resume:
+            prior = journal.batch(resume)
+            if prior is None:
+                raise AgentError(f"--resume {resume}: no such batch in the journal", Exit.BAD_INPUT)
+        elif not fresh:
+            prior = journal.latest_batch(roster_key)
+        unknown = sorted(retry - {e.id for e in entries})
+        if unknown:
+            raise AgentError(f"--retry {unknown[0]}: no such entry in the roster", Exit.BAD_INPUT)
+        public = [e.public() for e in entries]
+        if prior:
+            batch_id = prior["id"]
+            journal.batch_add(batch_id, public)
+            journal.batch_set(batch_id, "running")
+        else:
+            batch_id = new_batch_id()
+            journal.batch_start(batch_id, roster_key, self.roster.digest, public)
+        self.batch_id = batch_id
+        outcomes: dict[str, str] = {}
+        todo: list[Entry] = []
+        for e in entries:
+            self.board.add(View(e.id, e.label, e.account))
+            runs = journal.entry_runs(batch_id, e.id)
+            for r in runs:  # attempts a killed process left mid-way: close them in the journal
+                if r["state"] not in TERMINAL:
+                    journal.set(r["id"], "failed", note="interrupted: the batch process ended")
+            runs = journal.entry_runs(batch_id, e.id)
+            what = classify(runs)
+            if what == "flagged" and e.id in retry:
+                what = "run"
+            if what == "run":
+                todo.append(e)
+                continue
+            row = runs[-1]
+            outcomes[e.id] = "skipped" if what == "done" else "flagged"
+            self.board.update(
+                e.id,
+                f"{e.id}: {'already done' if what == 'done' else verdict(row)}",
+                state=row["reached"] or row["state"],
+                outcome=outcomes[e.id],
+                note=verdict(row),
+            )
+            journal.batch_entry_done(
+                batch_id, e.id, outcomes[e.id], _entry_result(row, None, self.settings)
+            )
+        for e in todo:
+            self.code_queues[e.id] = queue.Queue()
+        done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]] = queue.Queue()
+        running: dict[str, tuple[Entry, int]] = {}
+        busy_profiles: set[str] = set()
+        free_slots = list(range(max(1, self.opts.concurrency)))
+        pending = list(todo)
+        while pending or running:
+            if self.stop.soft.is_set():
+                for e in pending:
+                    outcomes[e.id] = "interrupted"
+                    self.board.update(e.id, outcome="interrupted", note="not started (Ctrl-C)")
+                    journal.batch_entry_done(batch_id, e.id, "interrupted", "")
+                pending = []
+            while pending and len(running) < self.opts.concurrency:
+                e = next(
+                    (x for x in pending if (x.profile or x.cdp or "") not in busy_profiles), None
+                )
+                if e is None:
+                    break  # the remaining entries share a profile with a running one
+                pending.remove(e)
+                slot = free_slots.pop(0)
+                key = e.profile or e.cdp or ""
+                if key:
+                    busy_profiles.add(key)  # a profile opens in one browser at a time
+                running[e.id] = (e, slot)
+                threading.Thread(
+                    target=self._worker,
+                    args=(e, slot, flow, vault, done_q),
+                    name=f"entry-{e.id}",
+                    daemon=True,
+                ).start()
+            if not running:
+                continue
+            try:
+                e, slot, result = done_q.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            running.pop(e.id)
+            free_slots.append(slot)
+            free_slots.sort()
+            busy_profiles.discard(e.profile or e.cdp or "")
+            runs = journal.entry_runs(batch_id, e.id)
+            row = runs[-1] if runs else None
+            if row and row["state"] not in TERMINAL:
+                journal.set(row["id"], "failed", note=result.get("message") or "ended")
+                row = journal.entry_runs(batch_id, e.id)[-1]
+            outcome = _outcome(result, row, self.stop)
+            outcomes[e.id] = outcome
+            note = verdict(row) if row else str(result.get("message") or "")
+            self.board.update(
+                e.id,
+                f"{e.id}: {outcome}" + (f": {note}" if outcome != "ok" else ""),
+                outcome=outcome,
+                note=note,
+                ended=time.monotonic(),
+                waiting="",
+            )
+            journal.batch_entry_done(
+                batch_id, e.id, outcome, _entry_result(row, result, self.settings)
+            )
+        interrupted = self.stop.soft.is_set()
+        worst = _exit_code(outcomes, interrupted)
+        journal.batch_set(
+            batch_id,
+            "interrupted" if interrupted else "done",
+            note=", ".join(f"{k}: {v}" for k, v in outcomes.items()),
+        )
+        return BatchResult(batch_id, prior is not None, interrupted, outcomes, worst)
+
+    def _worker(
+        self,
+        e: Entry,
+        slot: int,
+        flow: Any,
+        vault: Any,
+        done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]],
+    ) -> None:
+        limit = e.timeout or self.opts.entry_timeout
+        deadline = time.monotonic() + limit if limit else None
+        e = replace(e, timeout=limit)
+        rep = EntryReporter(
+            self.board,
+            e,
+            self.stop,
+            deadline,
+            self.code_queues.get(e.id) if self.operator_codes else None,
+            self.opts.human_timeout,
+        )
+        self.board.update(
+            e.id, f"{e.id}: started", started=time.monotonic(), ended=None, outcome=""
+        )
+        try:
+            result = execute(
+                self.plan_for(e, slot),
+                rep,
+                self.settings,
+                stand_in=self.stand_in(e) if self.stand_in else None,
+                flow=flow,
+                vault=vault,
+                on_state=rep.on_state,
+                tags={"batch_id": self.batch_id, "entry_id": e.id},
+            )
+        except Exception as exc:  # a browser that would not start, a driver that died
+            result = {
+                "status": "failed",
+                "exit_code": int(Exit.UI_NOT_UNDERSTOOD),
+                "message": redact.redact(f"{type(exc).__name__}: {exc}".splitlines()[0]),
+            }
+        done_q.put((e, slot, result))
+
+
+def _outcome(result: dict[str, Any], row: dict[str, Any] | None, stop: Stop) -> str:
+    reached = (row or {}).get("reached") or ""
+    if result.get("status") == "ok":
+        return "ok"
+    if reached in LOST:
+        return "flagged"
+    if reached in DONE:
+        return "failed"  # stored, but a check differs: the verdict says what
+    if stop.soft.is_set() and "Ctrl-C" in str(result.get("message", "")):
+        return "interrupted"
+    return "failed"
+
+
+def _exit_code(outcomes: dict[str, str], interrupted: bool) -> int:
+    if interrupted:
+        return 130
+    if any(o == "flagged" for o in outcomes.values()):
+        return int(Exit.VERIFY_FAILED)  # a key may exist that nobody holds: loudest
+    if any(o in ("failed", "interrupted") for o in outcomes.values()):
+        return 1
+    return 0
+
+
+RESULT_KEYS = (
+    "status", "exit_code", "message", "api_key_masked", "vault_ids", "verification",
+    "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts",
+)  # fmt: skip
+
+
+def _entry_result(
+    row: dict[str, Any] | None, result: dict[str, Any] | None, settings: Settings
+) -> str:
+    """The secret-free summary kept in the journal for the report."""
+    out: dict[str, Any] = {k: v for k, v in (result or {}).items() if k in RESULT_KEYS}
+    if row:
+        out.update(run_id=row["id"], reached=row["reached"], verdict=verdict(row))
+        out.setdefault("artifacts", str(settings.runs_dir / row["id"]))
+    return redact.redact(json.dumps(out, default=str))
+
+
+def env_screen() -> tuple[int, int]:
+    """Screen size for tiling: ONBOARD_SCREEN=WxH, else 1920x1080."""
+    m = re.fullmatch(r"(\d+)x(\d+)", os.environ.get("ONBOARD_SCREEN", ""))
+    return (int(m.group(1)), int(m.group(2))) if m else (1920, 1080)
