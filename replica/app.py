@@ -96,8 +96,12 @@ def build_app(world: World) -> Starlette:
 
     def render(request: Request, name: str, s: Session | None, **ctx: Any) -> Response:
         acct = world.account(s) if s else None
+        lang_fr = world.knobs.lang_fr and request.cookies.get("locale") != "en"
         context = {
             "h": h,
+            "fr": lang_fr,
+            "api_path": "/account/api-management" if world.knobs.api_moved else "/account/my-api",
+            "dismissed": request.cookies.get("onboard_replica_seen", ""),
             "user": acct,
             "masked_email": acct.masked_email() if acct else "",
             "tabs": ACCOUNT_TABS,
@@ -134,6 +138,16 @@ def build_app(world: World) -> Starlette:
             return render(request, template, s, title=title)
 
         return page
+
+    keys_page = account_page("api-keys.html", "API keys")
+
+    async def api_keys_page(request: Request) -> Response:
+        """api-moved: the old path sends you to Overview, the new one serves the page."""
+        moved = world.knobs.api_moved
+        if (request.url.path == "/account/my-api") == moved:
+            return RedirectResponse("/account/users" if moved else "/account/my-api", 302)
+        response: Response = await keys_page(request)
+        return response
 
     # -- the page's private API --------------------------------------------
     async def body(request: Request) -> dict[str, Any]:
@@ -304,7 +318,8 @@ def build_app(world: World) -> Starlette:
             for path, label in ACCOUNT_TABS
             if path != "/account/my-api"
         ],
-        Route("/account/my-api", account_page("api-keys.html", "API keys")),
+        Route("/account/my-api", api_keys_page),
+        Route("/account/api-management", api_keys_page),
         Route(
             "/account/my-api/create",
             account_page("create.html", "Create API keys", arm_expiry=True),

@@ -41,6 +41,8 @@ class ScriptedClient:
                 self._submit(page)
             elif need.kind == "code":
                 self._code(page, need.factor)
+            elif need.kind == "act":
+                self._clear(page)
         except Exception as exc:  # the page changed under us; the next tick tries again
             self.actions.append(f"retry: {type(exc).__name__}")
 
@@ -63,6 +65,19 @@ class ScriptedClient:
         ):
             page.get_by_role("button", name="Confirm", exact=True).click()
             self.actions.append("login: totp")
+
+    def _clear(self, page: Page) -> None:
+        """What a person does about banners, announcements and a foreign-language page."""
+        for name in ("Got it", "Accept All"):  # the topmost first, as a person would
+            button = page.get_by_role("button", name=name, exact=True).filter(visible=True)
+            if button.count() == 1:
+                button.click()
+                self.actions.append(f"clicked {name}")
+                return
+        if page.evaluate("document.documentElement.lang") != "en":
+            page.get_by_text("Français/EUR").click()
+            page.get_by_role("option", name="English", exact=True).click()
+            self.actions.append("switched the site to English")
 
     def _submit(self, page: Page) -> None:
         alert = page.get_by_role("alert").filter(visible=True).count() > 0

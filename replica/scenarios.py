@@ -22,6 +22,11 @@ class Knobs:
     phishing_redirect: bool = False
     secret_masked: bool = False  # the created dialog masks the secret (copy buttons still work)
     drop_ip_on_perms: bool = False  # a re-render bug: opening Permissions drops the last IP chip  # the create page redirects to another origin
+    api_moved: bool = False  # API keys live elsewhere; the menu says "API and connections"
+    perm_checkboxes: bool = False  # permissions as checkboxes instead of a multi-select
+    field_order: list[str] | None = None  # create form items in another order
+    interruptions: bool = False  # cookie banner + announcement dialog on arrival
+    lang_fr: bool = False  # the site shows in French until switched to English
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
 
 
@@ -97,6 +102,37 @@ def secret_masked(k: Knobs) -> None:
 def ip_chip_dropped(k: Knobs) -> None:
     """A re-render bug: opening the Permissions dropdown silently drops the last IP chip."""
     k.drop_ip_on_perms = True
+
+
+@scenario
+def api_moved(k: Knobs) -> None:
+    """/account/my-api redirects to Overview; the menu entry is "API and connections"."""
+    k.api_moved = True
+
+
+@scenario
+def perm_checkboxes(k: Knobs) -> None:
+    """Permissions are three checkboxes (Read fixed) instead of a multi-select."""
+    k.perm_checkboxes = True
+
+
+@scenario
+def reordered(k: Knobs) -> None:
+    """The create form's fields come in another order, with new hashed class names."""
+    k.field_order = ["passphrase", "perms", "label", "ips", "usedFor", "account"]
+    k.css_salt = "deploy-2"
+
+
+@scenario
+def interruptions(k: Knobs) -> None:
+    """A cookie-consent banner and an announcement dialog cover the page on arrival."""
+    k.interruptions = True
+
+
+@scenario
+def lang_fr(k: Knobs) -> None:
+    """The site shows in French until the language is switched to English (footer selector)."""
+    k.lang_fr = True
 
 
 def describe() -> dict[str, str]:

@@ -193,6 +193,8 @@ class Step(Strict):
     capture: Capture | None = None
     assert_: Assert | None = Field(default=None, alias="assert")
     when: str | None = None  # a request variable that must be truthy, e.g. "sub_account"
+    if_visible: Cands | None = None  # run only on pages that show this (UI variants)
+    unless_visible: Cands | None = None  # skip on pages that show this
     audit: str | None = None  # request field this step fills, read back before submit
     # Secrets are on the page from `start` until after `end`: no trace, no unmasked screenshot.
     sensitive: Literal["start", "end"] | None = None
@@ -201,7 +203,7 @@ class Step(Strict):
         default_factory=list
     )  # more to paint over in that screenshot (e.g. a QR code)
 
-    _m = field_validator("mask", mode="before")(_as_list)
+    _m = field_validator("mask", "if_visible", "unless_visible", mode="before")(_as_list)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -244,6 +246,22 @@ class Login(Strict):
     say: str
 
 
+class Interruption(Strict):
+    """Something that covers the page (cookie banner, announcement): the human's to pass."""
+
+    detect: Cands
+    say: str
+
+    _l = field_validator("detect", mode="before")(_as_list)
+
+
+class Language(Strict):
+    """The flow's texts are in this language; another one is the human's to switch."""
+
+    expect: str  # prefix of <html lang>, e.g. "en"
+    say: str
+
+
 class Flow(Strict):
     name: str
     version: int
@@ -254,6 +272,10 @@ class Flow(Strict):
     permissions: dict[str, str]  # read/trade/withdraw -> the label the site shows
     main_account: str
     login: Login
+    interruptions: list[Interruption] = Field(default_factory=list)
+    language: Language | None = None
+    # Before submit these audits must have read the page back (name, or name.part for groups).
+    required_audits: list[str] = Field(default_factory=list)
     steps: list[Step]
 
     @model_validator(mode="after")
@@ -265,6 +287,15 @@ class Flow(Strict):
             seen.add(s.id)
         withdraw = self.permissions.get("withdraw", "").lower()
         for i, s in enumerate(self.steps):
+            if s.check and s.check.state == "on" and withdraw:
+                names = " ".join(
+                    str(x.name or x.label or x.text or x.field or x.css or "")
+                    for x in s.check.target
+                )
+                if withdraw in names.lower() or "never" in names:
+                    raise ValueError(
+                        f"@steps.{i}.check: step {s.id!r} turns on {names!r}: no flow may enable it"
+                    )
             if not s.choose:
                 continue
             for w in s.choose.want:

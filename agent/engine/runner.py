@@ -186,6 +186,11 @@ class Runner:
                     if self.on_login_page():
                         raise SessionLost()
                     self.guard_origin()
+                    self.clear_interruptions()
+                if not self._applies(step):
+                    self.rep.step(i + 1, len(steps), step.caption, "skipped")
+                    i += 1
+                    continue
                 getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
             except SessionLost:
                 restarts += 1
@@ -242,6 +247,49 @@ class Runner:
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
 
+    def _applies(self, step: Step) -> bool:
+        """UI variants: a step may be for pages that show (or do not show) something."""
+        if step.if_visible and not self.find.wait_any(step.if_visible, 1.0):
+            return False
+        return not (step.unless_visible and self.find.any_visible(step.unless_visible))
+
+    def clear_interruptions(self) -> None:
+        """Cookie banners, announcements: recognised, said, and left to the human."""
+        for it in self.flow.interruptions:
+            if not self.find.any_visible(it.detect):
+                continue
+            say = self.vars.sub(it.say)
+            self.overlay.banner(say, "human")
+            target = self.find.visible(self.page, it.detect[0]).first
+            self.overlay.mark(target, "interruption", f"{say}", human=True)
+            self.rep.info(f"the page is covered: {say}")
+            self._wait_human(
+                Need("act", say),
+                lambda it=it: not self.find.any_visible(it.detect),
+                self.opts.human_timeout,
+            )
+            self.overlay.unmark("interruption")
+
+    def check_language(self) -> None:
+        lang = self.flow.language
+        if lang is None:
+            return
+
+        def ok() -> bool:
+            try:
+                shown = self.page.evaluate("document.documentElement.lang || ''")
+            except PWError:
+                return False
+            return str(shown).lower().startswith(lang.expect.lower())
+
+        if ok():
+            return
+        say = self.vars.sub(lang.say)
+        self.overlay.banner(say, "human")
+        self.rep.warn(f"the site is not in the flow's language: {say}")
+        self._wait_human(Need("act", say), ok, self.opts.human_timeout)
+        self.page.wait_for_load_state("load")
+
     def _mark(self, target: Locator, step: Step, note: str, human: bool = False) -> None:
         self.overlay.mark(target, step.id, f"{self._n} - {step.caption}: {note}", human)
 
@@ -255,12 +303,16 @@ class Runner:
             if not self.find.wait_any(nav.ready, 3):
                 self.page.goto(url, wait_until="domcontentloaded")
         self.guard_origin()
-        if self.find.wait_any(nav.ready, self.opts.step_timeout):
+        self.check_language()
+        self.clear_interruptions()
+        landed = urlsplit(self.page.url).path.rstrip("/") == nav.path.rstrip("/")
+        if self.find.wait_any(nav.ready, self.opts.step_timeout if landed else 1.0):
             self._loaded(nav, step)
             return
         # The direct URL did not land (moved page?): take the menu path from where we are.
         self.rep.warn(f"{nav.path} did not show the expected page; trying the menu")
         self.page.goto(self.base + "/", wait_until="domcontentloaded")
+        self.clear_interruptions()
         for menu in nav.via:
             if menu.hover:
                 self.find.one(menu.hover, f"menu entry for {step.caption}").hover()
@@ -509,6 +561,9 @@ class Runner:
                 want = "(hidden)" if name == "passphrase" else self.expected[name]
                 diffs.append(f"{name}: page shows {shown}, requested {want}")
             self.out.audit[name] = "ok" if got == self.expected[name] else "MISMATCH"
+        for need in self.flow.required_audits:
+            if not any(k == need or k.startswith(need + ".") for k in self.readers):
+                diffs.append(f"{need}: could not be read back from the page with certainty")
         if diffs:
             raise AgentError(
                 "the form does not match the request; not submitted: " + "; ".join(diffs),

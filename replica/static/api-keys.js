@@ -26,7 +26,7 @@
       onclick: function () {
         location.assign("/account/my-api/create" + (current !== "main" ? "?account=" + encodeURIComponent(current) : ""));
       }
-    }, [OKX.icon("plus"), "Create API key"]);
+    }, [OKX.icon("plus"), PAGE.fr ? "Créer une clé API" : "Create API key"]);
   }
 
   function field(label, value, extra) {
@@ -40,7 +40,7 @@
     var img = document.querySelector("template[data-okx-empty-img]").content.cloneNode(true);
     box.replaceChildren(el("div", { class: H("empty") }, [
       img,
-      el("div", { class: H("empty-title"), text: "No API keys yet" }),
+      el("div", { class: H("empty-title"), text: PAGE.fr ? "Aucune clé API" : "No API keys yet" }),
       el("p", { class: H("empty-text"), text: "Create your first API key to automate trades, retrieve market data, and connect with third-party trading tools. Each main and sub-account can have up to 50 active keys." }),
       createButton(false)
     ]));

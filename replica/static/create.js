@@ -39,7 +39,7 @@
   var tagsBox = item("ips").querySelector("[data-okx-tags]");
   var ipInput = item("ips").querySelector("input");
   var ipConfirm = item("ips").querySelector(".okui-input-suffix span");
-  var permBox = item("perms").querySelector(".okui-select-multiple");
+  var permBox = item("perms").querySelector(".okui-select-multiple") || item("perms").querySelector(".okui-checkbox-group");
   var permSel = permBox.querySelector(".okui-select-selection");
   var passInput = item("passphrase").querySelector("input");
   var eye = item("passphrase").querySelector("[role=button]");
@@ -197,6 +197,12 @@
   var permDrop = null;
   function renderPerms() {
     var d = D();
+    if (PAGE.permCheckboxes) {  // scenario perm-checkboxes
+      permBox.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+        c.checked = d.perms.indexOf(c.value) >= 0;
+      });
+      return;
+    }
     var chips = PERMS.filter(function (p) { return d.perms.indexOf(p[0]) >= 0; }).map(function (p) {
       if (p[0] === "read_only") return el("span", { class: "okui-select-selection-item okui-select-selection-item-disabled", text: p[1] });
       return el("span", { class: "okui-select-selection-item" }, [
@@ -244,7 +250,11 @@
     if (permDrop) { permDrop.remove(); permDrop = null; }
     permBox.setAttribute("aria-expanded", "false");
   }
-  permBox.addEventListener("click", function () { if (permDrop) closePerms(); else openPerms(); });
+  if (PAGE.permCheckboxes) {
+    permBox.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+      c.addEventListener("change", function () { togglePerm(c.value); });
+    });
+  } else permBox.addEventListener("click", function () { if (permDrop) closePerms(); else openPerms(); });
   document.addEventListener("mousedown", function (ev) { if (permDrop && !permBox.contains(ev.target)) closePerms(); });
 
   // -- passphrase --------------------------------------------------------------
@@ -504,7 +514,7 @@
       el("div", { class: H("created-body") }, cards),
       el("div", { class: "okui-dialog-btn-box " + H("created-foot") }, [
         el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", text: "Complete", onclick: function () {
-          location.assign("/account/my-api" + target);
+          location.assign((PAGE.apiPath || "/account/my-api") + target);
         } })
       ])
     ]);

@@ -148,3 +148,21 @@ def test_recipients_only_machine_cannot_read_back(replica, settings, run_agent):
     assert cred.secret == made["secretKey"]
     with pytest.raises(Exception):  # noqa: B017  (no identity here: nothing can decrypt)
         Vault(settings).load(result["vault_ids"][0])
+
+
+@pytest.mark.parametrize(
+    "variant", ["api-moved", "perm-checkboxes", "reordered", "interruptions", "lang-fr"]
+)
+def test_ui_variants(replica, settings, run_agent, variant):
+    """OKX versions the flow must handle; the human's parts (banners, language) by the client."""
+    httpx.post(
+        f"{replica.base_url}/replica/reset", json={"scenarios": [variant]}
+    ).raise_for_status()
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
+
+
+@pytest.mark.scenarios("perm-checkboxes", "withdraw-preselected")
+def test_checkbox_permissions_with_withdraw_preselected(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True)
+    assert_created(replica, settings, result)
