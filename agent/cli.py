@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -386,10 +387,87 @@ def runs(
     Console().print(table if rows else "no runs yet")
 
 
-@app.command()
-def batch() -> None:
-    """Onboard many accounts from a roster (not yet)."""
-    _not_yet("batch")
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard batch clients.yaml --concurrency 4\n\n"
+        "  onboard batch clients.csv --headless --pace 0 --auto-submit --json\n\n"
+        "  onboard batch clients.yaml --retry acct-7   (after deleting its key on the exchange)\n\n"
+        "Re-running the same roster resumes its last batch: done entries are skipped, entries "
+        "that stopped before submit start again, an entry that stopped after submit but before "
+        "its key was stored is flagged (KEY MUST BE DELETED AND RECREATED / CHECK THE EXCHANGE) "
+        "and not retried. Exit codes: 0 all ok, 1 some failed, 2 bad input (nothing opened), "
+        "9 an entry is flagged, 130 interrupted."
+    )
+)
+def batch(
+    roster: Annotated[Path, typer.Argument(help="Roster: YAML (.yaml/.yml) or CSV (.csv).")],
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Entries at once (one browser each).")
+    ] = 1,
+    resume: Annotated[
+        str | None, typer.Option(help="Resume this batch id (default: the roster's last batch).")
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Start a new batch instead of resuming.")] = False,
+    retry: Annotated[
+        list[str] | None,
+        typer.Option(help="Run a flagged entry again (its key was deleted); repeatable."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Directory for the JSON and HTML reports.")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
+    headless: Annotated[bool, typer.Option(help="No visible windows.")] = False,
+    pace: Annotated[float, typer.Option(min=0, max=10, help="Seconds per highlight.")] = 0.6,
+    auto_submit: Annotated[bool, typer.Option(help="The agent clicks submit.")] = False,
+    login_timeout: Annotated[float, typer.Option(min=1, help="Seconds per login wait.")] = 300,
+    human_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds per human step (roster may override).")
+    ] = 600,
+    entry_timeout: Annotated[
+        float | None, typer.Option(min=1, help="Seconds for a whole entry (roster: timeout).")
+    ] = None,
+    verify: Annotated[
+        bool | None,
+        typer.Option("--verify/--no-verify", help="Signed REST check (default on with base_url)."),
+    ] = None,
+    flow: Annotated[str, typer.Option(help="Flow name or path.")] = "okx",
+    recipient: Annotated[
+        list[str] | None, typer.Option("--recipient", help="age recipient; repeatable.")
+    ] = None,
+    sink: Annotated[str, typer.Option(help="vault or keyring.")] = "vault",
+    operator_codes: Annotated[
+        bool,
+        typer.Option(help="Read `<entry> <code>` lines at the terminal for code_prompt factors."),
+    ] = False,
+) -> None:
+    """Onboard many accounts from a roster: N at once, journaled, resumable, with reports."""
+    from agent.cli_batch import run_batch_command
+
+    raise typer.Exit(
+        run_batch_command(
+            roster,
+            concurrency,
+            resume,
+            fresh,
+            list(retry or []),
+            report,
+            json_out,
+            headless,
+            pace,
+            auto_submit,
+            login_timeout,
+            human_timeout,
+            entry_timeout,
+            verify,
+            flow,
+            list(recipient or []),
+            sink,
+            operator_codes,
+        )
+    )
 
 
 @app.command()

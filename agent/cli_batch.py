@@ -1,0 +1,192 @@
+"""`onboard batch ROSTER`: the command's body (agent.cli keeps only the signature)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from agent.batch import Batch, BatchOptions, Board, Stop, View, env_screen
+from agent.config import Settings
+from agent.custody.redact import redact
+from agent.exitcodes import AgentError, Exit
+
+STYLE = {"ok": "green", "skipped": "green", "failed": "red", "interrupted": "red",
+         "flagged": "bold yellow"}  # fmt: skip
+
+
+def table(board: Board, title: str) -> Table:
+    t = Table(title=title, expand=False)
+    for col in ("entry", "label", "account", "state", "time", "now", "result"):
+        t.add_column(col)
+    with board.lock:
+        views = list(board.views.values())
+    for v in views:
+        m, s = divmod(int(v.elapsed()), 60)
+        now = (
+            f"[bold yellow]waiting: {v.waiting}[/]"
+            if v.waiting
+            else (v.note if v.outcome else v.step)
+        )
+        t.add_row(
+            v.id, v.label, v.account, v.state, f"{m}:{s:02d}" if v.started else "",
+            redact(now[:110]), f"[{STYLE.get(v.outcome, '')}]{v.outcome}[/]" if v.outcome else "",
+        )  # fmt: skip
+    waiting = [f"{v.id}: {v.waiting}" for v in views if v.waiting]
+    if waiting:
+        t.caption = redact("waiting for a human — " + "; ".join(waiting))[:300]
+    return t
+
+
+def run_batch_command(
+    roster_path: Path,
+    concurrency: int,
+    resume: str | None,
+    fresh: bool,
+    retry: list[str],
+    report_dir: Path | None,
+    as_json: bool,
+    headless: bool,
+    pace: float,
+    auto_submit: bool,
+    login_timeout: float,
+    human_timeout: float,
+    entry_timeout: float | None,
+    verify: bool | None,
+    flow: str,
+    recipients: list[str],
+    sink: str,
+    operator_codes: bool,
+) -> int:
+    from agent import report, roster
+    from agent.engine.flow import FlowError, load_named
+
+    err = Console(stderr=True, highlight=False)
+
+    def fail(msg: str, code: int = int(Exit.BAD_INPUT)) -> int:
+        print(f"error: {redact(msg)}", file=sys.stderr)
+        return code
+
+    if sink not in ("vault", "keyring"):
+        return fail(f"--sink {sink!r}: a batch stores to vault or keyring")
+    if resume and fresh:
+        return fail("give only one of --resume and --fresh")
+    try:
+        rules = load_named(flow).rules
+    except FlowError as exc:
+        return fail(str(exc))
+    try:
+        ros = roster.load(roster_path, rules)
+    except roster.RosterError as exc:
+        for line in exc.lines:
+            print(f"error: {redact(line)}", file=sys.stderr)
+        return int(Exit.BAD_INPUT)
+    settings = Settings()
+    opts = BatchOptions(
+        concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
+        login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
+        verify=verify, flow=flow, recipients=recipients, sink=sink, screen=env_screen(),
+    )  # fmt: skip
+    live_tty = err.is_terminal
+
+    def announce(v: View, text: str) -> None:
+        if not live_tty or "waiting" in text or v.outcome in ("failed", "flagged"):
+            err.print(text, markup=False)
+
+    board = Board(announce)
+    stop = Stop()
+    batch = Batch(ros, opts, settings, board, stop)
+    batch.operator_codes = operator_codes
+
+    def on_sigint(_sig: int, _frame: Any) -> None:
+        if not stop.soft.is_set():
+            stop.soft.set()
+            err.print(
+                "[yellow]! Ctrl-C: stopping. No new entries; entries before submit stop now; "
+                "entries past submit finish storing their key. Ctrl-C again stops them too.[/]"
+            )
+        else:
+            stop.hard.set()
+            err.print("[red]! Ctrl-C again: stopping every entry[/]")
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    restore_tty = _start_code_reader(batch, err) if operator_codes else None
+    try:
+        if live_tty:
+            with Live(
+                get_renderable=lambda: table(board, f"onboard batch {ros.path.name}"),
+                console=err,
+                refresh_per_second=4,
+            ):
+                result = batch.run(resume=resume, fresh=fresh, retry=retry)
+        else:
+            result = batch.run(resume=resume, fresh=fresh, retry=retry)
+    except AgentError as exc:
+        return fail(exc.message, int(exc.code))
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if restore_tty:
+            restore_tty()
+    from agent.journal import Journal
+
+    j = Journal(settings.journal_file)
+    try:
+        paths = report.write(j, result.batch_id, settings, report_dir)
+        summ = report.summary(j, result.batch_id, settings)
+    finally:
+        j.close()
+    if as_json:
+        out = {
+            "batch_id": result.batch_id,
+            "resumed": result.resumed,
+            "interrupted": result.interrupted,
+            "exit_code": result.exit_code,
+            "counts": summ["counts"],
+            "report": {"json": str(paths[0]), "html": str(paths[1])},
+            "entries": [
+                {k: en[k] for k in ("id", "label", "account", "outcome", "reached", "next")}
+                | {"result": en["result"]}
+                for en in summ["entries"]
+            ],
+        }
+        print(redact(json.dumps(out, indent=2)))
+    else:
+        Console(highlight=False).print(table(board, f"onboard batch {result.batch_id}"))
+    for en in summ["entries"]:
+        if en["outcome"] == "flagged":
+            err.print(f"[bold red]! {en['id']}: {redact(en['next'])}[/]")
+    err.print(f"report: {paths[1]}  (JSON: {paths[0]})", markup=False)
+    if result.resumed:
+        err.print(f"resumed batch {result.batch_id}", markup=False)
+    return result.exit_code
+
+
+def _start_code_reader(batch: Batch, err: Console) -> Any:
+    """Operator codes: lines `<entry> <code>` on stdin go to that entry (echo off on a TTY)."""
+    restore = None
+    if sys.stdin.isatty():
+        import termios
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        quiet = list(saved)
+        quiet[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
+
+        def restore() -> None:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    def read() -> None:
+        for line in sys.stdin:
+            if line.strip():
+                err.print(batch.deliver_code(line), markup=False)
+
+    threading.Thread(target=read, name="operator-codes", daemon=True).start()
+    return restore
