@@ -1,0 +1,131 @@
+"""`onboard batch` end to end: the real CLI, N real browsers, the live replica, the journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings
+from agent.custody.vault import Vault
+from tests.agent.test_cli_e2e import onboard
+
+from .conftest import issued, journal_rows, login_profiles, write_roster
+
+
+def secrets_of(keys: list[dict]) -> list[str]:
+    return [v for k in keys for v in (k["apiKey"], k["secretKey"], k["passphrase"])]
+
+
+def scan(home: Path, texts: list[str], needles: list[str]) -> None:
+    """No issued secret in any output, report, journal or run log."""
+    blobs = list(texts)
+    for p in home.rglob("*"):
+        if p.is_file() and p.suffix in (".json", ".html", ".jsonl", ".sqlite3", ".sqlite3-wal"):
+            blobs.append(p.read_bytes().decode("latin-1"))
+    for needle in needles:
+        for blob in blobs:
+            assert needle not in blob
+
+
+@pytest.mark.scenarios("totp-only", "duplicate-label")
+def test_mixed_batch_then_rerun_resumes(replica, tmp_path, totp_env):
+    """4 entries, 2 at once: main, sub-account, an existing label (exit 7), no codes (timeout)."""
+    home = tmp_path / "home"
+    login_profiles(replica, home, ["p1", "p2", "p3", "p4"])
+    roster = write_roster(
+        tmp_path / "clients.yaml",
+        [
+            {"id": "acct-1", "label": "B-ONE", "ips": ["203.0.113.7"], "profile": "p1",
+             "totp_secret_env": "CLIENT_TOTP"},
+            {"id": "acct-2", "label": "B-TWO", "ips": ["203.0.113.8", "2001:db8::8"],
+             "profile": "p2", "sub_account": "icg-mm-sub1", "totp_secret_env": "CLIENT_TOTP"},
+            {"id": "acct-3", "label": "ICG-MM", "ips": ["203.0.113.9"], "profile": "p3",
+             "totp_secret_env": "CLIENT_TOTP"},
+            {"id": "acct-4", "label": "B-FOUR", "ips": ["203.0.113.10"], "profile": "p4",
+             "human_timeout": 3},
+        ],
+        base_url=replica.base_url,
+    )  # fmt: skip
+    report_dir = tmp_path / "reports"
+    args = ["batch", str(roster), "--concurrency", "2", "--headless", "--pace", "0",
+            "--auto-submit", "--login-timeout", "10", "--report", str(report_dir), "--json"]  # fmt: skip
+    proc = onboard(home, *args, env=totp_env, timeout=300)
+    assert proc.returncode == 9, proc.stderr  # an entry is flagged
+    out = json.loads(proc.stdout)
+    by_id = {e["id"]: e for e in out["entries"]}
+    assert by_id["acct-1"]["outcome"] == "ok"
+    assert by_id["acct-2"]["outcome"] == "ok"
+    assert by_id["acct-2"]["account"] == "icg-mm-sub1"
+    assert by_id["acct-3"]["outcome"] == "failed"
+    assert by_id["acct-3"]["result"]["exit_code"] == 7
+    assert (
+        'A key named "ICG-MM" already exists on this account'
+        in by_id["acct-3"]["result"]["message"]
+    )
+    assert by_id["acct-3"]["reached"] in ("opened", "pending")  # refused before anything was filled
+    assert by_id["acct-4"]["outcome"] == "flagged"
+    assert by_id["acct-4"]["result"]["exit_code"] == 3
+    assert by_id["acct-4"]["next"].startswith("CHECK THE EXCHANGE")
+    assert "acct-4: waiting for the human" in proc.stderr
+    made = issued(replica)
+    assert sorted((k["label"], k["account"]) for k in made) == [
+        ("B-ONE", "main"), ("B-TWO", "icg-mm-sub1"),
+    ]  # fmt: skip
+    vault = Vault(Settings(home=home))
+    for k in made:
+        [meta] = [m for m in vault.list() if m.get("label") == k["label"]]
+        cred = vault.load(meta["id"])
+        assert (cred.api_key, cred.secret, cred.passphrase) == (
+            k["apiKey"], k["secretKey"], k["passphrase"],
+        )  # fmt: skip
+    # Reports: JSON + one self-contained HTML with the masked screenshots inline.
+    html = Path(out["report"]["html"]).read_text()
+    assert Path(out["report"]["html"]).parent == report_dir
+    assert "data:image/png;base64," in html
+    assert (
+        "<link" not in html
+        and "<script" not in html
+        and "http://" not in html.split("<body>")[1].split(replica.base_url)[0]
+    )
+    for eid in ("acct-1", "acct-2", "acct-3", "acct-4"):
+        assert f"id='{eid}'" in html
+    summary = json.loads(Path(out["report"]["json"]).read_text())
+    assert summary["counts"] == {"ok": 2, "failed": 1, "flagged": 1}
+    e1 = next(e for e in summary["entries"] if e["id"] == "acct-1")
+    assert [s["state"] for s in e1["steps"] if "state" in s][:3] == [
+        "opened",
+        "filled",
+        "submitted",
+    ]
+    assert e1["result"]["verification"]["key list"] == "ok"
+    assert e1["result"]["api_key_masked"] == "…" + made[0]["apiKey"][-4:]
+    scan(home, [proc.stdout, proc.stderr, html, json.dumps(summary)], secrets_of(made))
+    scan(report_dir, [], secrets_of(made))
+
+    # The same roster again: resumes the batch; done entries skipped, the flagged one not retried.
+    again = onboard(home, *args, env=totp_env, timeout=300)
+    assert again.returncode == 9, again.stderr
+    out2 = json.loads(again.stdout)
+    assert out2["batch_id"] == out["batch_id"]
+    assert out2["resumed"] is True
+    by_id2 = {e["id"]: e for e in out2["entries"]}
+    assert by_id2["acct-1"]["outcome"] == "skipped"
+    assert by_id2["acct-2"]["outcome"] == "skipped"
+    assert by_id2["acct-3"]["outcome"] == "failed"  # tried again: nothing was created
+    assert by_id2["acct-4"]["outcome"] == "flagged"  # never retried automatically
+    assert "acct-4: CHECK THE EXCHANGE" in again.stderr
+    assert len(issued(replica)) == 2
+    runs = journal_rows(home, "select entry_id, count(*) n from runs group by entry_id")
+    assert {r["entry_id"]: r["n"] for r in runs} == {
+        "acct-1": 1,
+        "acct-2": 1,
+        "acct-3": 2,
+        "acct-4": 1,
+    }
