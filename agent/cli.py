@@ -265,6 +265,7 @@ def run(
                 auto_submit=auto_submit,
                 login_timeout=login_timeout,
                 human_timeout=human_timeout,
+                drift_to_human=not headless,  # unattended: a page that differs is a stop
                 codes=CodeSources(
                     totp_secret_env, sms_code_cmd, email_code_cmd, set(code_prompt or [])
                 ),

@@ -26,7 +26,8 @@ class Knobs:
     perm_checkboxes: bool = False  # permissions as checkboxes instead of a multi-select
     field_order: list[str] | None = None  # create form items in another order
     interruptions: bool = False  # cookie banner + announcement dialog on arrival
-    lang_fr: bool = False  # the site shows in French until switched to English
+    lang_fr: bool = False
+    renamed: bool = False  # "Create API key" -> "New API key", "API key name" -> "Key name"  # the site shows in French until switched to English
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
 
 
@@ -133,6 +134,12 @@ def interruptions(k: Knobs) -> None:
 def lang_fr(k: Knobs) -> None:
     """The site shows in French until the language is switched to English (footer selector)."""
     k.lang_fr = True
+
+
+@scenario
+def renamed(k: Knobs) -> None:
+    """An OKX redesign the flow does not know: "New API key" button, "Key name" field."""
+    k.renamed = True
 
 
 def describe() -> dict[str, str]:

@@ -55,6 +55,8 @@ class Options:
     human_timeout: float = 600.0
     codes: CodeSources = field(default_factory=CodeSources)
     max_resubmits: int = 2
+    # When the page does not match the flow: ask the human (guided) or stop (unattended).
+    drift_to_human: bool = True
 
 
 @dataclass
@@ -65,6 +67,9 @@ class Outcome:
     listed: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     factors: list[str] = field(default_factory=list)
+    drifted: list[str] = field(
+        default_factory=list
+    )  # steps the human did because the page differed
 
 
 def origin_of(url: str) -> str:
@@ -247,6 +252,38 @@ class Runner:
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
 
+    def _what(self, cands: list[Loc], step: Step) -> str:
+        """The flow's own name for the thing, as a person would look for it."""
+        for c in cands:
+            for v in (c.name, c.label, c.field, c.placeholder, c.text):
+                if v and not v.startswith("/"):
+                    return self.vars.sub(v)
+        return step.caption
+
+    def _may_ask(self, err: AgentError) -> bool:
+        return err.code == Exit.UI_NOT_UNDERSTOOD and self.opts.drift_to_human
+
+    def _ask_human(
+        self, step: Step, cands: list[Loc], err: AgentError, say: str, done: Callable[[], bool]
+    ) -> None:
+        """The page differs from the flow: never guess. Show where, ask, then confirm by reading."""
+        self.rep.warn(f"{step.caption}: the page does not match the flow ({err.message})")
+        self.out.drifted.append(step.id)
+        if self.art:
+            self.art.log("drift", step=step.id, detail=err.message)
+            self.art.screenshot(self.page, f"unexpected-{step.id}", self.secret_targets)
+        for c in cands:  # several matches: box each one so the human sees the candidates
+            els = self.find.visible(self.page, c)
+            for k in range(min(els.count(), 5)):
+                self.overlay.mark(
+                    els.nth(k), f"drift-{k}", f"{self._n} - which one? {step.caption}", True
+                )
+        self.overlay.banner(say, "human")
+        self._wait_human(Need("act", say), done, self.opts.human_timeout)
+        for k in range(5):
+            self.overlay.unmark(f"drift-{k}")
+        self.rep.info(f"{step.caption}: confirmed on the page after the human acted")
+
     def _applies(self, step: Step) -> bool:
         """UI variants: a step may be for pages that show (or do not show) something."""
         if step.if_visible and not self.find.wait_any(step.if_visible, 1.0):
@@ -360,7 +397,20 @@ class Runner:
         if c.by == "submit":
             self.audit()
             self.on_state("filled")
-        target = self.find.one(c.target, step.caption)
+        try:
+            target = self.find.one(c.target, step.caption)
+        except AgentError as err:
+            if c.by != "agent" or not c.until or not self._may_ask(err):
+                raise
+            until = c.until
+            self._ask_human(
+                step,
+                c.target,
+                err,
+                f"Please click “{self._what(c.target, step)}” yourself (it may look different).",
+                lambda: self.find.any_visible(until),
+            )
+            return
         if c.by == "submit":
             self.on_state("submitted")  # from here a key may exist that only this run can capture
         if c.by == "agent" or (c.by == "submit" and self.opts.auto_submit):
@@ -430,7 +480,22 @@ class Runner:
 
     def do_fill(self, step: Step, f: Fill) -> None:
         value = self.vars.sub(f.value)
-        target = self.find.one(f.target, step.caption, editable=True)
+        try:
+            target = self.find.one(f.target, step.caption, editable=True)
+        except AgentError as err:
+            if f.secret or not self._may_ask(err):
+                raise
+            self._ask_human(
+                step,
+                f.target,
+                err,
+                f"Please type {value} into the field “{self._what(f.target, step)}” yourself.",
+                lambda: _inputs_holding(self.page, value) == 1,
+            )
+            if step.audit:  # read back by value: exactly one field on the page must hold it
+                self.expected[step.audit] = True
+                self.readers[step.audit] = lambda: _inputs_holding(self.page, value) == 1
+            return
         if f.secret:
             self.secret_targets.append(target)
         self._mark(target, step, "filled by the agent")
@@ -693,6 +758,17 @@ class Runner:
                 "the pasted credentials do not have the expected format", Exit.CUSTODY_FAILED
             )
         return [rec]
+
+
+def _inputs_holding(page: Page, value: str) -> int:
+    """How many visible text fields hold exactly this value (drift confirmation by page state)."""
+    return int(
+        page.evaluate(
+            """v => [...document.querySelectorAll('input, textarea')].filter(e =>
+                 e.value === v && e.offsetParent !== null).length""",
+            value,
+        )
+    )
 
 
 def parse_labelled(text: str, fields: dict[str, str]) -> list[dict[str, str]]:

@@ -26,7 +26,7 @@
       onclick: function () {
         location.assign("/account/my-api/create" + (current !== "main" ? "?account=" + encodeURIComponent(current) : ""));
       }
-    }, [OKX.icon("plus"), PAGE.fr ? "Créer une clé API" : "Create API key"]);
+    }, [OKX.icon("plus"), PAGE.fr ? "Créer une clé API" : PAGE.renamed ? "New API key" : "Create API key"]);
   }
 
   function field(label, value, extra) {

@@ -59,6 +59,7 @@ def run_agent(
         login_timeout: float = 60,
         human_timeout: float = 60,
         plan_extra: dict[str, Any] | None = None,
+        drift_to_human: bool = True,
         **extra: Any,
     ) -> dict[str, Any]:
         acct = replica.world.accounts[email]
@@ -85,6 +86,7 @@ def run_agent(
                 login_timeout=login_timeout,
                 human_timeout=human_timeout,
                 step_timeout=10,
+                drift_to_human=drift_to_human,
             ),
             **(plan_extra or {}),
         )

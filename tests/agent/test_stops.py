@@ -115,3 +115,39 @@ def test_audit_mismatch_stops_before_submit(replica, settings, run_agent):
 def test_masked_secret_is_taken_from_the_copy_button(replica, settings, run_agent):
     result = run_agent(auto=True, auto_submit=True)
     assert_created(replica, settings, result)
+
+
+class DoesWhatTheBannerSays(ScriptedClient):
+    """A client who follows the agent's request when the page differs from the flow."""
+
+    def act(self, page: Page, need: Any) -> None:
+        if need.kind == "act" and "click" in need.say and "Create API key" in need.say:
+            page.get_by_role("button", name="New API key").click()
+            self.actions.append("clicked New API key")
+        elif need.kind == "act" and "type ICG-MM" in need.say:
+            page.locator(".okui-form-item", has_text="Key name").locator("input").fill("ICG-MM")
+            self.actions.append("typed the name")
+        else:
+            super().act(page, need)
+
+
+@pytest.mark.scenarios("renamed")
+def test_unknown_page_is_handed_to_the_human_then_confirmed(replica, settings, run_agent, capfd):
+    stand_in = client(DoesWhatTheBannerSays, replica)
+    result = run_agent(auto=True, auto_submit=True, stand_in=stand_in)
+    assert_created(replica, settings, result)
+    assert stand_in.actions.count("clicked New API key") == 1
+    assert "typed the name" in stand_in.actions
+    err = capfd.readouterr().err
+    assert "the page does not match the flow" in err
+    assert "confirmed on the page after the human acted" in err
+    shots = list(settings.runs_dir.glob("*/*unexpected-open-create.png"))
+    assert shots, "the unexpected page is saved for a new fixture"
+
+
+@pytest.mark.scenarios("renamed")
+def test_unknown_page_unattended_stops(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True, drift_to_human=False)
+    assert result["exit_code"] == Exit.UI_NOT_UNDERSTOOD
+    assert "role='button' name='Create API key' -> 0 match(es)" in result["message"]
+    assert issued(replica) == []
