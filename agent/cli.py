@@ -471,10 +471,110 @@ def batch(
     )
 
 
-@app.command()
-def doctor() -> None:
-    """Check this machine: browser, display, vault, flows (not yet)."""
-    _not_yet("doctor")
+@app.command(
+    epilog=(
+        "Checks: browser (found and launched), display, data/profile/vault directory modes "
+        "(0700), vault recipients and identity, every flow file, the fixture sets' locator "
+        "contract, the target site's reachability and clock skew (GET /api/v5/public/time). "
+        "Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad input."
+    )
+)
+def doctor(
+    json_out: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Target to check instead of the flow's global site.")
+    ] = None,
+    flows: Annotated[
+        str | None, typer.Option(help="Directory of flow files to check (default: bundled).")
+    ] = None,
+    fixtures: Annotated[
+        str | None, typer.Option(help="Directory of fixture sets (default: fixtures/okx).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.5, max=30, help="Seconds per network check.")
+    ] = 3.0,
+) -> None:
+    """Check this machine and the flow: each check ok/warn/fail with how to fix it."""
+    from agent.cli_tools import doctor_cmd
+
+    raise typer.Exit(doctor_cmd(json_out, base_url, flows, fixtures, timeout))
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard record --out fixtures/okx/global-2025-07-01 --profile acme\n\n"
+        "  onboard record --base-url http://127.0.0.1:8700 --out /tmp/set --drive "
+        "--auto-submit --profile replica\n\n"
+        "Without --drive the person walks the site and presses Enter at each stage "
+        "(works when the flow no longer does). With --drive the flow runs and each stage is "
+        "recorded; the key it creates is not kept: delete it on the site. Every file is "
+        "redacted before it is written. Exit codes: 0 ok, 1 not written, 2 bad input, "
+        "4 --drive stopped part-way (what was recorded is written)."
+    )
+)
+def record(
+    out: Annotated[str, typer.Option(help="New fixture set directory, e.g. fixtures/okx/<set>.")],
+    base_url: Annotated[
+        str | None, typer.Option(help="Target instead of the flow's site (the replica).")
+    ] = None,
+    site: Annotated[str, typer.Option(help="Regional site: global, eea or us.")] = "global",
+    label: Annotated[str, typer.Option(help="Key name used in the form.")] = "onboard-fixture",
+    ip: Annotated[
+        list[str] | None, typer.Option("--ip", help="IP for the allowlist (repeatable).")
+    ] = None,
+    drive: Annotated[
+        bool, typer.Option("--drive/--manual", help="Run the flow, or let the person walk.")
+    ] = False,
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Only these stages (manual; repeatable).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Persistent browser profile.")] = None,
+    cdp: Annotated[str | None, typer.Option(help="Attach to a running Chrome.")] = None,
+    headless: Annotated[bool, typer.Option(help="No visible window.")] = False,
+    auto_submit: Annotated[bool, typer.Option(help="--drive: the agent clicks submit.")] = False,
+    totp_secret_env: Annotated[
+        str | None, typer.Option(help="--drive: env var with the authenticator secret.")
+    ] = None,
+    sms_code_cmd: Annotated[
+        str | None, typer.Option(help="--drive: command printing the SMS code.")
+    ] = None,
+    email_code_cmd: Annotated[
+        str | None, typer.Option(help="--drive: command printing the email code.")
+    ] = None,
+    redact_env: Annotated[
+        list[str] | None,
+        typer.Option(help="Env var holding one more value to redact (a name); repeatable."),
+    ] = None,
+    flow: Annotated[str, typer.Option(help="Flow name or path.")] = "okx",
+    force: Annotated[bool, typer.Option(help="Replace an existing set.")] = False,
+    step_timeout: Annotated[float, typer.Option(min=1, help="--drive: seconds per step.")] = 15,
+) -> None:
+    """Record a fixture set: a redacted snapshot of every page the flow passes through."""
+    from agent.cli_tools import record_cmd
+
+    raise typer.Exit(
+        record_cmd(
+            out,
+            base_url,
+            site,
+            label,
+            list(ip or ["203.0.113.7"]),
+            drive,
+            list(stage or []),
+            profile,
+            cdp,
+            headless,
+            auto_submit,
+            totp_secret_env,
+            sms_code_cmd,
+            email_code_cmd,
+            list(redact_env or []),
+            flow,
+            force,
+            step_timeout,
+        )
+    )
 
 
 def main() -> None:
