@@ -182,8 +182,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o600, fault: str | None = None) -> None:
-    """temp file + fsync + link (fails if the name exists: never overwrite) + fsync(dir)."""
+def _durable_write(
+    path: Path, data: bytes, mode: int = 0o600, replace: bool = False, fault: str | None = None
+) -> None:
+    """temp file + fsync, then link (never overwrites) or rename (replaces), then fsync(dir).
+
+    The old content, if any, stays until the new one is durable; the swap is atomic.
+    """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -193,29 +198,22 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o600, fault: str | None 
             os.fsync(fh.fileno())
         if fault:
             faults.point(fault)
-        os.link(tmp, path)  # atomic and refuses to replace an existing record
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic, and refuses to replace an existing record
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o600, fault: str | None = None) -> None:
+    _durable_write(path, data, mode, replace=False, fault=fault)
 
 
 def _replace_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """temp file + fsync, then rename over `path` + fsync(dir).
-
-    The old content stays in place until the new one is durable on disk; the rename
-    swaps them atomically. Only `Vault.rekey` replaces a record, through this.
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    """Only `Vault.rekey` (records) and `update_meta` (clear metadata) replace a file."""
+    _durable_write(path, data, mode, replace=True)
 
 
 class Vault:
@@ -273,14 +271,7 @@ class Vault:
         path = self.dir / f"{rid}.json"
         meta = json.loads(path.read_text())
         meta.update(fields)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(json.dumps(meta, indent=2).encode())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(self.dir)
+        _replace_atomic(path, json.dumps(meta, indent=2).encode())
         return meta
 
     # -- reading -------------------------------------------------------------------------
