@@ -23,20 +23,29 @@ from .conftest import in_thread
 def login_into_profile(
     profile_dir: Path, base: str, email: str, password: str, secret: str
 ) -> None:
-    """The client logs in once in their own profile (as they would in the visible window)."""
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(profile_dir), headless=True, **require_browser().launch_kwargs()
-        )
-        page = ctx.pages[0] if ctx.pages else ctx.new_page()
-        page.goto(f"{base}/account/login?forward=/account/users")
-        page.get_by_placeholder("Email").fill(email)
-        page.get_by_placeholder("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.get_by_placeholder("Authenticator app code").fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Confirm").click()
-        page.wait_for_url("**/account/users")
-        ctx.close()
+    """The client logs in once in their own profile (as they would in the visible window).
+
+    Chromium writes cookies to disk lazily; the profile is reopened to check the session
+    survived (under load the first close can lose it), logging in again if needed.
+    """
+    for _attempt in range(3):
+        with sync_playwright() as p:
+            ctx = p.chromium.launch_persistent_context(
+                str(profile_dir), headless=True, **require_browser().launch_kwargs()
+            )
+            page = ctx.pages[0] if ctx.pages else ctx.new_page()
+            page.goto(f"{base}/account/users")
+            if "/account/login" not in page.url:
+                ctx.close()
+                return
+            page.get_by_placeholder("Email").fill(email)
+            page.get_by_placeholder("Password").fill(password)
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_placeholder("Authenticator app code").fill(pyotp.TOTP(secret).now())
+            page.get_by_role("button", name="Confirm").click()
+            page.wait_for_url("**/account/users")
+            ctx.close()
+    raise AssertionError(f"the profile {profile_dir} does not keep its session")
 
 
 def onboard(
