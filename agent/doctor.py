@@ -209,8 +209,12 @@ def check_fixtures(browser: Any, root: Path | None, flow: Any) -> Check:
             f"{len(bad)} of {len(results)} locator checks fail; first: {bad[0].message()}",
             "update the step's locators in the flow file (see `pytest tests/contract -k <set>`)",
         )
+    skipped = sum(r.skipped for r in results)
     return Check(
-        "fixtures", OK, f"{len(results)} locator checks pass on {len(sets)} set(s): {names}"
+        "fixtures",
+        OK,
+        f"{len(results) - skipped} locator checks pass ({skipped} not applicable) "
+        f"on {len(sets)} set(s): {names}",
     )
 
 
