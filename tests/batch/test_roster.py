@@ -1,0 +1,255 @@
+"""Roster validation: every problem, with its file and line, one line each, before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.roster import RosterError, load
+from tests.agent.test_cli_e2e import onboard
+
+PRIV = (
+    "cannot reach OKX from the firm's servers "
+    "(use the public address, or --allow-private-ip for test setups)"
+)
+
+
+def problems(tmp_path: Path, text: str, name: str = "r.yaml") -> list[str]:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(RosterError) as exc:
+        load(path)
+    return exc.value.lines
+
+
+def one(tmp_path: Path, text: str, name: str = "r.yaml") -> str:
+    [line] = problems(tmp_path, text, name)
+    return line
+
+
+OK = "- id: a\n  label: ICG-A\n  ips: [203.0.113.7]\n"
+
+
+def test_a_good_yaml_roster_with_defaults_and_sub_accounts(tmp_path, monkeypatch):
+    monkeypatch.setenv("T1", "JBSWY3DPEHPK3PXP")
+    p = tmp_path / "r.yaml"
+    p.write_text(
+        "defaults:\n  base_url: http://127.0.0.1:8700\n  allow_private_ip: true\n"
+        "  totp_secret_env: T1\n"
+        "entries:\n"
+        "  - {id: a, label: ICG-A, ips: [127.0.0.1, 203.0.113.7], profile: acme}\n"
+        "  - {id: b, label: ICG-B, ips: '203.0.113.8 203.0.113.9', sub_accounts: [s1, s2]}\n"
+    )
+    r = load(p)
+    assert [(e.id, e.label, e.account) for e in r.entries] == [
+        ("a", "ICG-A", "main"), ("b.s1", "ICG-B", "s1"), ("b.s2", "ICG-B", "s2"),
+    ]  # fmt: skip
+    assert r.entries[1].request.ips == ["203.0.113.8", "203.0.113.9"]
+    assert r.entries[0].request.base_url == "http://127.0.0.1:8700"
+    assert r.entries[0].codes.totp_secret_env == "T1"
+
+
+def test_a_good_csv_roster(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "id,label,ips,profile,sub_account\n"
+        "a,ICG-A,203.0.113.7;2001:db8::7,acme,\n"
+        "b,ICG-B,203.0.113.8,beta,icg-mm-sub1\n"
+    )
+    r = load(p)
+    assert [(e.id, e.account, e.request.ips) for e in r.entries] == [
+        ("a", "main", ["203.0.113.7", "2001:db8::7"]), ("b", "icg-mm-sub1", ["203.0.113.8"]),
+    ]  # fmt: skip
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path):
+    text = (
+        "- id: a\n"  # 1
+        "  label: ICG-A\n"
+        "  ips: [10.0.0.1]\n"  # 3
+        "- id: b\n"
+        "  label: 'bad label!'\n"  # 5
+        "  ips: [203.0.113.7, 203.0.113.7]\n"  # 6
+        "- id: a\n"  # 7
+        "  label: ICG-C\n"
+        "  ips: [1.2.3]\n"  # 9
+    )
+    assert problems(tmp_path, text) == [
+        f"r.yaml:3: a: private IP address 10.0.0.1 {PRIV}",
+        "r.yaml:5: b: --label 'bad label!' has characters the exchange refuses "
+        "(letters, numbers, spaces, - _ .)",
+        "r.yaml:6: b: duplicate IP address: 203.0.113.7",
+        "r.yaml:7: id 'a' is used twice (first on line 1)",
+        "r.yaml:9: a: not an IPv4 or IPv6 address: 1.2.3",
+    ]
+
+
+def test_csv_problems_carry_their_row_line(tmp_path):
+    text = (
+        "id,label,ips,profile\n"
+        "a,ICG-A,203.0.113.7,acme\n"
+        "b,,203.0.113.8,beta\n"
+        "c,ICG-C,10.0.0.1/24,gamma\n"
+        "d,ICG-D,203.0.113.9,bad/profile\n"
+    )
+    assert problems(tmp_path, text, "r.csv") == [
+        "r.csv:3: b: missing 'label'",
+        "r.csv:4: c: IP ranges are not accepted: 10.0.0.1/24 (give single addresses)",
+        "r.csv:5: d: --profile 'bad/profile': use letters, digits, '.', '_' or '-' (max 64)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "hint"),
+    [
+        ("totp_secret", "give totp_secret_env: the name of an environment variable that holds it"),
+        ("password", "the agent never types a password: the client logs in to the profile once"),
+        ("passphrase", "the agent generates each key's passphrase and stores it encrypted"),
+        ("api_secret", "secrets never go in a roster"),
+        ("client_password_hint", "secrets never go in a roster"),
+    ],
+)
+def test_secret_fields_are_refused(tmp_path, field, hint):
+    assert one(tmp_path, OK + f"  {field}: whatever-Value-1\n") == (
+        f"r.yaml:4: a: field {field!r} would put a secret in the roster; refused ({hint})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("JBSWY3DPEHPK3PXP", "looks like a TOTP secret (16+ base32 characters)"),
+        ("jbsw y3dp ehpk 3pxp", "looks like a TOTP secret (16+ base32 characters)"),
+        ("9A1F3C5E7B2D4F6A8C0E1B3D5F7A9C2E", "looks like an API secret (32 hex characters)"),
+        ("5b0c7c2e-6a3f-4d35-9d8e-2f1a4b7c9e01", "looks like an API key (a UUID)"),
+    ],
+)
+def test_secret_looking_values_are_refused_in_any_field(tmp_path, value, why):
+    assert one(tmp_path, OK + f"  profile: '{value}'\n") == (
+        f"r.yaml:4: a: profile: the value {why}; secrets never go in a roster "
+        "(reference them: totp_secret_env, sms_code_cmd, email_code_cmd)"
+    )
+
+
+def test_secret_in_a_csv_cell(tmp_path):
+    text = "id,label,ips,sms_code_cmd\na,ICG-A,203.0.113.7,echo JBSWY3DPEHPK3PXP\n"
+    assert one(tmp_path, text, "r.csv") == (
+        "r.csv:2: a: sms_code_cmd: the value looks like a TOTP secret (16+ base32 characters); "
+        "secrets never go in a roster (reference them: totp_secret_env, sms_code_cmd, email_code_cmd)"
+    )
+
+
+def test_unknown_field(tmp_path):
+    assert one(tmp_path, OK + "  colour: red\n").startswith(
+        "r.yaml:4: a: unknown field 'colour' (known: id, label, ips, profile,"
+    )
+
+
+def test_missing_ips(tmp_path):
+    assert one(tmp_path, "- id: a\n  label: ICG-A\n") == (
+        "r.yaml:1: a: missing 'ips': keys without an IP allowlist expire after 14 days and can "
+        "be used from anywhere"
+    )
+
+
+def test_unset_totp_env_and_bad_command(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOPE_VAR", raising=False)
+    text = OK + "  totp_secret_env: NOPE_VAR\n- id: b\n  label: B\n  ips: [203.0.113.8]\n" \
+        "  email_code_cmd: \"unterminated 'quote\"\n"  # fmt: skip
+    assert problems(tmp_path, text) == [
+        "r.yaml:4: a: totp_secret_env NOPE_VAR: that variable is not set",
+        "r.yaml:8: b: email_code_cmd: No closing quotation",
+    ]
+
+
+def test_totp_env_that_is_not_base32(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOT_B32", "hello!")
+    assert one(tmp_path, OK + "  totp_secret_env: NOT_B32\n") == (
+        "r.yaml:4: a: totp_secret_env NOT_B32: not a base32 TOTP secret"
+    )
+
+
+def test_account_choices(tmp_path):
+    text = OK + "  sub_account: s1\n  account: main\n- id: b\n  label: B\n  ips: [203.0.113.8]\n" \
+        "  sub_accounts: [ok1, 'not ok']\n"  # fmt: skip
+    assert problems(tmp_path, text) == [
+        "r.yaml:4: a: give only one of account, sub_account",
+        "r.yaml:9: b: --sub-account 'not ok' is not a valid sub-account name",
+    ]
+
+
+def test_same_key_twice(tmp_path):
+    text = OK + "  profile: acme\n- id: b\n  label: ICG-A\n  ips: [203.0.113.9]\n  profile: acme\n"
+    assert one(tmp_path, text) == (
+        "r.yaml:5: b: the same key (label 'ICG-A', account main, same profile) is already entry 'a'"
+    )
+
+
+def test_wrong_types_site_and_base_url(tmp_path):
+    text = (
+        "- id: a\n  label: A\n  ips: [203.0.113.7]\n  site: mars\n  base_url: ftp://x\n"
+        "  human_timeout: soon\n"
+    )
+    assert problems(tmp_path, text) == [
+        "r.yaml:6: a: human_timeout: Input should be a valid number, unable to parse string as a number",
+    ]
+    text = "- id: a\n  label: A\n  ips: [203.0.113.7]\n  site: mars\n  base_url: ftp://x\n"
+    assert problems(tmp_path, text) == [
+        "r.yaml:4: a: --site must be one of global, eea, us",
+        "r.yaml:5: a: --base-url 'ftp://x' is not an http(s) URL",
+    ]
+
+
+def test_not_a_roster(tmp_path):
+    assert one(tmp_path, "- id: a\n  label: [unclosed\n") == (
+        "r.yaml:3: not valid YAML (expected ',' or ']', but got '<stream end>')"
+    )
+    assert one(tmp_path, "") == "r.yaml: the roster is empty"
+    assert one(tmp_path, "clients: []\n") == (
+        "r.yaml:1: unknown top-level key 'clients' (a roster is a list of entries, or 'defaults' "
+        "and 'entries')"
+    )
+    assert one(tmp_path, "a,b\n", "r.txt").endswith("r.txt: a roster is a .yaml, .yml or .csv file")
+    with pytest.raises(RosterError) as exc:
+        load(tmp_path / "missing.csv")
+    assert exc.value.lines == [f"{tmp_path / 'missing.csv'}: no such roster file"]
+
+
+def test_cli_lists_every_error_and_opens_nothing(tmp_path):
+    roster = tmp_path / "clients.csv"
+    roster.write_text(
+        "id,label,ips,totp_secret\n"
+        "a,ICG-A,10.0.0.1,JBSWY3DPEHPK3PXP\n"
+        "b,ICG-B,203.0.113.8,\n"
+        "b,ICG-C,203.0.113.9,\n"
+    )
+    home = tmp_path / "home"
+    proc = onboard(home, "batch", str(roster), "--headless")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "error: clients.csv:2: a: field 'totp_secret' would put a secret in the roster; refused "
+        "(give totp_secret_env: the name of an environment variable that holds it)",
+        f"error: clients.csv:2: a: private IP address 10.0.0.1 {PRIV}",
+        "error: clients.csv:4: id 'b' is used twice (first on line 3)",
+    ]
+    assert "JBSWY3DPEHPK3PXP" not in proc.stderr
+    assert not (home / "journal.sqlite3").exists() and not (home / "runs").exists()
+
+
+def test_cli_bad_options(tmp_path):
+    roster = tmp_path / "r.yaml"
+    roster.write_text(OK)
+    home = tmp_path / "home"
+    proc = onboard(home, "batch", str(roster), "--sink", "stdout")
+    assert (proc.returncode, proc.stderr) == (
+        2, "error: --sink 'stdout': a batch stores to vault or keyring\n",
+    )  # fmt: skip
+    proc = onboard(home, "batch", str(roster), "--resume", "batch-x", "--fresh")
+    assert (proc.returncode, proc.stderr) == (2, "error: give only one of --resume and --fresh\n")
+    proc = onboard(home, "batch", str(roster), "--resume", "batch-nope", "--headless")
+    assert (proc.returncode, proc.stderr) == (
+        2, "error: --resume batch-nope: no such batch in the journal\n",
+    )  # fmt: skip
+    assert not (home / "runs").exists()
