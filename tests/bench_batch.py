@@ -1,0 +1,116 @@
+"""Batch benchmark: 24 onboardings through the real `onboard batch` at concurrency 1, 2 and 4.
+
+Against the bundled replica (authenticator codes from the environment, auto-submit,
+--pace 0, headless), with four client profiles logged in beforehand (the login is
+the client's part). Prints per concurrency: wall time, accounts per minute and the
+peak resident memory of the batch process and all its children (Playwright driver,
+browsers), sampled from /proc/<pid>/status VmRSS. Keys are spread over the main
+account and its three sub-accounts so no account reaches its 50-key limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from replica.server import ReplicaServer
+from tests.agent.test_cli_e2e import login_into_profile
+
+ACCOUNTS = [None, "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
+PROFILES = 4
+
+
+def tree_rss_kb(pid: int) -> int:
+    """VmRSS of a process and all its descendants, in kB (0 for what has gone)."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run(home: Path, roster: Path, concurrency: int, env: dict[str, str]) -> tuple[float, int, dict]:
+    cmd = [sys.executable, "-m", "agent", "batch", str(roster), "--concurrency", str(concurrency),
+           "--headless", "--pace", "0", "--auto-submit", "--no-verify", "--json"]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, tree_rss_kb(proc.pid))
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    t.join()
+    return wall, peak, json.loads(out) if out.strip() else {"exit_code": proc.returncode}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--entries", type=int, default=24)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    a = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="onboard-bench-batch-"))
+    with ReplicaServer(scenarios=["totp-only"]) as srv:
+        acct = srv.world.accounts["client@replica.test"]
+        for i in range(PROFILES):
+            d = home / "profiles" / f"p{i}"
+            d.mkdir(parents=True)
+            login_into_profile(d, srv.base_url, acct.email, acct.password, acct.totp_secret or "")
+        env = {**os.environ, "ONBOARD_HOME": str(home), "BENCH_TOTP": acct.totp_secret or ""}
+        env.pop("DISPLAY", None)
+        print(f"{a.entries} entries per run, {PROFILES} client profiles, replica {srv.base_url}")
+        print(f"{'concurrency':>11} {'wall s':>8} {'acct/min':>9} {'peak RSS MB':>12}  result")
+        failed = False
+        for n in a.concurrency:
+            entries = []
+            for i in range(a.entries):
+                e = {"id": f"c{n}-{i:02d}", "label": f"bench-c{n}-{i:02d}",
+                     "ips": ["203.0.113.7"], "profile": f"p{i % PROFILES}",
+                     "totp_secret_env": "BENCH_TOTP"}  # fmt: skip
+                if ACCOUNTS[i % len(ACCOUNTS)]:
+                    e["sub_account"] = ACCOUNTS[i % len(ACCOUNTS)]
+                entries.append(e)
+            roster = home / f"roster-c{n}.yaml"
+            roster.write_text(
+                yaml.safe_dump({"defaults": {"base_url": srv.base_url}, "entries": entries})
+            )
+            wall, peak, out = run(home, roster, n, env)
+            counts = out.get("counts") or {"exit": out.get("exit_code")}
+            failed |= out.get("exit_code") != 0
+            print(f"{n:>11} {wall:>8.1f} {a.entries / wall * 60:>9.1f} {peak / 1024:>12.0f}  "
+                  f"{', '.join(f'{k} {v}' for k, v in counts.items())}")  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
