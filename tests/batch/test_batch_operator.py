@@ -97,3 +97,31 @@ def test_windows_tile_the_screen():
     ]  # fmt: skip
     assert window_tile(2, 3, (1920, 1080))[0] == "--window-position=0,540"
     assert window_tile(0, 1, (1920, 1080)) == ["--window-position=0,0", "--window-size=1920,1080"]
+
+
+@pytest.mark.scenarios("totp-only")
+def test_entry_timeout_stops_one_entry_not_the_others(replica, tmp_path, totp_env):
+    """A 3 s budget for one entry (slow pace): it stops before submit; the other completes."""
+    from tests.agent.test_cli_e2e import onboard
+
+    home = tmp_path / "home"
+    login_profiles(replica, home, ["p1", "p2"])
+    roster = write_roster(
+        tmp_path / "r.yaml",
+        [
+            {"id": "slow", "label": "T-SLOW", "ips": ["203.0.113.6"], "profile": "p1",
+             "totp_secret_env": "CLIENT_TOTP", "timeout": 3},
+            {"id": "fine", "label": "T-FINE", "ips": ["203.0.113.7"], "profile": "p2",
+             "totp_secret_env": "CLIENT_TOTP"},
+        ],
+        base_url=replica.base_url,
+    )  # fmt: skip
+    proc = onboard(home, "batch", str(roster), "--concurrency", "2", "--headless", "--pace", "1",
+                   "--auto-submit", "--json", env=totp_env)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    by_id = {e["id"]: e for e in json.loads(proc.stdout)["entries"]}
+    assert by_id["fine"]["outcome"] == "ok"
+    assert by_id["slow"]["outcome"] == "failed"
+    assert by_id["slow"]["result"]["message"] == "the entry ran out of time (3 s per entry)"
+    assert by_id["slow"]["next"].startswith("failed before submit, nothing was created")
+    assert [k["label"] for k in issued(replica)] == ["T-FINE"]
