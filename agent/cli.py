@@ -105,7 +105,11 @@ def run(
         typer.Option(help="Test target instead of OKX (the replica); joins the origin allowlist."),
     ] = None,
     sub_account: Annotated[
-        str | None, typer.Option(help="Create the key for this sub-account.")
+        list[str] | None,
+        typer.Option(
+            help="Create the key for this sub-account; repeat it for one key per sub-account, "
+            "drafted together and submitted at once (one verification)."
+        ),
     ] = None,
     allow_private_ip: Annotated[
         bool, typer.Option(help="Accept loopback/private IPs (test setups only).")
@@ -249,7 +253,7 @@ def run(
                 "ips": ip,
                 "site": site,
                 "base_url": base_url,
-                "sub_account": sub_account,
+                "sub_accounts": list(sub_account or []),
                 "allow_private_ip": allow_private_ip,
                 "passphrase": passphrase,
             },

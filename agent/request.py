@@ -97,6 +97,8 @@ class OnboardRequest(BaseModel):
     site: Literal["global", "eea", "us"] = "global"
     base_url: str | None = None
     sub_account: str | None = None
+    # Several sub-accounts: one key each, drafted together and submitted at once.
+    sub_accounts: list[str] = Field(default_factory=list)
     allow_private_ip: bool = False
     passphrase: str | None = Field(default=None, repr=False)
 
@@ -126,6 +128,20 @@ class OnboardRequest(BaseModel):
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", v):
             raise RequestError(f"--sub-account {v!r} is not a valid sub-account name")
         return v
+
+    @field_validator("sub_accounts")
+    @classmethod
+    def _subs(cls, v: list[str]) -> list[str]:
+        out = [cls._sub(x) or "" for x in v]
+        dup = next((x for x in out if out.count(x) > 1), None)
+        if dup:
+            raise RequestError(f"--sub-account {dup!r} is given twice")
+        return out
+
+    @property
+    def accounts(self) -> list[str | None]:
+        """The account of each key to create (None: the main account), in order."""
+        return list(self.sub_accounts) if self.sub_accounts else [self.sub_account]
 
     @field_validator("base_url")
     @classmethod
@@ -158,6 +174,16 @@ class OnboardRequest(BaseModel):
                 f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}"
             )
         object.__setattr__(self, "ips", seen)
+        if self.sub_accounts and self.sub_account:
+            raise RequestError("give the sub-account(s) once: sub_account or sub_accounts")
+        if len(self.sub_accounts) == 1:  # one key: the plain case
+            object.__setattr__(self, "sub_account", self.sub_accounts[0])
+            object.__setattr__(self, "sub_accounts", [])
+        if len(self.sub_accounts) > rules.max_drafts:
+            raise RequestError(
+                f"{len(self.sub_accounts)} sub-accounts given; one submission takes at most "
+                f"{rules.max_drafts} keys"
+            )
         if self.passphrase is not None:
             problems = passphrase_problems(self.passphrase, rules)
             if problems:

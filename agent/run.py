@@ -89,20 +89,26 @@ def execute(
     base, origins = plan_target(flow, req)
     if req.base_url:
         reporter.warn(f"TEST TARGET: acting on {req.base_url} instead of the real exchange")
-    passphrase = req.passphrase or generate(
-        max(24, flow.rules.passphrase_min), flow.rules.passphrase_max
-    )
-    redact.register_secret(passphrase)
-    account = req.sub_account or "main"
+    # One key per account; several accounts are drafted together and submitted at once.
+    # Each key gets its own passphrase (or the client's, when they chose one).
+    drafts: list[dict[str, Any]] = []
+    for sub in req.accounts:
+        phrase = req.passphrase or generate(
+            max(24, flow.rules.passphrase_min), flow.rules.passphrase_max
+        )
+        redact.register_secret(phrase)
+        drafts.append(
+            dict(label=req.label, account_text=sub or flow.main_account, sub_account=sub,
+                 account=sub or "main", passphrase=phrase)
+        )  # fmt: skip
+    account = ", ".join(d["account"] for d in drafts)
     perms = [flow.permissions["read"], flow.permissions["trade"]]
     vars = Vars(
-        label=req.label,
+        **drafts[0],
         ips=list(req.ips),
-        account_text=req.sub_account or flow.main_account,
-        sub_account=req.sub_account,
-        passphrase=passphrase,
         permissions_text=", ".join(perms),
         never_permissions=[flow.permissions["withdraw"]],
+        multi_draft=len(drafts) > 1,
     )
     result: dict[str, Any] = {
         "status": "failed",
@@ -124,16 +130,22 @@ def execute(
             redact.register_secret(rec.get("secret"))
             redact.register_key(rec.get("api_key"))
         faults.point("capture:before-store")
-        for rec in records:
+        if len(records) != len(drafts):
+            # Never lose a shown key: store each (matched by position where possible), then stop.
+            reporter.warn(
+                f"the exchange shows {len(records)} key(s) for {len(drafts)} draft(s); storing all"
+            )
+        for k, rec in enumerate(records):
+            d = drafts[min(k, len(drafts) - 1)]
             cred = Credential(
                 exchange=flow.exchange,
                 site=req.site,
                 base_url=req.base_url,
-                account=account,
+                account=d["account"],
                 label=req.label,
                 api_key=rec["api_key"],
                 secret=rec["secret"],
-                passphrase=passphrase,
+                passphrase=d["passphrase"],
                 permissions=["read_only", "trade"],
                 ips=list(req.ips),
             )
@@ -149,6 +161,12 @@ def execute(
         journal.set(art.id, "stored", vault_ids=stored)
         notify("stored")
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
+        if len(records) != len(drafts):
+            raise AgentError(
+                f"the exchange shows {len(records)} key(s) for {len(drafts)} draft(s); all are "
+                f"stored ({', '.join(stored)}); check each on the exchange before using it",
+                Exit.VERIFY_FAILED,
+            )
 
     started = time.monotonic()
     art = RunArtifacts(settings.runs_dir, trace=plan.trace)
@@ -169,7 +187,7 @@ def execute(
             art.attach(ctx)
             runner = Runner(
                 page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art,
-                journal_state,
+                journal_state, drafts=drafts,
             )  # fmt: skip
             try:
                 out = runner.run()
@@ -194,12 +212,12 @@ def execute(
         art.log("result", **result)
         return result
     rec = out.records[0] if out.records else {}
-    shown = out.displayed[0] if out.displayed else {}
+    shown_all = [_compare_shown(d, perms, req.ips) for d in out.displayed] or ["not read"]
     checks = {
         "form audit": "ok"
         if out.audit and all(v == "ok" for v in out.audit.values())
         else "not run",
-        "shown by exchange": _compare_shown(shown, perms, req.ips),
+        "shown by exchange": next((c for c in shown_all if c != "ok"), "ok"),
         "key list": "ok" if out.listed else "not confirmed",
         "signed REST": "not run (--verify, or `onboard verify ID` from a whitelisted host)",
     }
@@ -221,6 +239,14 @@ def execute(
         if ok
         else "created and stored, but what the exchange shows differs from the request",
         api_key_masked=redact.mask_key(rec.get("api_key", "")),
+        keys=[
+            {
+                "account": drafts[min(k, len(drafts) - 1)]["account"],
+                "api_key_masked": redact.mask_key(r.get("api_key", "")),
+                "vault_id": stored[k] if k < len(stored) else "",
+            }
+            for k, r in enumerate(out.records)
+        ],
         vault_ids=stored,
         stored=sink.describe(stored),
         verification=checks,

@@ -239,6 +239,7 @@ class Rules(Strict):
     max_ips: int = 20
     passphrase_min: int = 8
     passphrase_max: int = 32
+    max_drafts: int = 10  # keys in one submission (several sub-accounts at once)
 
 
 class Login(Strict):
@@ -262,6 +263,24 @@ class Language(Strict):
     say: str
 
 
+class Drafts(Strict):
+    """Several keys in one submission (one per sub-account), so the human verifies once.
+
+    The `steps` block is filled once per key, with `add` clicked between keys; before
+    submit the runner selects each key's draft (`tile`, the k-th of exactly as many as
+    there are keys with that name) and reads every field back. The `after` block (once
+    the keys are created) also runs once per key.
+    """
+
+    steps: list[str]
+    add: Cands  # the control that starts another draft
+    empty: Cands  # a new draft's first field, which must read empty once `add` took effect
+    tile: Loc  # a draft in the drafts list, by what it shows ({label})
+    after: list[str] = Field(default_factory=list)
+
+    _l = field_validator("add", "empty", mode="before")(_as_list)
+
+
 class Flow(Strict):
     name: str
     version: int
@@ -276,6 +295,7 @@ class Flow(Strict):
     language: Language | None = None
     # Before submit these audits must have read the page back (name, or name.part for groups).
     required_audits: list[str] = Field(default_factory=list)
+    drafts: Drafts | None = None
     steps: list[Step]
 
     @model_validator(mode="after")
@@ -285,6 +305,18 @@ class Flow(Strict):
             if s.id in seen:
                 raise ValueError(f"@steps.{i}.id: duplicate step id {s.id!r}")
             seen.add(s.id)
+        if self.drafts:
+            ids = [s.id for s in self.steps]
+            for block in ("steps", "after"):
+                names = getattr(self.drafts, block)
+                for n in names:
+                    if n not in ids:
+                        raise ValueError(f"@drafts.{block}: no step {n!r} in this flow")
+                at = sorted(ids.index(n) for n in names)
+                if at and at != list(range(at[0], at[0] + len(at))):
+                    raise ValueError(
+                        f"@drafts.{block}: the steps repeated per key must follow each other"
+                    )
         withdraw = self.permissions.get("withdraw", "").lower()
         for i, s in enumerate(self.steps):
             if s.check and s.check.state == "on" and withdraw:

@@ -91,8 +91,15 @@ class Runner:
         stand_in: StandIn | None = None,
         artifacts: Any = None,
         on_state: Callable[[str], None] | None = None,
+        drafts: list[dict[str, Any]] | None = None,
     ) -> None:
         self.page = page
+        # Several keys in one submission: each draft's values, swapped into `vars` in turn.
+        self.drafts = drafts if drafts and len(drafts) > 1 and flow.drafts else []
+        self._draft = 0
+        self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
+        self._listed = 0
+        self._add_step: Step | None = None
         self.on_state = on_state or (lambda _state: None)
         self.art = artifacts  # agent.artifacts.RunArtifacts or None
         self.secret_targets: list[Locator] = []
@@ -107,11 +114,82 @@ class Runner:
         self.find = Resolver(page, vars, opts.step_timeout)
         page.set_default_timeout(opts.step_timeout * 1000)
         self.overlay = Overlay(page, pace=opts.pace)
-        self.readers: dict[str, Callable[[], Any]] = {}
-        self.expected: dict[str, Any] = {}
         self.out = Outcome()
         self._n = 0
         page.on("load", lambda _: self.overlay.reapply())
+
+    # -- drafts (several keys, one submission) ---------------------------------
+    @property
+    def readers(self) -> dict[str, Callable[[], Any]]:
+        """How to read each filled field back from the page, for the current draft."""
+        return self._audits.setdefault(self._draft, ({}, {}))[0]
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return self._audits.setdefault(self._draft, ({}, {}))[1]
+
+    def _use_draft(self, k: int) -> None:
+        if self.drafts:
+            self._draft = k
+            self.vars.update(self.drafts[k])
+
+    def _plan(self, steps: list[Step]) -> list[tuple[Step, int]]:
+        """The flow's steps, with the per-key blocks repeated once per draft."""
+        spec = self.flow.drafts
+        if not self.drafts or spec is None:
+            return [(s, 0) for s in steps]
+        add = Step(id=ADD_DRAFT, caption="Add another key to this submission",
+                   click=Click(target=spec.add))  # fmt: skip
+        out: list[tuple[Step, int]] = []
+        i = 0
+        while i < len(steps):
+            block = next((b for b in (spec.steps, spec.after) if steps[i].id in b), None)
+            if block is None:
+                out.append((steps[i], 0))
+                i += 1
+                continue
+            j = i
+            while j < len(steps) and steps[j].id in block:
+                j += 1
+            for k in range(len(self.drafts)):
+                if block is spec.steps and k > 0:
+                    out.append((add, k))
+                out += [(t, k) for t in steps[i:j]]
+            i = j
+        return out
+
+    def add_draft(self) -> None:
+        spec = self.flow.drafts
+        assert spec is not None
+        button = self.find.one(spec.add, "the button that adds another key")
+        if self._add_step is not None:
+            self._mark(button, self._add_step, "clicked by the agent")
+        button.click()
+        deadline = time.monotonic() + self.opts.step_timeout
+        while True:  # the new draft shows once its first field reads empty
+            field = self.find.one(spec.empty, "the new key's first field", editable=True)
+            if field.input_value() == "":
+                return
+            if time.monotonic() > deadline:
+                raise AgentError("another key could not be added to the submission",
+                                 Exit.UI_NOT_UNDERSTOOD)  # fmt: skip
+            self.find.wait_any([Loc(css="body")], 0.2)
+
+    def _select_draft(self, k: int) -> None:
+        """Show draft k in the form: the k-th of the drafts listed under its name."""
+        spec = self.flow.drafts
+        assert spec is not None
+        same = [
+            j for j, d in enumerate(self.drafts) if d.get("label") == self.drafts[k].get("label")
+        ]
+        tiles = self.find.visible(self.page, spec.tile)
+        if tiles.count() != len(same):
+            raise AgentError(
+                f"the drafts list shows {tiles.count()} draft(s) named {self.vars.sub(spec.tile.text or '')!r}, "
+                f"expected {len(same)}; not submitted",
+                Exit.AUDIT_MISMATCH,
+            )
+        tiles.nth(same.index(k)).click()
 
     # -- guards ------------------------------------------------------------
     def guard_origin(self) -> None:
@@ -167,7 +245,8 @@ class Runner:
 
     # -- the loop ------------------------------------------------------------
     def run(self) -> Outcome:
-        steps = [s for s in self.flow.steps if not s.when or self.vars.get(s.when)]
+        plan = self._plan([s for s in self.flow.steps if not s.when or self.vars.get(s.when)])
+        steps = [s for s, _ in plan]
         i = 0
         resubmits = 0
         restarts = 0
@@ -175,11 +254,15 @@ class Runner:
             (k for k, s in enumerate(steps) if s.click and s.click.by == "submit"), None
         )
         while i < len(steps):
-            step = steps[i]
+            step, k = plan[i]
+            self._use_draft(k)
             self._n = i + 1
             t0 = time.monotonic()
-            self.rep.step(i + 1, len(steps), step.caption, "running")
-            self.overlay.banner(f"Step {i + 1}/{len(steps)} — {step.caption}")
+            caption = step.caption
+            if self.drafts and (k > 0 or self._per_key(step)):
+                caption += f" (key {k + 1}/{len(self.drafts)}: {self.vars.get('account_text')})"
+            self.rep.step(i + 1, len(steps), caption, "running")
+            self.overlay.banner(f"Step {i + 1}/{len(steps)} — {caption}")
             if self.art:
                 self.art.log(
                     "step", id=step.id, caption=step.caption, state="running", url=self.page.url
@@ -193,10 +276,14 @@ class Runner:
                     self.guard_origin()
                     self.clear_interruptions()
                 if not self._applies(step):
-                    self.rep.step(i + 1, len(steps), step.caption, "skipped")
+                    self.rep.step(i + 1, len(steps), caption, "skipped")
                     i += 1
                     continue
-                getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
+                if step.id == ADD_DRAFT:
+                    self._add_step = step
+                    self.add_draft()
+                else:
+                    getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
             except SessionLost:
                 restarts += 1
                 if restarts > 2:
@@ -224,19 +311,24 @@ class Runner:
                     f"{step.caption}: the page did not respond as expected ({first})",
                     Exit.UI_NOT_UNDERSTOOD,
                 )
-                self.rep.step(i + 1, len(steps), step.caption, "failed", err.message)
+                self.rep.step(i + 1, len(steps), caption, "failed", err.message)
                 self.overlay.banner(f"Stopped: {err.message}", "error")
                 raise err from None
             except AgentError as err:
-                self.rep.step(i + 1, len(steps), step.caption, "failed", err.message)
+                self.rep.step(i + 1, len(steps), caption, "failed", err.message)
                 self.overlay.banner(f"Stopped: {err.message}", "error")
                 raise
             self.overlay.settle()
-            self.out.timings[step.id] = time.monotonic() - t0
-            self.rep.step(i + 1, len(steps), step.caption, "done")
+            tkey = (
+                step.id
+                if not self.drafts or not (k or self._per_key(step))
+                else f"{step.id}#{k + 1}"
+            )
+            self.out.timings[tkey] = time.monotonic() - t0
+            self.rep.step(i + 1, len(steps), caption, "done")
             if self.art:
                 self.art.log(
-                    "step", id=step.id, state="done", seconds=round(self.out.timings[step.id], 3)
+                    "step", id=step.id, state="done", seconds=round(self.out.timings[tkey], 3)
                 )
                 if step.screenshot:
                     masks = self.secret_targets + [
@@ -251,6 +343,12 @@ class Runner:
             i += 1
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
+
+    def _per_key(self, step: Step) -> bool:
+        spec = self.flow.drafts
+        return spec is not None and (
+            step.id in spec.steps or step.id in spec.after or step.id == ADD_DRAFT
+        )
 
     def _what(self, cands: list[Loc], step: Step) -> str:
         """The flow's own name for the thing, as a person would look for it."""
@@ -390,8 +488,8 @@ class Runner:
             if text is None:
                 raise AgentError(msg, code)
             self._mark(el, step, "confirmed")
-            if step.id:
-                self.out.listed = True
+            self._listed += 1
+            self.out.listed = self._listed >= max(1, len(self.drafts))
 
     def do_click(self, step: Step, c: Click) -> None:
         if c.by == "submit":
@@ -617,18 +715,33 @@ class Runner:
 
     # -- before submit ---------------------------------------------------------
     def audit(self) -> None:
-        """Read every filled field back from the page; any difference stops before submit."""
+        """Read every filled field back from the page; any difference stops before submit.
+
+        With several drafts, each is shown in turn and read back: the human verifies once
+        for all of them, so every one must be exactly as requested."""
         diffs = []
-        for name, read in self.readers.items():
-            got = read()
-            if got != self.expected[name]:
-                shown = "(hidden)" if name == "passphrase" else got
-                want = "(hidden)" if name == "passphrase" else self.expected[name]
-                diffs.append(f"{name}: page shows {shown}, requested {want}")
-            self.out.audit[name] = "ok" if got == self.expected[name] else "MISMATCH"
-        for need in self.flow.required_audits:
-            if not any(k == need or k.startswith(need + ".") for k in self.readers):
-                diffs.append(f"{need}: could not be read back from the page with certainty")
+        for k in range(max(1, len(self.drafts))):
+            prefix = ""
+            if self.drafts:
+                self._use_draft(k)
+                self._select_draft(k)
+                prefix = f"key {k + 1} ({self.vars.get('account_text')}) "
+            for name, read in self.readers.items():
+                got = read()
+                want = self.expected[name]
+                if got != want:
+                    hide = name.startswith("passphrase")
+                    diffs.append(
+                        f"{prefix}{name}: page shows {'(hidden)' if hide else got}, "
+                        f"requested {'(hidden)' if hide else want}"
+                    )
+                key = f"key{k + 1}.{name}" if self.drafts else name
+                self.out.audit[key] = "ok" if got == want else "MISMATCH"
+            for need in self.flow.required_audits:
+                if not any(r == need or r.startswith(need + ".") for r in self.readers):
+                    diffs.append(
+                        f"{prefix}{need}: could not be read back from the page with certainty"
+                    )
         if diffs:
             raise AgentError(
                 "the form does not match the request; not submitted: " + "; ".join(diffs),
@@ -758,6 +871,9 @@ class Runner:
                 "the pasted credentials do not have the expected format", Exit.CUSTODY_FAILED
             )
         return [rec]
+
+
+ADD_DRAFT = "add-draft"
 
 
 def _inputs_holding(page: Page, value: str) -> int:

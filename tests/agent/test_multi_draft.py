@@ -1,0 +1,73 @@
+"""Several keys in one submission: one draft per sub-account, one verification for all.
+
+What ops needs for a client with many sub-accounts: every key created on its own
+account with exactly Read + Trade and the requested IPs, each stored under its own
+passphrase, each read back before submit, and the human asked for codes once.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from agent.custody.vault import Vault
+from agent.exitcodes import Exit
+from agent.request import RequestError, build_request
+from tests.agent.test_run_e2e import issued, keys_on
+
+SUBS = ["icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
+
+
+def test_three_sub_accounts_one_submission(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True, sub_accounts=SUBS)
+    assert result["status"] == "ok", result
+    made = issued(replica)
+    assert sorted(k["account"] for k in made) == SUBS
+    assert result["factors"] == ["totp", "sms", "email"]  # asked once, for all three
+    by_account = {k["account"]: k for k in made}
+    assert len(result["vault_ids"]) == 3
+    phrases = set()
+    for rid in result["vault_ids"]:
+        cred = Vault(settings).load(rid)
+        key = by_account[cred.account]
+        assert (cred.api_key, cred.secret, cred.passphrase) == (
+            key["apiKey"], key["secretKey"], key["passphrase"]
+        )  # fmt: skip
+        assert cred.permissions == ["read_only", "trade"]
+        phrases.add(cred.passphrase)
+    assert len(phrases) == 3  # each key its own passphrase
+    listed = keys_on(replica)
+    assert all(k["perms"] == ["read_only", "trade"] for k in listed if k["label"] == "ICG-MM")
+    assert [k["account"] for k in result["keys"]] == SUBS
+    audit = result["verification"]
+    assert audit["form audit"] == "ok" and audit["key list"] == "ok", audit
+    assert audit["shown by exchange"] == "ok"
+
+
+def test_main_and_sub_in_one_submission_with_withdraw_preselected(replica, settings, run_agent):
+    httpx.post(
+        f"{replica.base_url}/replica/reset", json={"scenarios": ["withdraw-preselected"]}
+    ).raise_for_status()
+    req_subs = ["icg-mm-sub1", "icg-mm-sub3"]
+    result = run_agent(auto=True, auto_submit=True, sub_accounts=req_subs)
+    assert result["status"] == "ok", result
+    assert all(k["perms"] == ["read_only", "trade"] for k in issued(replica))
+    assert sorted(k["account"] for k in issued(replica)) == req_subs
+
+
+def test_too_many_or_repeated_sub_accounts_refused_before_a_browser():
+    with pytest.raises(RequestError, match="given twice"):
+        build_request({"label": "x", "ips": ["203.0.113.7"], "sub_accounts": ["a", "a"]})
+    with pytest.raises(RequestError, match="at most 10 keys"):
+        build_request(
+            {"label": "x", "ips": ["203.0.113.7"], "sub_accounts": [f"s{i}" for i in range(11)]}
+        )
+    one = build_request({"label": "x", "ips": ["203.0.113.7"], "sub_accounts": ["s1"]})
+    assert one.sub_account == "s1" and one.accounts == ["s1"]
+
+
+def test_unknown_sub_account_stops_before_submit(replica, settings, run_agent):
+    result = run_agent(auto=True, auto_submit=True, sub_accounts=["icg-mm-sub1", "nope-sub"])
+    assert result["exit_code"] == Exit.UI_NOT_UNDERSTOOD, result
+    assert "nope-sub" in result["message"]
+    assert issued(replica) == []
