@@ -497,7 +497,7 @@ def _exit_code(outcomes: dict[str, str], interrupted: bool) -> int:
 
 RESULT_KEYS = (
     "status", "exit_code", "message", "api_key_masked", "vault_ids", "verification",
-    "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts",
+    "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts", "keys",
 )  # fmt: skip
 
 

@@ -173,12 +173,18 @@ def render_html(s: dict[str, Any]) -> str:
             ("label", en["label"]),
             ("account", en["account"]),
             ("profile", en["profile"]),
-            ("API key", r.get("api_key_masked")),
+            ("API key", r.get("api_key_masked") if len(r.get("keys") or []) < 2 else ""),
             ("stored", ", ".join(r.get("vault_ids") or [])),
             ("message", r.get("message")),
             ("seconds", r.get("seconds")),
             ("factors", ", ".join(r.get("factors") or [])),
         ]
+        keys = r.get("keys") or []
+        if len(keys) > 1:  # one submission, several keys: one line each
+            rows += [
+                (f"key {i + 1}", f"{k['account']}: {k['api_key_masked']} stored as {k['vault_id']}")
+                for i, k in enumerate(keys)
+            ]
         rows += [(f"check: {k}", v) for k, v in (r.get("verification") or {}).items()]
         rows += [
             (

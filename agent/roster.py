@@ -108,7 +108,8 @@ class Entry:
 
     @property
     def account(self) -> str:
-        return self.request.sub_account or "main"
+        """Where the key(s) go: "main", a sub-account, or several (one submission)."""
+        return ", ".join(a or "main" for a in self.request.accounts)
 
     def public(self) -> dict[str, Any]:
         """What the journal and reports may show (no secrets exist in an entry anyway)."""
@@ -162,15 +163,16 @@ def load(path: Path, rules: Rules | None = None) -> Roster:
         elif isinstance(rid, str | int):
             seen_ids[str(rid)] = lines.get("id", where)
         for entry in _entry(name, item, lines, rules, problems):
-            key = (entry.profile or entry.cdp or "", entry.request.base_url or entry.request.site,
-                   entry.account, entry.label)  # fmt: skip
-            if key in seen_keys:
+            keys = [(entry.profile or entry.cdp or "", entry.request.base_url or entry.request.site,
+                     acct or "main", entry.label) for acct in entry.request.accounts]  # fmt: skip
+            twice = next((k for k in keys if k in seen_keys), None)
+            if twice is not None:
                 problems.append(
                     f"{name}:{where}: {entry.id}: the same key (label {entry.label!r}, account "
-                    f"{entry.account}, same profile) is already entry {seen_keys[key]!r}"
+                    f"{twice[2]}, same profile) is already entry {seen_keys[twice]!r}"
                 )
                 continue
-            seen_keys[key] = entry.id
+            seen_keys.update((k, entry.id) for k in keys)
             entries.append(entry)
     if not raw and not problems:
         problems.append(f"{name}: the roster has no entries")
@@ -370,6 +372,9 @@ def _entry(
             bad("sub_accounts", "sub_accounts is empty")
         if len(set(accounts)) != len(accounts):
             bad("sub_accounts", "a sub-account is listed twice")
+        if len(accounts) > rules.max_drafts:
+            bad("sub_accounts", f"{len(accounts)} sub-accounts; one submission takes at most "
+                f"{rules.max_drafts} keys (split the entry)")  # fmt: skip
     elif f.account is not None:
         accounts = [None if f.account.strip().lower() == "main" else f.account]
     else:
@@ -407,24 +412,17 @@ def _entry(
         return []
     assert f.id is not None and f.ips is not None
     out = []
-    for sub in accounts:
-        req = build_request(
-            {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
-             "sub_account": sub, "allow_private_ip": f.allow_private_ip},
-            rules,
-        )  # fmt: skip
-        eid_full = f.id if len(accounts) == 1 else f"{f.id}.{sub}"
-        out.append(
-            Entry(
-                eid_full,
-                req,
-                where,
-                f.profile,
-                f.cdp,
-                codes,
-                f.human_timeout,
-                f.login_timeout,
-                f.timeout,
-            )
+    # Several sub-accounts: one entry, one key per sub-account, drafted together and
+    # submitted at once (the human verifies once).
+    subs = [a for a in accounts if a is not None]
+    req = build_request(
+        {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
+         "sub_accounts": subs, "allow_private_ip": f.allow_private_ip},
+        rules,
+    )  # fmt: skip
+    out.append(
+        Entry(
+            f.id, req, where, f.profile, f.cdp, codes, f.human_timeout, f.login_timeout, f.timeout
         )
+    )
     return out

@@ -43,8 +43,9 @@ def test_a_good_yaml_roster_with_defaults_and_sub_accounts(tmp_path, monkeypatch
     )
     r = load(p)
     assert [(e.id, e.label, e.account) for e in r.entries] == [
-        ("a", "ICG-A", "main"), ("b.s1", "ICG-B", "s1"), ("b.s2", "ICG-B", "s2"),
+        ("a", "ICG-A", "main"), ("b", "ICG-B", "s1, s2"),
     ]  # fmt: skip
+    assert r.entries[1].request.accounts == ["s1", "s2"]  # one submission, two keys
     assert r.entries[1].request.ips == ["203.0.113.8", "203.0.113.9"]
     assert r.entries[0].request.base_url == "http://127.0.0.1:8700"
     assert r.entries[0].codes.totp_secret_env == "T1"
@@ -177,6 +178,21 @@ def test_account_choices(tmp_path):
         "r.yaml:4: a: give only one of account, sub_account",
         "r.yaml:9: b: --sub-account 'not ok' is not a valid sub-account name",
     ]
+
+
+def test_too_many_sub_accounts_for_one_submission(tmp_path):
+    subs = ", ".join(f"s{i}" for i in range(11))
+    assert one(tmp_path, OK + f"  sub_accounts: [{subs}]\n") == (
+        "r.yaml:4: a: 11 sub-accounts; one submission takes at most 10 keys (split the entry)"
+    )
+
+
+def test_a_sub_account_already_in_another_entry(tmp_path):
+    text = OK + "  sub_accounts: [s1, s2]\n- id: b\n  label: ICG-A\n  ips: [203.0.113.9]\n" \
+        "  sub_account: s2\n"  # fmt: skip
+    assert one(tmp_path, text) == (
+        "r.yaml:5: b: the same key (label 'ICG-A', account s2, same profile) is already entry 'a'"
+    )
 
 
 def test_same_key_twice(tmp_path):

@@ -1,0 +1,52 @@
+"""A batch entry with several sub-accounts: one submission, one verification, every key kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.config import Settings
+from agent.custody.vault import Vault
+from tests.agent.test_cli_e2e import onboard
+
+from .conftest import issued, journal_rows, login_profiles, write_roster
+
+SUBS = ["icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
+
+
+@pytest.mark.scenarios("totp-only")
+def test_entry_with_three_sub_accounts_is_one_submission(replica, tmp_path, totp_env):
+    home = tmp_path / "home"
+    login_profiles(replica, home, ["p1"])
+    roster = write_roster(
+        tmp_path / "subs.yaml",
+        [{"id": "client-7", "label": "ICG-MM", "ips": ["203.0.113.7"], "profile": "p1",
+          "sub_accounts": SUBS, "totp_secret_env": "CLIENT_TOTP"}],
+        base_url=replica.base_url,
+    )  # fmt: skip
+    proc = onboard(home, "batch", str(roster), "--headless", "--pace", "0", "--auto-submit",
+                   "--json", "--report", str(tmp_path / "rep"), env=totp_env, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    [entry] = out["entries"]
+    assert entry["outcome"] == "ok"
+    assert entry["account"] == ", ".join(SUBS)
+    assert [k["account"] for k in entry["result"]["keys"]] == SUBS
+    made = issued(replica)
+    assert sorted(k["account"] for k in made) == SUBS
+    assert all(k["perms"] == ["read_only", "trade"] for k in made)
+    vault = Vault(Settings(home=home))
+    assert sorted(entry["result"]["vault_ids"]) == sorted(m["id"] for m in vault.list())
+    for k in made:
+        [meta] = [m for m in vault.list() if m.get("account") == k["account"]]
+        cred = vault.load(meta["id"])
+        assert (cred.api_key, cred.secret, cred.passphrase) == (
+            k["apiKey"], k["secretKey"], k["passphrase"],
+        )  # fmt: skip
+    html = (next((tmp_path / "rep").glob("*.html"))).read_text()
+    for i, k in enumerate(entry["result"]["keys"]):
+        assert f"key {i + 1}</th><td>{k['account']}: {k['api_key_masked']}" in html
+    # One run (one browser, one verification) in the journal for the three keys.
+    [row] = journal_rows(home, "select entry_id, reached from runs")
+    assert (row["entry_id"], row["reached"]) == ("client-7", "verified")
