@@ -28,6 +28,7 @@ test: lint test-headless test-headed
 
 bench: setup
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_batch
 
 screenshots: setup
 	ONBOARD_SCREENSHOTS=$(CURDIR)/docs/replica $(PYTEST) tests/replica/test_screenshots.py -p no:cacheprovider

@@ -187,6 +187,13 @@ def run(
         bool,
         typer.Option(help="Record a Playwright trace (paused while secrets are on the page)."),
     ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save each stage the flow passes through as a redacted fixture set in "
+            "this new directory, e.g. fixtures/okx/2026-12-01-global (see `onboard record`).",
+        ),
+    ] = None,
     recipient: Annotated[
         list[str] | None,
         typer.Option(
@@ -277,6 +284,7 @@ def run(
             flow=flow,
             verify_rest=verify if verify is not None else bool(base_url),
             trace=trace,
+            record=record,
             recipients=list(recipient or []),
             sink=sink,
             reveal=reveal,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agent import faults
@@ -39,6 +40,7 @@ class RunPlan:
     recipients: list[str] = field(default_factory=list)  # age recipients; default from config
     sink: str = "vault"  # vault | keyring | stdout (the last needs reveal)
     reveal: bool = False
+    record: Path | None = None  # also save the stages as a redacted fixture set here
 
 
 def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
@@ -52,6 +54,11 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
     """Everything that can be checked before a browser opens."""
     flow = load_named(plan.flow)
     plan.session.validate()
+    rec = plan.record
+    if rec is not None and rec.exists() and (not rec.is_dir() or any(rec.iterdir())):
+        raise AgentError(
+            f"--record {rec}: already holds files (pick a new set name)", Exit.BAD_INPUT
+        )
     validate_code_sources(plan.options.codes)
     vault = Vault(settings, recipients=plan.recipients or None)
     try:
@@ -125,10 +132,22 @@ def execute(
     stored: list[str] = []
     creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
 
+    recorder = None
+    runner_cls: type[Runner] = Runner
+    if plan.record is not None:
+        from agent.record import Recorder, recording_runner
+
+        where = base if req.base_url else req.site
+        recorder = Recorder(plan.record, flow, where, dict(vars),
+                            known=[d["passphrase"] for d in drafts])  # fmt: skip
+        runner_cls = recording_runner(recorder)
+
     def on_capture(records: list[dict[str, str]]) -> None:
         for rec in records:
             redact.register_secret(rec.get("secret"))
             redact.register_key(rec.get("api_key"))
+            if recorder is not None:
+                recorder.add_secret(rec.get("api_key"), rec.get("secret"))
         faults.point("capture:before-store")
         if len(records) != len(drafts):
             # Never lose a shown key: store each (matched by position where possible), then stop.
@@ -185,7 +204,7 @@ def execute(
     try:
         with open_session(plan.session, settings, base) as (ctx, page):
             art.attach(ctx)
-            runner = Runner(
+            runner = runner_cls(
                 page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art,
                 journal_state, drafts=drafts,
             )  # fmt: skip
@@ -198,6 +217,8 @@ def execute(
                 raise
             finally:
                 art.close()
+                if recorder is not None:
+                    result["recorded"] = _write_recording(recorder, reporter)
     except AgentError as err:
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
@@ -260,6 +281,19 @@ def execute(
     journal.close()
     art.log("result", **result)
     return result
+
+
+def _write_recording(recorder: Any, reporter: Reporter) -> str:
+    """The stages seen, redacted, as a fixture set; a failure here never fails the run."""
+    if not recorder.snaps:
+        return ""
+    try:
+        path = recorder.write()
+    except Exception as exc:
+        reporter.warn(redact.redact(f"the fixture set was not written: {exc}"))
+        return ""
+    reporter.info(f"recorded {len(recorder.snaps)} stage(s), redacted, as a fixture set: {path}")
+    return str(path)
 
 
 def _hold_for_copy(page: Any, reporter: Reporter, message: str, limit: float) -> None:
