@@ -8,6 +8,7 @@ handed to custody before any further action.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -398,12 +399,12 @@ class Runner:
             target = self.find.visible(self.page, it.detect[0]).first
             self.overlay.mark(target, "interruption", f"{say}", human=True)
             self.rep.info(f"the page is covered: {say}")
-            self._wait_human(
-                Need("act", say),
-                lambda it=it: not self.find.any_visible(it.detect),
-                self.opts.human_timeout,
-            )
+            gone = functools.partial(self._gone, it.detect)
+            self._wait_human(Need("act", say), gone, self.opts.human_timeout)
             self.overlay.unmark("interruption")
+
+    def _gone(self, cands: list[Loc]) -> bool:
+        return not self.find.any_visible(cands)
 
     def check_language(self) -> None:
         lang = self.flow.language
