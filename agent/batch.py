@@ -60,6 +60,7 @@ class BatchOptions:
     recipients: list[str] = field(default_factory=list)
     sink: str = "vault"
     screen: tuple[int, int] = (1920, 1080)  # for tiling visible windows
+    browser_ws: str | None = None  # for entries that name no profile, cdp or browser_ws
 
 
 @dataclass
@@ -257,10 +258,16 @@ class Batch:
         limit = entry.timeout or o.entry_timeout
         human = min(entry.human_timeout or o.human_timeout, limit or math.inf)
         login = min(entry.login_timeout or o.login_timeout, limit or math.inf)
+        # The entry's own way in wins; the CLI's --browser-ws is the default for the others.
+        own = entry.profile or entry.cdp or entry.browser_ws
         return RunPlan(
             request=entry.request,
             session=SessionSpec(
-                profile=entry.profile, cdp=entry.cdp, headless=o.headless, extra_args=args
+                profile=entry.profile,
+                cdp=entry.cdp,
+                browser_ws=entry.browser_ws if own else o.browser_ws,
+                headless=o.headless,
+                extra_args=args,
             ),
             options=Options(
                 pace=o.pace,

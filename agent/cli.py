@@ -124,6 +124,13 @@ def run(
         str | None,
         typer.Option(help="Attach to the client's running Chrome, e.g. http://127.0.0.1:9222."),
     ] = None,
+    browser_ws: Annotated[
+        str | None,
+        typer.Option(
+            help="Use a browser a remote Playwright server launches (`playwright run-server`), "
+            "e.g. ws://10.0.0.5:3000/: a fresh context, no profile, so the login wait applies."
+        ),
+    ] = None,
     channel: Annotated[
         str | None, typer.Option(help="Browser channel, e.g. chrome or msedge.")
     ] = None,
@@ -269,7 +276,12 @@ def run(
         plan = RunPlan(
             request=req,
             session=SessionSpec(
-                profile=profile, cdp=cdp, headless=headless, channel=channel, executable=executable
+                profile=profile,
+                cdp=cdp,
+                headless=headless,
+                channel=channel,
+                executable=executable,
+                browser_ws=browser_ws,
             ),
             options=Options(
                 pace=pace,
@@ -455,6 +467,13 @@ def batch(
         bool,
         typer.Option(help="Read `<entry> <code>` lines at the terminal for code_prompt factors."),
     ] = False,
+    browser_ws: Annotated[
+        str | None,
+        typer.Option(
+            help="Playwright browser server for entries that name no profile, cdp or "
+            "browser_ws of their own (roster: browser_ws)."
+        ),
+    ] = None,
 ) -> None:
     """Onboard many accounts from a roster: N at once, journaled, resumable, with reports."""
     from agent.cli_batch import run_batch_command
@@ -479,6 +498,7 @@ def batch(
             list(recipient or []),
             sink,
             operator_codes,
+            browser_ws,
         )
     )
 

@@ -64,9 +64,11 @@ def run_batch_command(
     recipients: list[str],
     sink: str,
     operator_codes: bool,
+    browser_ws: str | None = None,
 ) -> int:
     from agent import report, roster
     from agent.engine.flow import FlowError, load_named
+    from agent.session import browser_ws_problem
 
     err = Console(stderr=True, highlight=False)
 
@@ -78,6 +80,8 @@ def run_batch_command(
         return fail(f"--sink {sink!r}: a batch stores to vault or keyring")
     if resume and fresh:
         return fail("give only one of --resume and --fresh")
+    if browser_ws is not None and browser_ws_problem(browser_ws):
+        return fail(browser_ws_problem(browser_ws) or "")
     try:
         rules = load_named(flow).rules
     except FlowError as exc:
@@ -93,6 +97,7 @@ def run_batch_command(
         concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
         login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
         verify=verify, flow=flow, recipients=recipients, sink=sink, screen=env_screen(),
+        browser_ws=browser_ws,
     )  # fmt: skip
     live_tty = err.is_terminal
 

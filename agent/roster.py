@@ -24,7 +24,7 @@ from agent.engine.flow import Rules
 from agent.engine.human import CodeSources, validate_code_sources
 from agent.exitcodes import AgentError
 from agent.request import OnboardRequest, RequestError, build_request, check_ip
-from agent.session import PROFILE_RE
+from agent.session import PROFILE_RE, browser_ws_problem
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -69,6 +69,7 @@ class _Fields(BaseModel):
     ips: list[str] | None = None
     profile: str | None = None
     cdp: str | None = None
+    browser_ws: str | None = None  # a Playwright browser server (fresh context, no profile)
     account: str | None = None  # "main" or a sub-account name
     sub_account: str | None = None
     sub_accounts: list[str] | None = None
@@ -101,6 +102,7 @@ class Entry:
     human_timeout: float | None = None
     login_timeout: float | None = None
     timeout: float | None = None
+    browser_ws: str | None = None
 
     @property
     def label(self) -> str:
@@ -333,6 +335,12 @@ def _entry(
         bad("profile", f"--profile {f.profile!r}: use letters, digits, '.', '_' or '-' (max 64)")
     if f.profile and f.cdp:
         bad("cdp", "give only one of profile and cdp")
+    if f.browser_ws is not None:
+        problem = browser_ws_problem(f.browser_ws, "browser_ws")
+        if problem:
+            bad("browser_ws", problem)
+        elif f.profile or f.cdp:
+            bad("browser_ws", "give only one of profile, cdp and browser_ws")
     # Label, IPs, site, base URL: `onboard run`'s own rules and messages, one field at a time.
     probe_ip = ["192.0.2.1"]
     for fld, data in (
@@ -422,7 +430,8 @@ def _entry(
     )  # fmt: skip
     out.append(
         Entry(
-            f.id, req, where, f.profile, f.cdp, codes, f.human_timeout, f.login_timeout, f.timeout
+            f.id, req, where, f.profile, f.cdp, codes, f.human_timeout, f.login_timeout, f.timeout,
+            browser_ws=f.browser_ws,
         )
-    )
+    )  # fmt: skip
     return out

@@ -1,26 +1,62 @@
 """The browser under the client's own session.
 
-Three ways in: a persistent profile per client (kept 0700 in the data
-directory), attaching to the client's running Chrome over CDP, or a fresh
-context (tests, ops). Whichever, the caller gets one context and one page.
+Four ways in: a persistent profile per client (kept 0700 in the data
+directory), attaching to the client's running Chrome over CDP, a fresh context
+in a browser launched here (tests, ops), or a fresh context in a browser that a
+remote Playwright server (`playwright run-server`) launches for this run
+(`--browser-ws`). Whichever, the caller gets one context and one page.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PWError
 
-from agent.browser import BrowserChoice, base_args, require_browser
+from agent.browser import BrowserChoice, base_args, find_browser, require_browser
 from agent.config import Settings, private_dir
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
 PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+WS_RE = re.compile(r"wss?://[^\s/?#]+(?:[/?#]\S*)?")
+# Playwright's run-server reads the launch options from this header on connect.
+LAUNCH_HEADER = "x-playwright-launch-options"
+CONNECT_TIMEOUT_MS = 180_000  # connect + the server's launch; Playwright's own launch timeout
+
+
+def browser_ws_problem(url: str, name: str = "--browser-ws") -> str | None:
+    """One line saying what is wrong with a browser server URL, or None."""
+    if not WS_RE.fullmatch(url):
+        return (
+            f"{name} {url!r} is not a Playwright browser server URL like "
+            "ws://127.0.0.1:3000/ (ws:// or wss://)"
+        )
+    return None
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint(url: str) -> str:
+    """The URL for messages: no user info or query (a service token may sit there)."""
+    u = urlsplit(url)
+    return f"{u.scheme}://{u.netloc.rsplit('@', 1)[-1]}{u.path}"
 
 
 @dataclass
@@ -43,10 +79,52 @@ class SessionSpec:
             raise AgentError(
                 f"--cdp {self.cdp!r} is not a URL like http://127.0.0.1:9222", Exit.BAD_INPUT
             )
-        if self.executable is not None and not Path(self.executable).exists():
+        if self.browser_ws is not None:
+            problem = browser_ws_problem(self.browser_ws)
+            if problem:
+                raise AgentError(problem, Exit.BAD_INPUT)
+        # With --browser-ws the executable is a path on the server's machine, not checked here.
+        if (
+            self.executable is not None
+            and self.browser_ws is None
+            and not Path(self.executable).exists()
+        ):
             raise AgentError(f"--executable {self.executable}: no such file", Exit.BAD_INPUT)
         if sum(x is not None for x in (self.cdp, self.browser_ws)) > 1:
             raise AgentError("give only one of --cdp and --browser-ws", Exit.BAD_INPUT)
+        if self.profile is not None and self.browser_ws is not None:
+            raise AgentError(
+                "give only one of --profile and --browser-ws (a remote browser has no local "
+                "profile: it gets a fresh context)",
+                Exit.BAD_INPUT,
+            )
+
+    def remote_launch_options(self) -> dict[str, object]:
+        """What the browser server is asked to launch (sent as x-playwright-launch-options).
+
+        Always headless and args (this machine's quiet flags, the batch's window tiling).
+        The browser: --executable (a path on the server's machine) or --channel when given;
+        otherwise, for a server on loopback (this machine), this machine's own choice unless
+        that is Playwright's build; otherwise nothing, and the server launches its own
+        Playwright Chromium. A server started without --unsafe drops args and executablePath
+        (Playwright's rule) and keeps headless and channel.
+        """
+        opts: dict[str, object] = {
+            "headless": self.headless,
+            "args": [*base_args(), *self.extra_args],
+        }
+        if self.executable:
+            opts["executablePath"] = self.executable
+        elif self.channel:
+            opts["channel"] = self.channel
+        elif self.browser_ws and is_loopback(self.browser_ws):
+            local = find_browser()
+            if local is not None and local.source != "playwright":
+                if local.executable_path:
+                    opts["executablePath"] = local.executable_path
+                elif local.channel:
+                    opts["channel"] = local.channel
+        return opts
 
     def choice(self) -> BrowserChoice:
         if self.executable:
@@ -67,6 +145,8 @@ def open_session(
     spec: SpecLike, settings: Settings, origin: str
 ) -> Iterator[tuple[BrowserContext, Page]]:
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
+    # Decided before Playwright starts here: finding this machine's browser may start it too.
+    remote = spec.remote_launch_options() if spec.browser_ws and not spec.cdp else None
     with sync_playwright() as p:
         viewport = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
@@ -79,9 +159,9 @@ def open_session(
             finally:
                 page.close()  # the client's browser stays open
             return
-        if spec.browser_ws:
-            browser = p.chromium.connect(spec.browser_ws)
-            context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        if spec.browser_ws and remote is not None:
+            browser = _connect(p, spec.browser_ws, remote)
+            context = browser.new_context(viewport=viewport, no_viewport=viewport is None)  # type: ignore[arg-type]
             _prepare(context, origin)
             try:
                 yield context, context.new_page()
@@ -117,6 +197,40 @@ def open_session(
 
 
 SpecLike = SessionSpec
+
+
+def _connect(p: Playwright, url: str, options: dict[str, object]) -> Browser:
+    """A browser from a Playwright browser server; its failures in one line (exit 1)."""
+    try:
+        return p.chromium.connect(
+            url, headers={LAUNCH_HEADER: json.dumps(options)}, timeout=CONNECT_TIMEOUT_MS
+        )
+    except PWError as exc:
+        raise AgentError(_remote_failure(url, exc.message), Exit.FAILED) from None
+
+
+def _remote_failure(url: str, message: str) -> str:
+    where = f"the browser server at {endpoint(url)}"
+    lines = [ln.strip(" ║╔╗╚╝═") for ln in message.splitlines()]
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    first = lines[0].removeprefix("BrowserType.connect: ") if lines else "no answer"
+    text = " ".join(lines)
+    if "Executable doesn't exist" in text:
+        return (
+            f"{where} has no browser to launch ({first}). A server started without --unsafe "
+            "ignores executable paths and launches its own Playwright Chromium: install one "
+            "there (`playwright install chromium`), give --channel, or start the server with "
+            "`playwright run-server --unsafe`"
+        )
+    if "version mismatch" in text:
+        versions = ", ".join(ln.lstrip("- ") for ln in lines if "version: v" in ln)
+        return (
+            f"{where} runs another Playwright version ({versions}): use the same major.minor "
+            "version on both sides"
+        )
+    if "Timeout" in first:
+        return f"{where} did not answer within {CONNECT_TIMEOUT_MS // 1000} s ({first})"
+    return f"cannot use {where}: {first}"
 
 
 def _prepare(context: BrowserContext, origin: str) -> None:

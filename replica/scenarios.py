@@ -29,6 +29,7 @@ class Knobs:
     lang_fr: bool = False
     renamed: bool = False  # "Create API key" -> "New API key", "API key name" -> "Key name"  # the site shows in French until switched to English
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
+    logged_in: bool = False  # a browser without the session cookie is the first account's
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
@@ -140,6 +141,12 @@ def lang_fr(k: Knobs) -> None:
 def renamed(k: Knobs) -> None:
     """An OKX redesign the flow does not know: "New API key" button, "Key name" field."""
     k.renamed = True
+
+
+@scenario
+def logged_in(k: Knobs) -> None:
+    """Every browser is already logged in as the seed's first account (client@replica.test)."""
+    k.logged_in = True
 
 
 def describe() -> dict[str, str]:

@@ -323,6 +323,15 @@ class World:
         with self.lock:
             return self.sessions.get(token)
 
+    def standing_session(self) -> Session:
+        """logged-in: the session a browser without the cookie is taken to hold."""
+        with self.lock:
+            s = self.sessions.get("logged-in")
+            if s is None:
+                s = Session(token="logged-in", email=next(iter(self.accounts)))
+                self.sessions[s.token] = s
+            return s
+
     def logout(self, token: str | None) -> None:
         with self.lock:
             if token:
