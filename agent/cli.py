@@ -128,7 +128,7 @@ def run(
         str | None,
         typer.Option(
             help="Use a browser a remote Playwright server launches (`playwright run-server`), "
-            "e.g. ws://10.0.0.5:3000/: a fresh context, no profile, so the login wait applies."
+            "e.g. wss://10.0.0.5:3000/: a fresh context, no profile, so the login wait applies."
         ),
     ] = None,
     channel: Annotated[

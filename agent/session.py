@@ -40,6 +40,12 @@ def browser_ws_problem(url: str, name: str = "--browser-ws") -> str | None:
             f"{name} {url!r} is not a Playwright browser server URL like "
             "ws://127.0.0.1:3000/ (ws:// or wss://)"
         )
+    if url.startswith("ws://") and not is_loopback(url):
+        # The pages, and so each new key's secret, would cross the network in clear text.
+        return (
+            f"{name} {endpoint(url)}: plain ws:// to another host would carry the new key's "
+            "secret unencrypted; use wss:// or an SSH tunnel to a loopback port"
+        )
     return None
 
 

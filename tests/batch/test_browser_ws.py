@@ -327,6 +327,10 @@ def test_roster_browser_ws_checked(tmp_path):
         "  label: BOTH\n"
         "  ips: [203.0.113.9]\n"
         "  profile: acme\n"
+        "  browser_ws: wss://10.0.0.5:3000/\n"
+        "- id: clear\n"
+        "  label: CLEAR\n"
+        "  ips: [203.0.113.10]\n"
         "  browser_ws: ws://10.0.0.5:3000/\n"
     )
     with pytest.raises(roster.RosterError) as err:
@@ -335,10 +339,12 @@ def test_roster_browser_ws_checked(tmp_path):
         "r.yaml:8: not-ws: browser_ws 'http://10.0.0.5:3000/' is not a Playwright browser "
         "server URL like ws://127.0.0.1:3000/ (ws:// or wss://)",
         "r.yaml:13: both: give only one of profile, cdp and browser_ws",
+        "r.yaml:17: clear: browser_ws ws://10.0.0.5:3000/: plain ws:// to another host would "
+        "carry the new key's secret unencrypted; use wss:// or an SSH tunnel to a loopback port",
     ]
     csv = tmp_path / "r.csv"
     csv.write_text(
-        "id,label,ips,browser_ws\na,A,203.0.113.7,ws://10.0.0.5:3000/\nb,B,203.0.113.8,ftp://x\n"
+        "id,label,ips,browser_ws\na,A,203.0.113.7,wss://10.0.0.5:3000/\nb,B,203.0.113.8,ftp://x\n"
     )
     with pytest.raises(roster.RosterError) as err:
         roster.load(csv)
@@ -366,10 +372,10 @@ def test_roster_entry_browser_ws_over_cli_default(tmp_path):
         )
     )
     batch = Batch(
-        ros, BatchOptions(browser_ws="ws://a.example:3000/"), Settings(home=tmp_path / "h")
+        ros, BatchOptions(browser_ws="wss://a.example:3000/"), Settings(home=tmp_path / "h")
     )
     got = {e.id: batch.plan_for(e).session for e in ros.entries}
-    assert got["plain"].browser_ws == "ws://a.example:3000/"
+    assert got["plain"].browser_ws == "wss://a.example:3000/"
     assert got["own"].browser_ws == "wss://b.example/pw"
     assert (got["prof"].browser_ws, got["prof"].profile) == (None, "acme")
     got["plain"].validate()
@@ -406,10 +412,10 @@ def test_launch_options_remote_host_sends_only_what_was_asked(monkeypatch):
     opts = SessionSpec(browser_ws="wss://10.0.0.5:3000/").remote_launch_options()
     assert "executablePath" not in opts and "channel" not in opts
     assert opts["headless"] is False
-    spec = SessionSpec(browser_ws="ws://10.0.0.5:3000/", executable="/srv/chrome/chrome")
+    spec = SessionSpec(browser_ws="wss://10.0.0.5:3000/", executable="/srv/chrome/chrome")
     spec.validate()  # a path on the server's machine: not checked here
     assert spec.remote_launch_options()["executablePath"] == "/srv/chrome/chrome"
-    opts = SessionSpec(browser_ws="ws://10.0.0.5:3000/", channel="chrome").remote_launch_options()
+    opts = SessionSpec(browser_ws="wss://10.0.0.5:3000/", channel="chrome").remote_launch_options()
     assert opts["channel"] == "chrome"
     with pytest.raises(AgentError, match="no such file"):
         SessionSpec(executable="/srv/chrome/chrome").validate()  # local: checked

@@ -48,7 +48,9 @@ def test_run_record_keeps_the_key_and_writes_a_clean_set(replica, tmp_path, page
     assert cred.secret == made["secretKey"]
     assert leaks(out, originals(replica.base_url, replica.world)) == []
     for value in (made["apiKey"], made["secretKey"], made["passphrase"]):
-        assert all(value not in f.read_text(errors="replace") for f in out.rglob("*") if f.is_file())
+        assert all(
+            value not in f.read_text(errors="replace") for f in out.rglob("*") if f.is_file()
+        )
     # The new set passes the locator contract like the bundled one.
     failed = [c.message() for c in check_sets(page, [out], load_named("okx")) if not c.ok]
     assert failed == []
@@ -63,6 +65,8 @@ def test_run_record_refuses_a_used_directory_before_a_browser(tmp_path):
         "--record", str(used),
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].endswith(
-        f"--record {used}: already holds files (pick a new set name)"
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"--record {used}: already holds files (pick a new set name)")
     )
