@@ -113,14 +113,19 @@ class Resolver:
     def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
         return any(t.count > 0 for t in self.count(cands, scope))
 
+    def union(self, cands: list[Loc], scope: Page | Locator | None = None) -> Locator:
+        """Every visible match of any candidate, as one locator (one round trip to count)."""
+        sc = scope or self.page
+        out = self.visible(sc, cands[0])
+        for c in cands[1:]:
+            out = out.or_(self.visible(sc, c))
+        return out
+
     def wait_any(
         self, cands: list[Loc], timeout: float, scope: Page | Locator | None = None
     ) -> bool:
         """Wait (on the page's own events, no polling sleep) until any candidate shows."""
-        sc = scope or self.page
-        union = self.visible(sc, cands[0])
-        for c in cands[1:]:
-            union = union.or_(self.visible(sc, c))
+        union = self.union(cands, scope)
         try:
             union.first.wait_for(state="visible", timeout=max(timeout, 0.001) * 1000)
         except PWTimeout:

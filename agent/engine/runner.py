@@ -384,13 +384,19 @@ class Runner:
         self.rep.info(f"{step.caption}: confirmed on the page after the human acted")
 
     def _applies(self, step: Step) -> bool:
-        """UI variants: a step may be for pages that show (or do not show) something."""
-        if step.if_visible and not self.find.wait_any(step.if_visible, 1.0):
+        """UI variants: a step may be for pages that show (or do not show) something.
+
+        Checked at once, not waited for: such steps follow a step that already waited
+        for their page, and a wait here would be paid on every page without the variant."""
+        if step.if_visible and not self.find.any_visible(step.if_visible):
             return False
         return not (step.unless_visible and self.find.any_visible(step.unless_visible))
 
     def clear_interruptions(self) -> None:
         """Cookie banners, announcements: recognised, said, and left to the human."""
+        every = [c for it in self.flow.interruptions for c in it.detect]
+        if not every or not self.find.union(every).count():
+            return  # one round trip on the usual page with nothing in the way
         for it in self.flow.interruptions:
             if not self.find.any_visible(it.detect):
                 continue
