@@ -103,6 +103,8 @@ def main() -> int:
         print(f"{a.entries} entries per run, {PROFILES} client profiles, replica {srv.base_url}")
         print(f"{'concurrency':>11} {'wall s':>8} {'acct/min':>9} {'peak RSS MB':>12}  result")
         failed = False
+        rate: dict[int, float] = {}
+        peaks: list[float] = []
         for n in a.concurrency:
             entries = []
             for i in range(a.entries):
@@ -119,11 +121,25 @@ def main() -> int:
             wall, peak, out = run(home, roster, n, env)
             counts = out.get("counts") or {"exit": out.get("exit_code")}
             failed |= out.get("exit_code") != 0
+            rate[n] = a.entries / wall * 60
+            peaks.append(peak / 1024)
             print(f"{n:>11} {wall:>8.1f} {a.entries / wall * 60:>9.1f} {peak / 1024:>12.0f}  "
                   f"{', '.join(f'{k} {v}' for k, v in counts.items())}")  # fmt: skip
+        missed = []
+        if 1 in rate and 4 in rate:
+            speedup = rate[4] / rate[1]
+            print(f"\nconcurrency 4 vs 1: {speedup:.2f}x the accounts per minute (target >= 2.5x)")
+            if speedup < 2.5:
+                missed.append("throughput")
+        print(f"peak RSS {max(peaks):.0f} MB (target < 2048 MB); failed entries: "
+              f"{'some' if failed else 'none'} (target none)")  # fmt: skip
+        if max(peaks) >= 2048:
+            missed.append("memory")
         if not a.no_drafts:
             failed |= drafts_vs_runs(home, srv.base_url, env)
-    return 1 if failed else 0
+    print("targets met" if not missed and not failed else "TARGET MISSED: " + ", ".join(
+        missed + (["failed entries"] if failed else [])))  # fmt: skip
+    return 1 if failed or missed else 0
 
 
 def drafts_vs_runs(home: Path, base_url: str, env: dict[str, str]) -> bool:
