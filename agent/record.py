@@ -238,7 +238,8 @@ def leaks(directory: Path, values: Iterable[str]) -> list[str]:
 def step_stages(flow: Flow, stages: list[str]) -> dict[str, list[str]]:
     """Each step id -> the recorded stages its locators must resolve on.
 
-    By position and action, not by text: steps before the first form field act on the
+    By position and action, not by text: steps up to the first click (the one that opens
+    the form; a select before it, e.g. the list's account, is on the keys page) act on the
     keys page; form fields and the submit click on the create form; the code step on
     every verification stage; the capture and the click that closes it on the created
     dialog; whatever checks the list afterwards on the list after Complete.
@@ -247,10 +248,13 @@ def step_stages(flow: Flow, stages: list[str]) -> dict[str, list[str]]:
     verify = [s for s in stages if s.startswith("verify-")]
     out: dict[str, list[str]] = {}
     phase = "keys"
+    opened = False  # the keys page's click that leads to the create form
     for step in flow.steps:
         act = step.action
-        if act in ("fill", "fill_chips", "choose", "check") and phase == "keys":
+        if phase == "keys" and opened:
             phase = "create-form"
+        if phase == "keys" and act == "click":
+            opened = True
         if act == "wait_codes":
             out[step.id] = verify
             phase = "verify"

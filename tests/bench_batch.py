@@ -34,8 +34,11 @@ SUBS = [f"icg-mm-sub{i}" for i in range(1, 11)]
 SEED = Path(__file__).resolve().parents[1] / "replica" / "seed.yaml"
 
 
-def tree_rss_kb(pid: int) -> int:
-    """VmRSS of a process and all its descendants, in kB (0 for what has gone)."""
+def tree_rss_kb(pid: int, field: str = "VmRSS:", file: str = "status") -> int:
+    """VmRSS (or, with smaps_rollup, Pss) of a process and all its descendants, in kB.
+
+    Summed RSS counts the pages Chromium's processes share once per process; PSS splits
+    them, so it is the truer total. Both are printed; the target is checked on RSS."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()
@@ -43,8 +46,8 @@ def tree_rss_kb(pid: int) -> int:
             continue
         seen.add(p)
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/{file}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
@@ -53,19 +56,22 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run(home: Path, roster: Path, concurrency: int, env: dict[str, str]) -> tuple[float, int, dict]:
+def run(
+    home: Path, roster: Path, concurrency: int, env: dict[str, str]
+) -> tuple[float, int, dict, int]:
     cmd = [sys.executable, "-m", "agent", "batch", str(roster), "--concurrency", str(concurrency),
            "--headless", "--pace", "0", "--auto-submit", "--no-verify", "--json"]  # fmt: skip
     t0 = time.perf_counter()
     err = open(home / f"{roster.stem}.stderr", "w")  # noqa: SIM115  (read back on failure)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.2):
+        nonlocal peak, peak_pss
+        while not done.wait(0.5):
             peak = max(peak, tree_rss_kb(proc.pid))
+            peak_pss = max(peak_pss, tree_rss_kb(proc.pid, "Pss:", "smaps_rollup"))
 
     t = threading.Thread(target=sample, daemon=True)
     t.start()
@@ -77,7 +83,8 @@ def run(home: Path, roster: Path, concurrency: int, env: dict[str, str]) -> tupl
     if proc.returncode != 0:
         tail = Path(err.name).read_text().strip().splitlines()[-5:]
         print(f"  {roster.name} exit {proc.returncode}:", *tail, sep="\n    ")
-    return wall, peak, json.loads(out) if out.strip() else {"exit_code": proc.returncode}
+    result = json.loads(out) if out.strip() else {"exit_code": proc.returncode}
+    return wall, peak, result, peak_pss
 
 
 def main() -> int:
@@ -101,7 +108,8 @@ def main() -> int:
         env = {**os.environ, "ONBOARD_HOME": str(home), "BENCH_TOTP": acct.totp_secret or ""}
         env.pop("DISPLAY", None)
         print(f"{a.entries} entries per run, {PROFILES} client profiles, replica {srv.base_url}")
-        print(f"{'concurrency':>11} {'wall s':>8} {'acct/min':>9} {'peak RSS MB':>12}  result")
+        print(f"{'concurrency':>11} {'wall s':>8} {'acct/min':>9} {'peak RSS MB':>12} "
+              f"{'peak PSS MB':>12}  result")  # fmt: skip
         failed = False
         rate: dict[int, float] = {}
         peaks: list[float] = []
@@ -118,12 +126,13 @@ def main() -> int:
             roster.write_text(
                 yaml.safe_dump({"defaults": {"base_url": srv.base_url}, "entries": entries})
             )
-            wall, peak, out = run(home, roster, n, env)
+            wall, peak, out, pss = run(home, roster, n, env)
             counts = out.get("counts") or {"exit": out.get("exit_code")}
             failed |= out.get("exit_code") != 0
             rate[n] = a.entries / wall * 60
             peaks.append(peak / 1024)
-            print(f"{n:>11} {wall:>8.1f} {a.entries / wall * 60:>9.1f} {peak / 1024:>12.0f}  "
+            print(f"{n:>11} {wall:>8.1f} {a.entries / wall * 60:>9.1f} {peak / 1024:>12.0f} "
+                  f"{pss / 1024:>12.0f}  "
                   f"{', '.join(f'{k} {v}' for k, v in counts.items())}")  # fmt: skip
         missed = []
         if 1 in rate and 4 in rate:
@@ -154,7 +163,7 @@ def drafts_vs_runs(home: Path, base_url: str, env: dict[str, str]) -> bool:
     for how, entries in (("one submission", one), ("10 separate runs", each)):
         roster = home / f"roster-{how.replace(' ', '-')}.yaml"
         roster.write_text(yaml.safe_dump({"defaults": {"base_url": base_url}, "entries": entries}))
-        wall, _, out = run(home, roster, 1, env)
+        wall, _, out, _ = run(home, roster, 1, env)
         keys = sum(len(e["result"].get("vault_ids") or []) for e in out.get("entries", []))
         failed |= out.get("exit_code") != 0 or keys != 10
         walls[how] = wall

@@ -127,8 +127,9 @@ class Choose(Strict):
     selected_attr: str = "aria-selected"
     chips: Loc | None = None  # for multi: chips shown in the closed box, read back for the audit
     audit: Literal["permissions", "account", "none"] = "none"
+    loaded: Cands | None = None  # choosing reloads the page's data: wait until one of these shows
 
-    _l = field_validator("open", mode="before")(_as_list)
+    _l = field_validator("open", "loaded", mode="before")(_as_list)
 
 
 class Check(Strict):

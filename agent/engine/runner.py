@@ -532,6 +532,8 @@ class Runner:
                     raise SessionLost()
                 if attempt < 2 and c.by == "submit":
                     self.rep.warn("the exchange refused the submission; trying once more")
+                    # Let the refusal's message go first, so the next one read is new.
+                    self._errors_gone(c.errors)
                     continue
                 break
             raise AgentError(
@@ -563,6 +565,16 @@ class Runner:
             if el.count():
                 return " ".join(el.first.inner_text().split())
         return ""
+
+    def _errors_gone(self, errors: list[Loc] | None) -> None:
+        if not errors:
+            return
+        try:
+            self.find.union(errors).first.wait_for(
+                state="hidden", timeout=self.opts.step_timeout * 1000
+            )
+        except PWError:
+            pass  # a message that stays: the next attempt reads it again
 
     def _until_or_error(self, c: Click, timeout: float) -> bool:
         cands = list(c.until or []) + list(c.errors or [])
@@ -699,6 +711,11 @@ class Runner:
                 self.readers[step.audit] = lambda: self.read_options(ch, step)
         else:
             self._option(ch, want[0]).click()
+            if ch.loaded and not self.find.wait_any(ch.loaded, self.opts.step_timeout):
+                raise AgentError(
+                    f"{step.caption}: the page never finished loading its data",
+                    Exit.UI_NOT_UNDERSTOOD,
+                )
             shown = " ".join(box.inner_text().split())
             if want[0] not in shown:
                 raise AgentError(

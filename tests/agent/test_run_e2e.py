@@ -88,6 +88,17 @@ def test_submit_error_human_clicks_again(replica, settings, run_agent):
     assert_created(replica, settings, result)
 
 
+@pytest.mark.scenarios("slow", "submit-error", "key-limit")
+@pytest.mark.slow
+def test_slow_submit_error_on_a_sub_account_of_a_full_main(replica, settings, run_agent):
+    """The refusal's toast lingers on a slow exchange: the retry must not read it as a second
+    refusal. The main account is at its limit; the sub-account's own list is what counts."""
+    result = run_agent(auto=True, auto_submit=True, sub_account="icg-mm-sub1")
+    assert result["status"] == "ok", result
+    [made] = issued(replica)
+    assert (made["account"], made["perms"]) == ("icg-mm-sub1", ["read_only", "trade"])
+
+
 @pytest.mark.scenarios("session-expires")
 def test_session_expires_mid_flow(replica, settings, run_agent):
     result = run_agent(auto=True, auto_submit=True)

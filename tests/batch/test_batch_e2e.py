@@ -124,3 +124,43 @@ def test_mixed_batch_then_rerun_resumes(replica, tmp_path, totp_env):
         "acct-3": 2,
         "acct-4": 1,
     }
+
+
+@pytest.mark.scenarios("totp-only", "slow", "submit-error", "key-limit", "duplicate-label")
+@pytest.mark.slow
+def test_mixed_scenarios_end_in_the_right_states(replica, tmp_path, totp_env):
+    """Slow exchange, a failing first submit, the main account at its key limit and holding
+    ICG-MM, one entry nobody verifies: each entry ends where it must, the others go on."""
+    home = tmp_path / "home"
+    login_profiles(replica, home, ["p1", "p2", "p3", "p4", "p5"])
+    totp = {"totp_secret_env": "CLIENT_TOTP"}
+    roster = write_roster(
+        tmp_path / "mixed.yaml",
+        [
+            {"id": "full-main", "label": "B-MAIN", "ips": ["203.0.113.7"], "profile": "p1", **totp},
+            {"id": "dup-main", "label": "ICG-MM", "ips": ["203.0.113.7"], "profile": "p2", **totp},
+            {"id": "sub-ok", "label": "B-SUB", "ips": ["203.0.113.8"], "profile": "p3",
+             "sub_account": "icg-mm-sub1", **totp},
+            {"id": "subs-ok", "label": "B-SUBS", "ips": ["203.0.113.9"], "profile": "p4",
+             "sub_accounts": ["icg-mm-sub2", "icg-mm-sub3"], **totp},
+            {"id": "no-codes", "label": "B-WAIT", "ips": ["203.0.113.10"], "profile": "p5",
+             "sub_account": "icg-mm-sub1", "human_timeout": 3},
+        ],
+        base_url=replica.base_url,
+    )  # fmt: skip
+    proc = onboard(home, "batch", str(roster), "--concurrency", "3", "--headless", "--pace", "0",
+                   "--auto-submit", "--json", env=totp_env, timeout=600)  # fmt: skip
+    assert proc.returncode == 9, proc.stderr  # an entry is flagged
+    by_id = {e["id"]: e for e in json.loads(proc.stdout)["entries"]}
+    outcome = {k: (v["outcome"], v["result"].get("exit_code")) for k, v in by_id.items()}
+    assert outcome == {
+        "full-main": ("failed", 7), "dup-main": ("failed", 7), "sub-ok": ("ok", 0),
+        "subs-ok": ("ok", 0), "no-codes": ("flagged", 3),
+    }, {k: v["result"].get("message") for k, v in by_id.items()}  # fmt: skip
+    assert "maximum number of API keys" in by_id["full-main"]["result"]["message"]
+    assert 'A key named "ICG-MM" already exists' in by_id["dup-main"]["result"]["message"]
+    assert by_id["no-codes"]["next"].startswith("CHECK THE EXCHANGE")
+    made = sorted((k["label"], k["account"]) for k in issued(replica))
+    assert made == [("B-SUB", "icg-mm-sub1"), ("B-SUBS", "icg-mm-sub2"), ("B-SUBS", "icg-mm-sub3")]
+    rows = journal_rows(home, "select entry_id, reached from runs")
+    assert {r["entry_id"]: r["reached"] for r in rows}["sub-ok"] == "verified"
