@@ -50,7 +50,8 @@ def test_operator_types_a_code_for_a_named_entry(replica, tmp_path):
             err.append(line)
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
+    pumping = threading.Thread(target=pump, daemon=True)
+    pumping.start()
     secret = replica.world.accounts[CLIENT].totp_secret
     asked: set[str] = set()
     deadline = time.monotonic() + 90
@@ -67,11 +68,16 @@ def test_operator_types_a_code_for_a_named_entry(replica, tmp_path):
                     proc.stdin.write("acct-9 123456\n")  # no such entry: said, nothing sent
                 proc.stdin.write(f"{eid} {pyotp.TOTP(secret).now()}\n")
                 proc.stdin.flush()
-    stdout, _ = proc.communicate(timeout=90)
+    # Not communicate(): it would read stderr too, racing the pump for the lines we check.
+    proc.stdin.close()
+    assert proc.stdout is not None
+    stdout = proc.stdout.read()
+    proc.wait(timeout=90)
+    pumping.join(timeout=30)
     stderr = "".join(err)
     assert proc.returncode == 0, stderr
     assert "no entry 'acct-9' in this batch" in stderr
-    assert "code sent to acct-6" in stderr and "code sent to acct-7" in stderr
+    assert "code sent to acct-6" in stderr and "code sent to acct-7" in stderr, stderr
     assert {e["outcome"] for e in json.loads(stdout)["entries"]} == {"ok"}
     assert sorted(k["label"] for k in issued(replica)) == ["OP-6", "OP-7"]
 
