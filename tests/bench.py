@@ -26,6 +26,7 @@ from agent.run import RunPlan, execute
 from agent.session import SessionSpec
 from replica.client import ScriptedClient
 from replica.server import ReplicaServer
+from tests.helpers import outbox_cmd
 
 TARGET_RUN_S = 4.0
 TARGET_CAPTURE_MS = 250.0
@@ -54,7 +55,7 @@ def main() -> int:
     with ReplicaServer(scenarios=["all-factors"]) as srv:
         acct = srv.world.accounts["client@replica.test"]
         os.environ["BENCH_TOTP"] = acct.totp_secret or ""
-        outbox = f"{sys.executable} -m replica.outbox --base {srv.base_url} --channel"
+        outbox = outbox_cmd(srv.base_url)
         codes = CodeSources("BENCH_TOTP", f"{outbox} sms", f"{outbox} email")
         durations: list[float] = []
         captures: list[float] = []

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from replica.server import ReplicaServer
-from tests.agent.test_cli_e2e import login_into_profile
+from tests.helpers import login_into_profile
 
 ACCOUNTS = [None, "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
 PROFILES = 4

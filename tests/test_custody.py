@@ -15,7 +15,8 @@ from agent.config import Settings
 from agent.custody import redact as redact_mod
 from agent.custody import vault as vault_mod
 from agent.custody.redact import mask_key, redact, register_key, register_secret
-from agent.custody.vault import Credential, Vault, VaultError
+from agent.custody.vault import Vault, VaultError
+from tests.helpers import make_cred
 
 
 def mode(p: Path) -> int:
@@ -27,23 +28,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.delenv("ONBOARD_RECIPIENTS", raising=False)
     monkeypatch.delenv("ONBOARD_HOME", raising=False)
     return Settings(home=tmp_path / "home")
-
-
-def make_cred(**kw: object) -> Credential:
-    base: dict[str, object] = {
-        "exchange": "okx",
-        "site": "global",
-        "base_url": None,
-        "account": "main",
-        "label": "ICG-MM",
-        "api_key": str(uuid.uuid4()),
-        "secret": uuid.uuid4().hex.upper(),
-        "passphrase": "Pp-" + uuid.uuid4().hex[:20] + "!A1",
-        "permissions": ["read_only", "trade"],
-        "ips": ["203.0.113.7", "2001:db8::7"],
-    }
-    base.update(kw)
-    return Credential(**base)  # type: ignore[arg-type]
 
 
 def test_store_then_load_round_trips(settings: Settings) -> None:

@@ -470,7 +470,11 @@ class Runner:
 
     def _loaded(self, nav: Any, step: Step) -> None:
         self.page.wait_for_load_state("load")
-        if nav.loaded and not self.find.wait_any(nav.loaded, self.opts.step_timeout):
+        self._data_shown(nav.loaded, step)
+
+    def _data_shown(self, loaded: list[Loc] | None, step: Step) -> None:
+        """The page's data has arrived: one of the flow's `loaded` markers shows."""
+        if loaded and not self.find.wait_any(loaded, self.opts.step_timeout):
             raise AgentError(
                 f"{step.caption}: the page never finished loading its data", Exit.UI_NOT_UNDERSTOOD
             )
@@ -711,11 +715,7 @@ class Runner:
                 self.readers[step.audit] = lambda: self.read_options(ch, step)
         else:
             self._option(ch, want[0]).click()
-            if ch.loaded and not self.find.wait_any(ch.loaded, self.opts.step_timeout):
-                raise AgentError(
-                    f"{step.caption}: the page never finished loading its data",
-                    Exit.UI_NOT_UNDERSTOOD,
-                )
+            self._data_shown(ch.loaded, step)
             shown = " ".join(box.inner_text().split())
             if want[0] not in shown:
                 raise AgentError(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +18,9 @@ from agent.run import RunPlan, execute
 from agent.session import SessionSpec
 from replica.client import ScriptedClient
 from replica.server import ReplicaServer
+from tests.helpers import in_thread, outbox_cmd
 
 CLIENT = "client@replica.test"
-
-
-def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run Playwright-using code in its own thread: pytest-playwright's session owns this one's loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def settings(tmp_path: Path) -> Settings:
 
 def auto_codes(base: str, monkeypatch: pytest.MonkeyPatch, secret: str) -> CodeSources:
     monkeypatch.setenv("TEST_TOTP_SECRET", secret)
-    cmd = f"{sys.executable} -m replica.outbox --base {base} --channel"
+    cmd = outbox_cmd(base)
     return CodeSources("TEST_TOTP_SECRET", f"{cmd} sms", f"{cmd} email")
 
 

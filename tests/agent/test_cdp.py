@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 
 import httpx
-import pyotp
 import pytest
 from playwright.sync_api import sync_playwright
 
 from agent.browser import base_args, require_browser
-
-from .conftest import in_thread
-from .test_cli_e2e import onboard
+from tests.helpers import fill_login, in_thread, onboard, outbox_cmd
 
 
 def free_port() -> int:
@@ -56,19 +52,14 @@ def client_logs_in(cdp: str, base: str, email: str, password: str, secret: str) 
         browser = p.chromium.connect_over_cdp(cdp)
         page = browser.contexts[0].new_page()
         page.goto(f"{base}/account/login?forward=/account/users")
-        page.get_by_placeholder("Email").fill(email)
-        page.get_by_placeholder("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.get_by_placeholder("Authenticator app code").fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Confirm").click()
-        page.wait_for_url("**/account/users")
+        fill_login(page, email, password, secret)
 
 
 def test_attach_to_running_chrome(replica, tmp_path, client_chrome):
     cdp, proc = client_chrome
     acct = replica.world.accounts["client@replica.test"]
     in_thread(client_logs_in, cdp, replica.base_url, acct.email, acct.password, acct.totp_secret)
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    outbox = outbox_cmd(replica.base_url)
     result = onboard(
         tmp_path / "home",
         "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--base-url", replica.base_url, "--cdp", cdp,

@@ -3,75 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
-import pyotp
-from playwright.sync_api import sync_playwright
 
-from agent.browser import require_browser
 from agent.config import Settings
 from agent.custody.vault import Vault
-
-from .conftest import in_thread
-
-
-def login_into_profile(
-    profile_dir: Path, base: str, email: str, password: str, secret: str
-) -> None:
-    """The client logs in once in their own profile (as they would in the visible window).
-
-    Chromium writes cookies to disk lazily; the profile is reopened to check the session
-    survived (under load the first close can lose it), logging in again if needed.
-    """
-    for _attempt in range(3):
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(profile_dir), headless=True, **require_browser().launch_kwargs()
-            )
-            page = ctx.pages[0] if ctx.pages else ctx.new_page()
-            page.goto(f"{base}/account/users")
-            if "/account/login" not in page.url:
-                ctx.close()
-                return
-            page.get_by_placeholder("Email").fill(email)
-            page.get_by_placeholder("Password").fill(password)
-            page.get_by_role("button", name="Log in").click()
-            page.get_by_placeholder("Authenticator app code").fill(pyotp.TOTP(secret).now())
-            page.get_by_role("button", name="Confirm").click()
-            page.wait_for_url("**/account/users")
-            ctx.close()
-    raise AssertionError(f"the profile {profile_dir} does not keep its session")
-
-
-def onboard(
-    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "ONBOARD_HOME": str(home), "COLUMNS": "120", **(env or {})}
-    full_env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-    )
+from tests.helpers import login_profiles, onboard, outbox_cmd
 
 
 def test_run_json_with_a_logged_in_profile(replica, tmp_path):
     """A client who logged in before: the agent runs with no login wait and prints one JSON result."""
     home = tmp_path / "home"
-    acct = replica.world.accounts["client@replica.test"]
+    acct = login_profiles(replica, home, ["acme"])
     profile = home / "profiles" / "acme"
-    profile.mkdir(parents=True)
-    in_thread(
-        login_into_profile, profile, replica.base_url, acct.email, acct.password, acct.totp_secret
-    )
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    outbox = outbox_cmd(replica.base_url)
     proc = onboard(
         home,
         "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--ip", "2001:db8::7",

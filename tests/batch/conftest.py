@@ -10,21 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import login_into_profile
-
-CLIENT = "client@replica.test"
-
-
-def login_profiles(replica: Any, home: Path, names: list[str], email: str = CLIENT) -> None:
-    """Each client logged in once in their own profile (the client's part, not the agent's)."""
-    acct = replica.world.accounts[email]
-    for name in names:
-        d = home / "profiles" / name
-        d.mkdir(parents=True, exist_ok=True)
-        in_thread(
-            login_into_profile, d, replica.base_url, acct.email, acct.password, acct.totp_secret
-        )
+from tests.helpers import CLIENT
 
 
 def write_roster(path: Path, entries: list[dict[str, Any]], **defaults: Any) -> Path:

@@ -15,9 +15,9 @@ import pytest
 
 from agent.config import Settings
 from agent.custody.vault import Vault
-from tests.agent.test_cli_e2e import onboard
+from tests.helpers import login_profiles, onboard
 
-from .conftest import issued, journal_rows, login_profiles, write_roster
+from .conftest import issued, journal_rows, write_roster
 
 ARGS = ["--headless", "--pace", "0", "--auto-submit", "--login-timeout", "10", "--json"]
 

@@ -8,9 +8,9 @@ import pytest
 
 from agent.config import Settings
 from agent.custody.vault import Vault
-from tests.agent.test_cli_e2e import onboard
+from tests.helpers import login_profiles, onboard
 
-from .conftest import issued, journal_rows, login_profiles, write_roster
+from .conftest import issued, journal_rows, write_roster
 
 SUBS = ["icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
 

@@ -16,8 +16,9 @@ from rich.console import Console
 
 from agent.batch import Board, View, window_tile
 from agent.cli_batch import table
+from tests.helpers import CLIENT, login_profiles, onboard
 
-from .conftest import CLIENT, issued, login_profiles, write_roster
+from .conftest import issued, write_roster
 
 
 @pytest.mark.scenarios("totp-only")
@@ -108,8 +109,6 @@ def test_windows_tile_the_screen():
 @pytest.mark.scenarios("totp-only")
 def test_entry_timeout_stops_one_entry_not_the_others(replica, tmp_path, totp_env):
     """A 3 s budget for one entry (slow pace): it stops before submit; the other completes."""
-    from tests.agent.test_cli_e2e import onboard
-
     home = tmp_path / "home"
     login_profiles(replica, home, ["p1", "p2"])
     roster = write_roster(

@@ -38,10 +38,9 @@ from agent.request import build_request
 from agent.run import RunPlan, execute
 from agent.session import SessionSpec, _remote_failure, endpoint
 from replica.client import ScriptedClient
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import onboard
+from tests.helpers import CLIENT, in_thread, onboard
 
-from .conftest import CLIENT, issued, write_roster
+from .conftest import issued, write_roster
 
 LAUNCHED = 'engaged launch mode for "chromium"'
 CLEANED_UP = "finished cleanup"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.roster import RosterError, load
-from tests.agent.test_cli_e2e import onboard
+from tests.helpers import onboard
 
 PRIV = (
     "cannot reach OKX from the firm's servers "

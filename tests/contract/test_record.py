@@ -23,7 +23,7 @@ from agent.record import (
     manual_record,
     redact_html,
 )
-from tests.agent.conftest import in_thread
+from tests.helpers import in_thread
 from tests.replica.test_ui_common import PASSPHRASE, fill_form, login
 
 from .replica_set import export

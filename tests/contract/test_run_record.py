@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import httpx
 from playwright.sync_api import Page
@@ -12,21 +11,15 @@ from agent.config import Settings
 from agent.custody.vault import Vault
 from agent.engine.flow import load_named
 from agent.record import check_sets, leaks
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import login_into_profile, onboard
+from tests.helpers import login_profiles, onboard, outbox_cmd
 
 from .test_record import originals
 
 
 def test_run_record_keeps_the_key_and_writes_a_clean_set(replica, tmp_path, page: Page):
     home = tmp_path / "home"
-    acct = replica.world.accounts["client@replica.test"]
-    profile = home / "profiles" / "rec"
-    profile.mkdir(parents=True)
-    in_thread(
-        login_into_profile, profile, replica.base_url, acct.email, acct.password, acct.totp_secret
-    )
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    acct = login_profiles(replica, home, ["rec"])
+    outbox = outbox_cmd(replica.base_url)
     out = tmp_path / "okx-set"
     proc = onboard(
         home, "run", "--label", "REC-RUN", "--ip", "203.0.113.7", "--base-url", replica.base_url,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import httpx
 
 from agent.record import leaks
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import login_into_profile, onboard
+from tests.helpers import login_profiles, onboard, outbox_cmd
 
 from .test_record import originals
 
@@ -117,13 +115,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
 
 def test_record_drive_cli_writes_a_clean_set(replica, tmp_path):
     home = tmp_path / "home"
-    acct = replica.world.accounts["client@replica.test"]
-    profile = home / "profiles" / "rec"
-    profile.mkdir(parents=True)
-    in_thread(
-        login_into_profile, profile, replica.base_url, acct.email, acct.password, acct.totp_secret
-    )
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    acct = login_profiles(replica, home, ["rec"])
+    outbox = outbox_cmd(replica.base_url)
     out = tmp_path / "set"
     proc = onboard(
         home, "record", "--drive", "--out", str(out), "--base-url", replica.base_url,

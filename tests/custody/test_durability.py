@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 
 import httpx
 import pytest
@@ -19,23 +18,13 @@ from agent.config import Settings
 from agent.custody.vault import Vault
 from agent.exitcodes import Exit
 from agent.journal import Journal
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import login_into_profile, onboard
+from tests.helpers import login_profiles, onboard, outbox_cmd
 
 
 def run_with_fault(replica, tmp_path, fault: str):
     home = tmp_path / "home"
-    acct = replica.world.accounts["client@replica.test"]
-    (home / "profiles" / "c").mkdir(parents=True)
-    in_thread(
-        login_into_profile,
-        home / "profiles" / "c",
-        replica.base_url,
-        acct.email,
-        acct.password,
-        acct.totp_secret,
-    )
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    acct = login_profiles(replica, home, ["c"])
+    outbox = outbox_cmd(replica.base_url)
     proc = onboard(
         home,
         "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--base-url", replica.base_url, "--profile", "c",

@@ -9,15 +9,13 @@ list of what was scanned is printed.
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.agent.conftest import in_thread
-from tests.agent.test_cli_e2e import login_into_profile, onboard
+from tests.helpers import login_profiles, onboard, outbox_cmd
 
 RUNS = [
     ([], ["--auto-submit"]),  # the main path, automatic codes
@@ -48,17 +46,8 @@ def test_no_secret_in_any_artifact(replica, tmp_path, capsys):
     secrets: list[str] = []
     for n, (scenarios, flags) in enumerate(RUNS):
         reset(replica.base_url, scenarios)
-        profile = home / "profiles" / f"leak{n}"
-        profile.mkdir(parents=True, exist_ok=True)
-        in_thread(
-            login_into_profile,
-            profile,
-            replica.base_url,
-            acct.email,
-            acct.password,
-            acct.totp_secret,
-        )
-        outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+        login_profiles(replica, home, [f"leak{n}"])
+        outbox = outbox_cmd(replica.base_url)
         proc = onboard(
             home,
             "run", "--label", f"leak-{n}", "--ip", "203.0.113.7", "--base-url", replica.base_url,

@@ -9,7 +9,6 @@ import shlex
 import stat
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +20,9 @@ import pytest
 from agent.config import Settings
 from agent.custody.sinks import KeyringSink, StdoutSink, VaultSink, make_sink
 from agent.custody.vault import Credential, NotARecipient, Vault, VaultError
+from tests.helpers import make_cred
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def make_cred(**kw: Any) -> Credential:
-    base: dict[str, Any] = {
-        "exchange": "okx",
-        "site": "global",
-        "base_url": None,
-        "account": "main",
-        "label": "ICG-MM",
-        "api_key": str(uuid.uuid4()),
-        "secret": uuid.uuid4().hex.upper(),
-        "passphrase": "Pp$" + uuid.uuid4().hex[:20] + "!A1",
-        "permissions": ["read_only", "trade"],
-        "ips": ["203.0.113.7", "2001:db8::7"],
-    }
-    base.update(kw)
-    return Credential(**base)
 
 
 @pytest.fixture

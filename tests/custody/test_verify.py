@@ -451,17 +451,11 @@ def test_check_config_unit() -> None:
 # -- onboard run ends with the signed REST check -------------------------------------------------
 @pytest.mark.slow
 def test_run_ends_with_signed_rest_ok(replica: ReplicaServer, tmp_path: Path) -> None:
-    from tests.agent.conftest import in_thread
-    from tests.agent.test_cli_e2e import login_into_profile
+    from tests.helpers import login_profiles, outbox_cmd
 
     home = tmp_path / "home"
-    acct = replica.world.accounts[CLIENT]
-    profile = home / "profiles" / "acme"
-    profile.mkdir(parents=True)
-    in_thread(
-        login_into_profile, profile, replica.base_url, acct.email, acct.password, acct.totp_secret
-    )
-    outbox = f"{sys.executable} -m replica.outbox --base {replica.base_url} --channel"
+    acct = login_profiles(replica, home, ["acme"])
+    outbox = outbox_cmd(replica.base_url)
     proc = onboard(
         home,
         "run", "--label", "ICG-MM", "--ip", "127.0.0.1", "--allow-private-ip",
