@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,12 +57,27 @@ def tree_rss_kb(pid: int, field: str = "VmRSS:", file: str = "status") -> int:
     return total
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """(CPU s the whole machine has been busy, CPU s of this process: the replica's share).
+
+    Machine-wide, because the batch's Chromium processes are not all reaped through its
+    process tree (rusage of children undercounts them); the benchmark wants a quiet machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return (user + nice + system + irq + softirq + steal) / ticks, me.ru_utime + me.ru_stime
+
+
 def run(
     home: Path, roster: Path, concurrency: int, env: dict[str, str]
-) -> tuple[float, int, dict, int]:
+) -> tuple[float, int, dict, int, float]:
+    """One `onboard batch`: wall s, peak RSS kB, its JSON, peak PSS kB, CPU s of its tree."""
     cmd = [sys.executable, "-m", "agent", "batch", str(roster), "--concurrency", str(concurrency),
            "--headless", "--pace", "0", "--auto-submit", "--no-verify", "--json"]  # fmt: skip
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     err = open(home / f"{roster.stem}.stderr", "w")  # noqa: SIM115  (read back on failure)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
     peak = peak_pss = 0
@@ -77,6 +93,8 @@ def run(
     t.start()
     out, _ = proc.communicate()
     wall = time.perf_counter() - t0
+    (busy0, own0), (busy1, own1) = cpu0, cpu_seconds()
+    cpu = (busy1 - busy0) - (own1 - own0)  # the batch, its drivers and browsers: not the replica
     done.set()
     t.join()
     err.close()
@@ -84,7 +102,7 @@ def run(
         tail = Path(err.name).read_text().strip().splitlines()[-5:]
         print(f"  {roster.name} exit {proc.returncode}:", *tail, sep="\n    ")
     result = json.loads(out) if out.strip() else {"exit_code": proc.returncode}
-    return wall, peak, result, peak_pss
+    return wall, peak, result, peak_pss, cpu
 
 
 def main() -> int:
@@ -108,11 +126,13 @@ def main() -> int:
         env = {**os.environ, "ONBOARD_HOME": str(home), "BENCH_TOTP": acct.totp_secret or ""}
         env.pop("DISPLAY", None)
         print(f"{a.entries} entries per run, {PROFILES} client profiles, replica {srv.base_url}")
+        cores = os.cpu_count() or 1
         print(f"{'concurrency':>11} {'wall s':>8} {'acct/min':>9} {'peak RSS MB':>12} "
-              f"{'peak PSS MB':>12}  result")  # fmt: skip
+              f"{'peak PSS MB':>12} {'CPU s':>7} {'cores busy':>10}  result")  # fmt: skip
         failed = False
         rate: dict[int, float] = {}
         peaks: list[float] = []
+        busy: dict[int, float] = {}
         for n in a.concurrency:
             entries = []
             for i in range(a.entries):
@@ -126,18 +146,24 @@ def main() -> int:
             roster.write_text(
                 yaml.safe_dump({"defaults": {"base_url": srv.base_url}, "entries": entries})
             )
-            wall, peak, out, pss = run(home, roster, n, env)
+            wall, peak, out, pss, cpu = run(home, roster, n, env)
+            busy[n] = cpu / wall
             counts = out.get("counts") or {"exit": out.get("exit_code")}
             failed |= out.get("exit_code") != 0
             rate[n] = a.entries / wall * 60
             peaks.append(peak / 1024)
             print(f"{n:>11} {wall:>8.1f} {a.entries / wall * 60:>9.1f} {peak / 1024:>12.0f} "
-                  f"{pss / 1024:>12.0f}  "
+                  f"{pss / 1024:>12.0f} {cpu:>7.0f} {busy[n]:>6.2f}/{cores:<3} "
                   f"{', '.join(f'{k} {v}' for k, v in counts.items())}")  # fmt: skip
         missed = []
         if 1 in rate and 4 in rate:
             speedup = rate[4] / rate[1]
             print(f"\nconcurrency 4 vs 1: {speedup:.2f}x the accounts per minute (target >= 2.5x)")
+            # Concurrency only helps while cores are idle: with c1 keeping busy[1] of `cores`
+            # cores busy, no concurrency can do better than cores / busy[1] times c1.
+            print(f"ceiling on this machine: {cores} cores / {busy[1]:.2f} busy at concurrency 1 "
+                  f"= {cores / busy[1]:.2f}x; CPU per account: c1 {busy[1] * 60 / rate[1]:.1f} s, "
+                  f"c4 {busy[4] * 60 / rate[4]:.1f} s")  # fmt: skip
             if speedup < 2.5:
                 missed.append("throughput")
         print(f"peak RSS {max(peaks):.0f} MB (target < 2048 MB); failed entries: "
@@ -163,7 +189,7 @@ def drafts_vs_runs(home: Path, base_url: str, env: dict[str, str]) -> bool:
     for how, entries in (("one submission", one), ("10 separate runs", each)):
         roster = home / f"roster-{how.replace(' ', '-')}.yaml"
         roster.write_text(yaml.safe_dump({"defaults": {"base_url": base_url}, "entries": entries}))
-        wall, _, out, _ = run(home, roster, 1, env)
+        wall, _, out, _, _ = run(home, roster, 1, env)
         keys = sum(len(e["result"].get("vault_ids") or []) for e in out.get("entries", []))
         failed |= out.get("exit_code") != 0 or keys != 10
         walls[how] = wall

@@ -1,6 +1,9 @@
 // The guide-style highlight layer: yellow boxes with numbered captions and a
 // banner. It lives in a shadow root under <html>, ignores the pointer, and
-// re-measures every frame, so it follows scrolling and re-renders.
+// re-measures on every frame for a moment after anything moves (scroll, resize,
+// DOM change, CSS transition or animation), so it follows scrolling and
+// re-renders. It does not run a frame loop while the page is still: a
+// forever-running loop kept a CPU core busy for every open window.
 (() => {
   if (window.__onboard) return;
   const YELLOW = "#f0c53a";
@@ -33,7 +36,16 @@
     for (const m of marks.values()) layer.appendChild(m.box);
   }
 
+  const SETTLE_MS = 600; // keep following for this long after the last movement
+  let followUntil = 0, scheduled = false;
+
+  function wake() {
+    followUntil = performance.now() + SETTLE_MS;
+    if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
+  }
+
   function place() {
+    scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
     for (const [key, m] of marks) {
       if (!m.el.isConnected) { m.box.remove(); marks.delete(key); continue; }
@@ -51,7 +63,7 @@
       m.box.style.width = `${r.width + 10}px`;
       m.box.style.height = `${r.height + 10}px`;
     }
-    requestAnimationFrame(place);
+    if (marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(place); }
   }
 
   window.__onboard = {
@@ -72,10 +84,11 @@
       box.appendChild(cap);
       layer.appendChild(box);
       marks.set(key, { el, box, until: performance.now() + (holdMs || 0) });
+      wake();
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
-    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); marks.delete(key); } },
+    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); marks.delete(key); wake(); } },
     state() {
       return {
         banner: bannerEl ? bannerEl.textContent : "",
@@ -83,6 +96,15 @@
       };
     },
   };
-  const start = () => { ensure(); requestAnimationFrame(place); };
+  const start = () => {
+    ensure();
+    // The page's own changes; the layer's are inside its shadow root, which this does not see.
+    new MutationObserver(wake).observe(document, {
+      subtree: true, childList: true, attributes: true, characterData: true,
+    });
+    for (const ev of ["scroll", "resize", "transitionrun", "transitionend", "animationstart", "animationend", "load"])
+      addEventListener(ev, wake, { capture: true, passive: true });
+    wake();
+  };
   if (document.documentElement) start(); else document.addEventListener("DOMContentLoaded", start);
 })();

@@ -64,6 +64,56 @@ def test_box_follows_scrolling_and_layer_survives_navigation(replica, page: Page
     assert page.locator("onboard-overlay").count() == 1
 
 
+def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, page: Page):
+    """No frame loop on a still page (one per window ran forever and kept a core busy),
+    but a box still follows its element when the page moves it."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    page.evaluate(
+        """() => { window.__frames = 0; const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__frames++; return raf(cb); }; }"""
+    )
+    Overlay(page).mark(page.get_by_text("Sign up").last, "k", "2 - something")
+
+    def frames_in(ms: int) -> int:
+        return page.evaluate(
+            """(ms) => new Promise(r => { const n = window.__frames;
+                 setTimeout(() => r(window.__frames - n), ms); })""",
+            ms,
+        )
+
+    assert frames_in(300) > 0  # just marked: following
+    frames_in(1000)  # it follows for a moment after the last change (600 ms)
+    assert frames_in(1000) <= 1  # then a still page: no loop (at most a frame in flight)
+
+    def gap() -> float:
+        return page.evaluate(
+            """() => { const box = document.querySelector('onboard-overlay').shadowRoot
+                   .querySelector('.box');
+                 const links = [...document.querySelectorAll('a')]
+                   .filter(a => a.textContent.trim() === 'Sign up');
+                 return box.getBoundingClientRect().top
+                   - links[links.length - 1].getBoundingClientRect().top; }"""
+        )
+
+    settled = gap()
+    page.evaluate(
+        """() => { const d = document.createElement('div'); d.style.height = '137px';
+             document.body.prepend(d); }"""
+    )
+    page.wait_for_function(
+        """(want) => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
+             const box = document.querySelector('onboard-overlay').shadowRoot.querySelector('.box');
+             const links = [...document.querySelectorAll('a')]
+               .filter(a => a.textContent.trim() === 'Sign up');
+             r(Math.abs(box.getBoundingClientRect().top
+               - links[links.length - 1].getBoundingClientRect().top - want) < 1.5); })))""",
+        arg=settled,
+        timeout=3000,
+    )
+    assert abs(gap() - settled) < 1.5  # moved 137 px down with its element
+
+
 class Observer(ScriptedClient):
     """A client who, before clicking Submit all, looks at what the agent highlighted."""
 
