@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,6 +154,9 @@ def open_session(
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
     # Decided before Playwright starts here: finding this machine's browser may start it too.
     remote = spec.remote_launch_options() if spec.browser_ws and not spec.cdp else None
+    # Playwright's driver is Node: its compiled code kept between runs starts it ~0.1 s sooner
+    # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
+    os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
     with sync_playwright() as p:
         viewport = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:

@@ -40,8 +40,10 @@ class Overlay:
         if not self.enabled:
             return
         try:
-            target.evaluate(
-                f"(el, a) => {{ {SCRIPT}; window.__onboard.mark(el, a.key, a.caption, a.kind, a.hold) }}",
+            # evaluate_all: one round trip (evaluate is three: resolve, run, release), and no
+            # waiting; the target was just found, and one that has gone gets no box.
+            target.evaluate_all(
+                f"(els, a) => {{ {SCRIPT}; if (els[0]) window.__onboard.mark(els[0], a.key, a.caption, a.kind, a.hold) }}",
                 {
                     "key": key,
                     "caption": caption,

@@ -263,7 +263,6 @@ class Runner:
             if self.drafts and (k > 0 or self._per_key(step)):
                 caption += f" (key {k + 1}/{len(self.drafts)}: {self.vars.get('account_text')})"
             self.rep.step(i + 1, len(steps), caption, "running")
-            self.overlay.banner(f"Step {i + 1}/{len(steps)} — {caption}")
             if self.art:
                 self.art.log(
                     "step", id=step.id, caption=step.caption, state="running", url=self.page.url
@@ -275,11 +274,14 @@ class Runner:
                     if self.on_login_page():
                         raise SessionLost()
                     self.guard_origin()
-                    self.clear_interruptions()
+                # A step for another variant of the page is skipped before anything is shown.
                 if not self._applies(step):
                     self.rep.step(i + 1, len(steps), caption, "skipped")
                     i += 1
                     continue
+                self.overlay.banner(f"Step {i + 1}/{len(steps)} — {caption}")
+                if step.action != "navigate":
+                    self.clear_interruptions()
                 if step.id == ADD_DRAFT:
                     self._add_step = step
                     self.add_draft()
@@ -682,13 +684,27 @@ class Runner:
         opt = Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
         return self.find.one([opt], f"option {name!r}")
 
-    def _selected(self, el: Locator, ch: Choose) -> bool:
-        return (el.get_attribute(ch.selected_attr) or "").lower() == "true"
+    def _option_state(self, ch: Choose, name: str) -> tuple[Locator, bool, bool]:
+        """An option, whether it is selected and whether it is fixed (disabled).
+
+        One round trip when the option is there exactly once; otherwise the usual search,
+        which waits for it and says precisely what it found."""
+        opt = Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
+        el = self.find.visible(self.page, opt)
+        attrs = [ch.selected_attr, "aria-disabled"]
+        got = el.evaluate_all(
+            "(els, names) => els.map(e => names.map(n => e.getAttribute(n)))", attrs
+        )
+        if len(got) != 1:
+            el = self._option(ch, name)
+            got = [[el.get_attribute(a) for a in attrs]]
+        selected, fixed = ((v or "").lower() == "true" for v in got[0])
+        return el, selected, fixed
 
     def read_options(self, ch: Choose, step: Step) -> dict[str, bool]:
         box = self._open_select(ch, step)
         names = [self.vars.sub(n) for n in (ch.want + ch.never)]
-        state = {n: self._selected(self._option(ch, n), ch) for n in names}
+        state = {n: self._option_state(ch, n)[1] for n in names}
         self._close_select(box)
         return state
 
@@ -699,9 +715,9 @@ class Runner:
         self._mark(box, step, "set by the agent")
         if ch.multiple:
             for name in want + never:
-                opt = self._option(ch, name)
-                if self._selected(opt, ch) != (name in want):
-                    if (opt.get_attribute("aria-disabled") or "") == "true":
+                opt, selected, fixed = self._option_state(ch, name)
+                if selected != (name in want):
+                    if fixed:
                         raise AgentError(
                             f"{step.caption}: {name!r} is fixed the wrong way", Exit.AUDIT_MISMATCH
                         )
@@ -805,8 +821,7 @@ class Runner:
                     )
                 code = self.opts.codes.get(factor, self.rep)
                 self._mark(boxes.first, step, f"{factor} code entered by the agent")
-                for idx, digit in enumerate(code):
-                    boxes.nth(idx).fill(digit)
+                enter_code(boxes, code)
                 self.find.one(cd.submit, "the verification button", scope=dialog).click()
             else:
                 self._mark(boxes.first, step, say, human=True)
@@ -898,6 +913,17 @@ class Runner:
 
 
 ADD_DRAFT = "add-draft"
+
+
+def enter_code(boxes: Locator, code: str) -> None:
+    """Type the code as a person does: into the first box, the page moving focus along.
+
+    One round trip, and one to read the boxes back; a page that does not move the focus
+    on by itself gets each digit put in its own box."""
+    boxes.first.press_sequentially(code)
+    if boxes.evaluate_all("els => els.map(e => e.value).join('')") != code:
+        for idx, digit in enumerate(code):
+            boxes.nth(idx).fill(digit)
 
 
 def _inputs_holding(page: Page, value: str) -> int:
