@@ -919,9 +919,11 @@ def enter_code(boxes: Locator, code: str) -> None:
     """Type the code as a person does: into the first box, the page moving focus along.
 
     One round trip, and one to read the boxes back; a page that does not move the focus
-    on by itself gets each digit put in its own box."""
+    on by itself gets each digit put in its own box. Boxes gone after the last digit mean
+    the page took the code by itself: nothing more to type."""
     boxes.first.press_sequentially(code)
-    if boxes.evaluate_all("els => els.map(e => e.value).join('')") != code:
+    shown = boxes.evaluate_all("els => els.map(e => e.value)")
+    if shown and "".join(shown) != code:
         for idx, digit in enumerate(code):
             boxes.nth(idx).fill(digit)
 

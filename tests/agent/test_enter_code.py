@@ -46,3 +46,19 @@ def test_one_box_for_the_whole_code(page: Page):
     page.set_content('<input autocomplete="one-time-code">')
     enter_code(page.locator("input"), "492817")
     assert values(page) == "492817"
+
+
+def test_boxes_that_go_after_the_last_digit_are_left_alone(page: Page):
+    """A page that takes the code by itself on the sixth digit: no second attempt."""
+    page.set_content(
+        BOXES
+        + ADVANCE
+        + """<script>
+      const all = [...document.querySelectorAll('input')];
+      all[5].addEventListener('input', () => {
+        window.sent = all.map(e => e.value).join(''); all.forEach(e => e.remove()); });
+    </script>"""
+    )
+    enter_code(page.locator("input"), "492817")
+    assert page.evaluate("window.sent") == "492817"
+    assert page.locator("input").count() == 0
