@@ -8,10 +8,8 @@ run in-process (patched ccxt nonce, recorded sleeps).
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -35,6 +33,7 @@ from agent.custody.verify import (
 from agent.exitcodes import Exit
 from replica.server import ReplicaServer
 from replica.state import ApiKey
+from tests.helpers import onboard
 
 CLIENT = "client@replica.test"
 RESULT_KEYS = {
@@ -86,20 +85,6 @@ def store(home: Path, replica: ReplicaServer, key: ApiKey, **override: Any) -> s
 
 def meta(home: Path, rid: str) -> dict[str, Any]:
     return json.loads((Settings(home=home).vault_dir / f"{rid}.json").read_text())
-
-
-def onboard(
-    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "ONBOARD_HOME": str(home), "COLUMNS": "120", **(env or {})}
-    full_env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-    )
 
 
 def assert_no_secrets(proc: subprocess.CompletedProcess[str], *keys: ApiKey) -> None:
