@@ -680,17 +680,19 @@ class Runner:
         if self.find.visible(self.page, Loc(role="listbox")).count():
             self.page.mouse.click(5, 5)  # a click on empty page space closes most custom selects
 
+    @staticmethod
+    def _option_loc(ch: Choose, name: str) -> Loc:
+        return Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
+
     def _option(self, ch: Choose, name: str) -> Locator:
-        opt = Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
-        return self.find.one([opt], f"option {name!r}")
+        return self.find.one([self._option_loc(ch, name)], f"option {name!r}")
 
     def _option_state(self, ch: Choose, name: str) -> tuple[Locator, bool, bool]:
         """An option, whether it is selected and whether it is fixed (disabled).
 
         One round trip when the option is there exactly once; otherwise the usual search,
         which waits for it and says precisely what it found."""
-        opt = Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
-        el = self.find.visible(self.page, opt)
+        el = self.find.visible(self.page, self._option_loc(ch, name))
         attrs = [ch.selected_attr, "aria-disabled"]
         got = el.evaluate_all(
             "(els, names) => els.map(e => names.map(n => e.getAttribute(n)))", attrs
