@@ -97,6 +97,27 @@ class Tried:
     count: int
 
 
+# Playwright's "editable" (enabled and not read-only, for a field one can type in), as one
+# expression, so a candidate's count and this check cost one round trip, not two.
+EDITABLE_JS = """e => {
+  if (e.matches(':disabled') || e.closest('[aria-disabled=true]')) return false;
+  if (e.matches('input, textarea, select')) return !e.hasAttribute('readonly');
+  if (e.isContentEditable) return true;
+  const roles = ['textbox', 'searchbox', 'combobox', 'spinbutton', 'listbox'];
+  return roles.includes(e.getAttribute('role')) && e.getAttribute('aria-readonly') !== 'true';
+}"""
+
+
+@dataclass(frozen=True)
+class Then:
+    """Page script run on the single match in the same round trip (the highlight box).
+
+    `js` sees the element as `el` and `arg` as `a`."""
+
+    js: str
+    arg: dict[str, Any]
+
+
 class Resolver:
     def __init__(self, page: Page, vars: Vars, timeout: float) -> None:
         self.page = page
@@ -106,12 +127,8 @@ class Resolver:
     def visible(self, scope: Page | Locator, loc: Loc) -> Locator:
         return to_locator(scope, loc, self.vars).filter(visible=True)
 
-    def count(self, cands: list[Loc], scope: Page | Locator | None = None) -> list[Tried]:
-        sc = scope or self.page
-        return [Tried(c, self.visible(sc, c).count()) for c in cands]
-
     def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
-        return any(t.count > 0 for t in self.count(cands, scope))
+        return bool(cands) and self.union(cands, scope).count() > 0
 
     def union(self, cands: list[Loc], scope: Page | Locator | None = None) -> Locator:
         """Every visible match of any candidate, as one locator (one round trip to count)."""
@@ -132,6 +149,16 @@ class Resolver:
             return False
         return True
 
+    def probe(self, found: Locator, editable: bool, then: Then | None) -> tuple[int, bool]:
+        """How many match, whether the single match is usable, and `then` run on it: one call."""
+        js = (
+            f"(els, a) => {{ const n = els.length; const ok = n === 1 && (!a.editable || "
+            f"({EDITABLE_JS})(els[0])); if (ok && a.then) {{ const el = els[0]; "
+            f"{then.js if then else ''} }} return [n, ok]; }}"
+        )
+        n, ok = found.evaluate_all(js, {"editable": editable, "then": then.arg if then else None})
+        return int(n), bool(ok)
+
     def one(
         self,
         cands: list[Loc],
@@ -139,8 +166,11 @@ class Resolver:
         scope: Page | Locator | None = None,
         timeout: float | None = None,
         editable: bool = False,
+        then: Then | None = None,
     ) -> Locator:
-        """Exactly one visible element (of the right kind) from the first candidate that has one."""
+        """Exactly one visible element (of the right kind) from the first candidate that has one.
+
+        `then` runs on it in the page in the same round trip as the count (the highlight)."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         sc = scope or self.page
         tried: list[Tried] = []
@@ -149,10 +179,11 @@ class Resolver:
             tried = []
             for c in cands:  # in order; the first with exactly one match wins
                 found = self.visible(sc, c)
-                t = Tried(c, found.count())
+                n, ok = self.probe(found, editable, then)
+                t = Tried(c, n)
                 tried.append(t)
-                if t.count == 1:
-                    if editable and not found.is_editable():
+                if n == 1:
+                    if not ok:
                         t.count = -1  # one match, but not a field one can type in
                         continue
                     return found

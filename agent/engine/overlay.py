@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Error, Locator, Page
 
+from agent.engine.locate import Then
+
 SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
 
 
@@ -28,13 +30,49 @@ class Overlay:
         except Error:
             pass  # the page is navigating; the next step re-applies
 
-    def banner(self, text: str, mode: str = "") -> None:
+    def banner(self, text: str, mode: str = "", count: Locator | None = None) -> int:
+        """Show the banner; with `count`, also count that locator's matches in the same call
+        (the runner's check for cookie banners and announcements, made at every step)."""
         self._banner = (text, mode)
-        self._eval("window.__onboard.banner(a.text, a.mode)", {"text": text, "mode": mode})
+        arg = {"text": text, "mode": mode}
+        if count is None:
+            self._eval("window.__onboard.banner(a.text, a.mode)", arg)
+            return 0
+        if self.enabled:
+            try:
+                return int(
+                    count.evaluate_all(
+                        f"(els, a) => {{ {SCRIPT}; window.__onboard.banner(a.text, a.mode); "
+                        "return els.length }",
+                        arg,
+                    )
+                )
+            except Error:
+                pass  # the page is navigating: count on the page it lands on
+        return count.count()
 
     def reapply(self) -> None:
         if self._banner[0]:
             self.banner(*self._banner)
+
+    def then_mark(self, key: str, caption: str, human: bool = False) -> Then | None:
+        """The box as page script, for the resolver to draw in the round trip that finds the
+        element (None when the layer is off)."""
+        if not self.enabled:
+            return None
+        return Then(
+            f"{SCRIPT}; window.__onboard.mark(el, a.then.key, a.then.caption, a.then.kind, "
+            "a.then.hold)",
+            self._mark_arg(key, caption, human),
+        )
+
+    def _mark_arg(self, key: str, caption: str, human: bool) -> dict[str, object]:
+        return {
+            "key": key,
+            "caption": caption,
+            "kind": "human" if human else "agent",
+            "hold": 0 if human else self.pace * 1000,
+        }
 
     def mark(self, target: Locator, key: str, caption: str, human: bool = False) -> None:
         if not self.enabled:
@@ -44,12 +82,7 @@ class Overlay:
             # waiting; the target was just found, and one that has gone gets no box.
             target.evaluate_all(
                 f"(els, a) => {{ {SCRIPT}; if (els[0]) window.__onboard.mark(els[0], a.key, a.caption, a.kind, a.hold) }}",
-                {
-                    "key": key,
-                    "caption": caption,
-                    "kind": "human" if human else "agent",
-                    "hold": 0 if human else self.pace * 1000,
-                },
+                self._mark_arg(key, caption, human),
             )
         except Error:
             pass

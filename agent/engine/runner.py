@@ -34,7 +34,7 @@ from agent.engine.flow import (
     Step,
 )
 from agent.engine.human import CodeSources, Need, Reporter, StandIn
-from agent.engine.locate import Resolver, Vars
+from agent.engine.locate import Resolver, Then, Vars
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
@@ -162,9 +162,8 @@ class Runner:
     def add_draft(self) -> None:
         spec = self.flow.drafts
         assert spec is not None
-        button = self.find.one(spec.add, "the button that adds another key")
-        if self._add_step is not None:
-            self._mark(button, self._add_step, "clicked by the agent")
+        box = self._box(self._add_step, "clicked by the agent") if self._add_step else None
+        button = self.find.one(spec.add, "the button that adds another key", then=box)
         button.click()
         deadline = time.monotonic() + self.opts.step_timeout
         while True:  # the new draft shows once its first field reads empty
@@ -279,8 +278,9 @@ class Runner:
                     self.rep.step(i + 1, len(steps), caption, "skipped")
                     i += 1
                     continue
-                self.overlay.banner(f"Step {i + 1}/{len(steps)} — {caption}")
-                if step.action != "navigate":
+                # The step's banner and the look for anything covering the page: one round trip.
+                probe = self._interruptions() if step.action != "navigate" else None
+                if self.overlay.banner(f"Step {i + 1}/{len(steps)} — {caption}", count=probe):
                     self.clear_interruptions()
                 if step.id == ADD_DRAFT:
                     self._add_step = step
@@ -394,10 +394,15 @@ class Runner:
             return False
         return not (step.unless_visible and self.find.any_visible(step.unless_visible))
 
+    def _interruptions(self) -> Locator | None:
+        """Everything the flow knows can cover the page, as one locator."""
+        every = [c for it in self.flow.interruptions for c in it.detect]
+        return self.find.union(every) if every else None
+
     def clear_interruptions(self) -> None:
         """Cookie banners, announcements: recognised, said, and left to the human."""
-        every = [c for it in self.flow.interruptions for c in it.detect]
-        if not every or not self.find.union(every).count():
+        every = self._interruptions()
+        if every is None or not every.count():
             return  # one round trip on the usual page with nothing in the way
         for it in self.flow.interruptions:
             if not self.find.any_visible(it.detect):
@@ -436,6 +441,10 @@ class Runner:
 
     def _mark(self, target: Locator, step: Step, note: str, human: bool = False) -> None:
         self.overlay.mark(target, step.id, f"{self._n} - {step.caption}: {note}", human)
+
+    def _box(self, step: Step, note: str, human: bool = False) -> Then | None:
+        """The same box, drawn by the resolver in the round trip that finds the element."""
+        return self.overlay.then_mark(step.id, f"{self._n} - {step.caption}: {note}", human)
 
     # -- actions -------------------------------------------------------------
     def do_navigate(self, step: Step, nav: Any) -> None:
@@ -508,8 +517,14 @@ class Runner:
         if c.by == "submit":
             self.audit()
             self.on_state("filled")
+        agent_clicks = c.by == "agent" or (c.by == "submit" and self.opts.auto_submit)
+        box = (
+            self._box(step, "clicked by the agent")
+            if agent_clicks
+            else self._box(step, "your turn", human=True)
+        )
         try:
-            target = self.find.one(c.target, step.caption)
+            target = self.find.one(c.target, step.caption, then=box)
         except AgentError as err:
             if c.by != "agent" or not c.until or not self._may_ask(err):
                 raise
@@ -524,8 +539,7 @@ class Runner:
             return
         if c.by == "submit":
             self.on_state("submitted")  # from here a key may exist that only this run can capture
-        if c.by == "agent" or (c.by == "submit" and self.opts.auto_submit):
-            self._mark(target, step, "clicked by the agent")
+        if agent_clicks:
             self.overlay.settle()
             for attempt in range(3):
                 target.click()
@@ -546,7 +560,6 @@ class Runner:
                 f"{step.caption}: nothing happened after the click", Exit.UI_NOT_UNDERSTOOD
             )
         say = self.vars.sub(c.say or f"Please click: {step.caption}")
-        self._mark(target, step, "your turn", human=True)
         self.overlay.banner(say, "human")
         seen_error = [""]
 
@@ -604,7 +617,9 @@ class Runner:
     def do_fill(self, step: Step, f: Fill) -> None:
         value = self.vars.sub(f.value)
         try:
-            target = self.find.one(f.target, step.caption, editable=True)
+            target = self.find.one(
+                f.target, step.caption, editable=True, then=self._box(step, "filled by the agent")
+            )
         except AgentError as err:
             if f.secret or not self._may_ask(err):
                 raise
@@ -621,7 +636,6 @@ class Runner:
             return
         if f.secret:
             self.secret_targets.append(target)
-        self._mark(target, step, "filled by the agent")
         target.fill(value)
         got = target.input_value()
         if got != value:
@@ -636,8 +650,9 @@ class Runner:
 
     def do_fill_chips(self, step: Step, fc: FillChips) -> None:
         want = self.vars.sub_list(fc.values)
-        box = self.find.one(fc.input, step.caption, editable=True)
-        self._mark(box, step, "filled by the agent")
+        box = self.find.one(
+            fc.input, step.caption, editable=True, then=self._box(step, "filled by the agent")
+        )
 
         def chips() -> list[str]:
             els = self.find.visible(self.page, fc.chips)
@@ -667,8 +682,8 @@ class Runner:
                 f"{step.caption}: shows {got}, expected {sorted(want)}", Exit.AUDIT_MISMATCH
             )
 
-    def _open_select(self, ch: Choose, step: Step) -> Locator:
-        box = self.find.one(ch.open, step.caption)
+    def _open_select(self, ch: Choose, step: Step, then: Then | None = None) -> Locator:
+        box = self.find.one(ch.open, step.caption, then=then)
         for _ in range(2):  # a second click if the widget's script was not ready yet
             box.click()
             if self.find.wait_any([ch.option], self.opts.step_timeout / 2):
@@ -713,8 +728,7 @@ class Runner:
     def do_choose(self, step: Step, ch: Choose) -> None:
         want = [self.vars.sub(n) for n in ch.want]
         never = [self.vars.sub(n) for n in ch.never]
-        box = self._open_select(ch, step)
-        self._mark(box, step, "set by the agent")
+        box = self._open_select(ch, step, self._box(step, "set by the agent"))
         if ch.multiple:
             for name in want + never:
                 opt, selected, fixed = self._option_state(ch, name)
@@ -746,8 +760,7 @@ class Runner:
                 )
 
     def do_check(self, step: Step, c: Check) -> None:
-        target = self.find.one(c.target, step.caption)
-        self._mark(target, step, "set by the agent")
+        target = self.find.one(c.target, step.caption, then=self._box(step, "set by the agent"))
         target.set_checked(c.state == "on", force=True)
         if target.is_checked() != (c.state == "on"):
             raise AgentError(f"{step.caption}: could not set it {c.state}", Exit.AUDIT_MISMATCH)
@@ -801,11 +814,12 @@ class Runner:
             if self.find.any_visible(cd.done):
                 return
             dialog = self.find.visible(self.page, cd.dialog[0]).first
-            if not self.find.any_visible(cd.dialog):
-                raise Resubmit()
+            # A factor showing in the dialog means the dialog shows: no separate look for it.
             factor = next(
                 (f for f, c in cd.factors.items() if self.find.any_visible(c, dialog)), None
             )
+            if factor is None and not self.find.any_visible(cd.dialog):
+                raise Resubmit()
             if factor is None:
                 self.find.wait_any(cd.done + [loc for c in cd.factors.values() for loc in c], 2)
                 if not self.find.any_visible(cd.dialog) and not self.find.any_visible(cd.done):
@@ -834,9 +848,10 @@ class Runner:
         seen_err = [""]
 
         def changed() -> bool:
-            if self.find.any_visible(cd.done) or not self.find.any_visible(cd.dialog):
-                return True
+            # The factor's step gone covers the result shown and the dialog closed.
             if not self.find.any_visible(cd.factors[factor], dialog):
+                return True
+            if self.find.any_visible(cd.done):
                 return True
             err = self._error_text(cd.error)
             if err and err != seen_err[0]:

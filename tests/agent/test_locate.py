@@ -1,0 +1,75 @@
+"""The resolver's one-round-trip probe: count, "can one type here", and the highlight box."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from agent.engine.flow import Loc
+from agent.engine.locate import Resolver, Then, Vars
+from agent.engine.overlay import Overlay
+from agent.exitcodes import AgentError
+
+FIELDS = """
+<input id="plain" aria-label="plain">
+<input id="ro" aria-label="ro" readonly>
+<input id="off" aria-label="off" disabled>
+<fieldset disabled><input id="in-off-set" aria-label="in-off-set"></fieldset>
+<textarea id="area" aria-label="area"></textarea>
+<div id="ce" contenteditable="true" aria-label="ce">x</div>
+<div id="tb" role="textbox" aria-label="tb">x</div>
+<div id="tb-ro" role="textbox" aria-readonly="true" aria-label="tb-ro">x</div>
+<div aria-disabled="true"><div id="tb-under-off" role="textbox" aria-label="tb-under-off">x</div></div>
+<select id="sel" aria-label="sel"><option>a</option></select>
+<select id="sel-off" aria-label="sel-off" disabled><option>a</option></select>
+"""
+
+
+@pytest.mark.parametrize(
+    "el", ["plain", "ro", "off", "in-off-set", "area", "ce", "tb", "tb-ro", "sel", "sel-off"]
+)
+def test_editable_agrees_with_playwright(page: Page, el: str):
+    page.set_content(FIELDS)
+    found = page.locator(f"#{el}")
+    n, ok = Resolver(page, Vars(), 1).probe(found, True, None)
+    assert (n, ok) == (1, found.is_editable())
+
+
+def test_not_editable_under_an_aria_disabled_ancestor_or_when_not_a_field(page: Page):
+    page.set_content(FIELDS + '<p id="para">text</p>')
+    probe = Resolver(page, Vars(), 1).probe
+    assert probe(page.locator("#tb-under-off"), True, None) == (1, False)
+    assert probe(page.locator("#para"), True, None) == (1, False)  # Playwright would throw
+    assert probe(page.locator("#para"), False, None) == (1, True)  # no need to type: usable
+
+
+def test_one_refuses_a_single_match_one_cannot_type_into(page: Page):
+    page.set_content(FIELDS)
+    with pytest.raises(AgentError, match=r"1 match, not editable"):
+        Resolver(page, Vars(), 0.2).one([Loc(label="ro", exact=True)], "the field", editable=True)
+
+
+def test_then_runs_on_the_single_match_only(page: Page):
+    page.set_content("<button>Go</button><button>Go</button><button>Stop</button>")
+    then = Then("el.dataset.hit = a.then.n", {"n": "7"})
+    probe = Resolver(page, Vars(), 1).probe
+    assert probe(page.get_by_role("button", name="Go"), False, then) == (2, False)
+    assert page.locator("[data-hit]").count() == 0  # several matches: nothing is touched
+    assert probe(page.get_by_role("button", name="Stop"), False, then) == (1, True)
+    assert page.locator("[data-hit='7']").count() == 1
+
+
+def test_the_box_is_drawn_in_the_round_trip_that_finds_the_element(page: Page):
+    page.set_content('<label>Name <input aria-label="Name"></label>')
+    found = Resolver(page, Vars(), 1).one(
+        [Loc(label="Name", exact=True)],
+        "the name",
+        editable=True,
+        then=Overlay(page).then_mark("name", "1 - Name: filled by the agent"),
+    )
+    assert found.count() == 1
+    captions = page.evaluate(
+        "() => [...document.querySelector('onboard-overlay').shadowRoot.querySelectorAll('*')]"
+        ".map(e => e.textContent).filter(t => t.includes('filled by the agent'))"
+    )
+    assert any("1 - Name: filled by the agent" in t for t in captions)
