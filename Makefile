@@ -17,6 +17,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy agent
 
 test-headless: setup
 	$(PYTEST) -m "not headed" -p no:cacheprovider

@@ -382,11 +382,12 @@ class Batch:
                     journal.batch_entry_done(batch_id, e.id, "interrupted", "")
                 pending = []
             while pending and len(running) < self.opts.concurrency:
-                e = next(
+                nxt = next(
                     (x for x in pending if (x.profile or x.cdp or "") not in busy_profiles), None
                 )
-                if e is None:
+                if nxt is None:
                     break  # the remaining entries share a profile with a running one
+                e = nxt
                 pending.remove(e)
                 slot = free_slots.pop(0)
                 key = e.profile or e.cdp or ""
@@ -410,13 +411,13 @@ class Batch:
             free_slots.sort()
             busy_profiles.discard(e.profile or e.cdp or "")
             runs = journal.entry_runs(batch_id, e.id)
-            row = runs[-1] if runs else None
-            if row and row["state"] not in TERMINAL:
-                journal.set(row["id"], "failed", note=result.get("message") or "ended")
-                row = journal.entry_runs(batch_id, e.id)[-1]
-            outcome = _outcome(result, row, self.stop)
+            last = runs[-1] if runs else None
+            if last and last["state"] not in TERMINAL:
+                journal.set(last["id"], "failed", note=result.get("message") or "ended")
+                last = journal.entry_runs(batch_id, e.id)[-1]
+            outcome = _outcome(result, last, self.stop)
             outcomes[e.id] = outcome
-            note = verdict(row) if row else str(result.get("message") or "")
+            note = verdict(last) if last else str(result.get("message") or "")
             self.board.update(
                 e.id,
                 f"{e.id}: {outcome}" + (f": {note}" if outcome != "ok" else ""),
@@ -426,7 +427,7 @@ class Batch:
                 waiting="",
             )
             journal.batch_entry_done(
-                batch_id, e.id, outcome, _entry_result(row, result, self.settings)
+                batch_id, e.id, outcome, _entry_result(last, result, self.settings)
             )
         interrupted = self.stop.soft.is_set()
         worst = _exit_code(outcomes, interrupted)

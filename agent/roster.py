@@ -202,7 +202,7 @@ def _parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
     if root is None:
         return [], [f"{name}: the roster is empty"]
     defaults: dict[str, Any] = {}
-    seq = root
+    seq: Any = root
     if isinstance(root, yaml.MappingNode):
         top = {k.value: v for k, v in root.value}
         extra = sorted(set(top) - {"defaults", "entries"})
@@ -368,7 +368,10 @@ def _entry(
             bad("ips", f"duplicate IP address: {raw.strip()}")
         seen.append(ip)
     if len(f.ips or []) > rules.max_ips:
-        bad("ips", f"{len(f.ips)} IP addresses given; the exchange allows at most {rules.max_ips}")
+        bad(
+            "ips",
+            f"{len(f.ips or [])} IP addresses given; the exchange allows at most {rules.max_ips}",
+        )
     accounts: list[str | None]
     given = [k for k in ("account", "sub_account", "sub_accounts") if getattr(f, k) is not None]
     if len(given) > 1:

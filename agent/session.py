@@ -19,7 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PWError
 
 from agent.browser import BrowserChoice, base_args, find_browser, require_browser
@@ -158,7 +165,7 @@ def open_session(
     # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
     os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
     with sync_playwright() as p:
-        viewport = {"width": 1920, "height": 1080} if spec.headless else None
+        viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
             browser = p.chromium.connect_over_cdp(spec.cdp)
             context = browser.contexts[0] if browser.contexts else browser.new_context()
