@@ -67,22 +67,32 @@ def _why(exc: BaseException) -> str:
 
 
 def check_browser(pw: Any) -> tuple[Check, Any]:
+    """The visible runs' browser and, when it differs, the headless runs' (left open for later checks)."""
     from agent.browser import find_browser
 
-    choice = find_browser()
-    if choice is None:
+    headed = find_browser(playwright=pw)
+    if headed is None:
         return Check(
             "browser", FAIL, "no usable Chromium found",
             "run `make setup` (or `playwright install chromium`), or set ONBOARD_BROWSER",
         ), None  # fmt: skip
-    try:
-        browser = pw.chromium.launch(headless=True, **choice.launch_kwargs())
-    except Exception as exc:
-        return Check(
-            "browser", FAIL, f"{choice.describe()} failed to launch: {_why(exc)}",
-            "set ONBOARD_BROWSER to a working Chrome/Chromium, or `playwright install chromium`",
-        ), None  # fmt: skip
-    return Check("browser", OK, f"{choice.describe()} (Chromium {browser.version})"), browser
+    headless = find_browser(headless=True, playwright=pw) or headed
+    said: list[str] = []
+    browser = None
+    for what, choice in (("", headed), ("headless: ", headless)):
+        if what and choice == headed:
+            break
+        if browser is not None:
+            browser.close()
+        try:
+            browser = pw.chromium.launch(headless=True, **choice.launch_kwargs())
+        except Exception as exc:
+            return Check(
+                "browser", FAIL, f"{what}{choice.describe()} failed to launch: {_why(exc)}",
+                "set ONBOARD_BROWSER to a working Chrome/Chromium, or `playwright install chromium`",
+            ), None  # fmt: skip
+        said.append(f"{what}{choice.describe()} (Chromium {browser.version})")
+    return Check("browser", OK, "; ".join(said)), browser
 
 
 def check_display() -> Check:

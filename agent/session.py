@@ -132,7 +132,7 @@ class SessionSpec:
         elif self.channel:
             opts["channel"] = self.channel
         elif self.browser_ws and is_loopback(self.browser_ws):
-            local = find_browser()
+            local = find_browser(self.headless)
             if local is not None and local.source != "playwright":
                 if local.executable_path:
                     opts["executablePath"] = local.executable_path
@@ -140,7 +140,8 @@ class SessionSpec:
                     opts["channel"] = local.channel
         return opts
 
-    def choice(self) -> BrowserChoice:
+    def choice(self, playwright: Playwright | None = None) -> BrowserChoice:
+        """What to launch here; `playwright` is the running instance when there is one."""
         if self.executable:
             choice = BrowserChoice(
                 "--executable", executable_path=self.executable, args=base_args()
@@ -148,7 +149,7 @@ class SessionSpec:
         elif self.channel:
             choice = BrowserChoice("--channel", channel=self.channel, args=base_args())
         else:
-            choice = require_browser()
+            choice = require_browser(self.headless, playwright)
         if self.extra_args:
             choice = replace(choice, args=[*choice.args, *self.extra_args])
         return choice
@@ -186,7 +187,7 @@ def open_session(
                 context.close()
                 browser.close()
             return
-        launch = spec.choice().launch_kwargs()
+        launch = spec.choice(p).launch_kwargs()
         if spec.profile:
             data_dir = private_dir(private_dir(settings.profiles_dir) / spec.profile)
             context = p.chromium.launch_persistent_context(

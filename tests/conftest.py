@@ -32,7 +32,8 @@ def replica(replica_server: ReplicaServer, request: pytest.FixtureRequest) -> Re
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright launches whichever Chromium this machine has (see agent.browser)."""
-    return {**browser_type_launch_args, **require_browser().launch_kwargs()}
+    choice = require_browser(headless=browser_type_launch_args.get("headless", True))
+    return {**browser_type_launch_args, **choice.launch_kwargs()}
 
 
 @pytest.fixture(scope="session")

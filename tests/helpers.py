@@ -68,7 +68,7 @@ def login_into_profile(
     for _attempt in range(3):
         with sync_playwright() as p:
             ctx = p.chromium.launch_persistent_context(
-                str(profile_dir), headless=True, **require_browser().launch_kwargs()
+                str(profile_dir), headless=True, **require_browser(True, p).launch_kwargs()
             )
             page = ctx.pages[0] if ctx.pages else ctx.new_page()
             page.goto(f"{base}/account/users")

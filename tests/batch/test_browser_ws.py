@@ -385,7 +385,7 @@ def test_roster_entry_browser_ws_over_cli_default(tmp_path):
 def test_launch_options_loopback_sends_this_machines_browser(monkeypatch):
     monkeypatch.setattr(
         "agent.session.find_browser",
-        lambda: BrowserChoice("system", executable_path="/opt/x/chromium", args=[]),
+        lambda *a, **k: BrowserChoice("system", executable_path="/opt/x/chromium", args=[]),
     )
     spec = SessionSpec(browser_ws="ws://127.0.0.1:3000/", headless=True, extra_args=["--x"])
     opts = spec.remote_launch_options()
@@ -395,7 +395,9 @@ def test_launch_options_loopback_sends_this_machines_browser(monkeypatch):
     # Playwright's own build: the server has the same one; nothing to send.
     monkeypatch.setattr(
         "agent.session.find_browser",
-        lambda: BrowserChoice("playwright", executable_path="/root/ms-playwright/x", args=[]),
+        lambda *a, **k: BrowserChoice(
+            "playwright", executable_path="/root/ms-playwright/x", args=[]
+        ),
     )
     assert (
         "executablePath"
@@ -404,7 +406,7 @@ def test_launch_options_loopback_sends_this_machines_browser(monkeypatch):
 
 
 def test_launch_options_remote_host_sends_only_what_was_asked(monkeypatch):
-    def boom() -> None:
+    def boom(*a: object, **k: object) -> None:
         raise AssertionError("this machine's browser means nothing to another host")
 
     monkeypatch.setattr("agent.session.find_browser", boom)
