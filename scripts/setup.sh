@@ -68,7 +68,7 @@ else
 fi
 
 # 3b. Headless runs (tests, ops, benchmarks) use Chromium's headless shell when it sits beside
-# the browser, as Playwright does with its own build: about 1 s less per run on a 2-core machine.
+# the browser, as Playwright does with its own build: 0.6-0.8 s less per onboarding here.
 # The distribution packages it separately, pinned to the same version as its chromium.
 if grep -q '^browser: system: /usr/bin/chromium (' /tmp/onboard-browser.log \
    && ! grep -q 'headless: ' /tmp/onboard-browser.log; then
