@@ -15,7 +15,7 @@ from typing import Any
 import pyotp
 from playwright.sync_api import Page, sync_playwright
 
-from agent.browser import require_browser
+from agent.browser import BrowserChoice, require_browser
 from agent.custody.vault import Credential
 
 CLIENT = "client@replica.test"
@@ -58,17 +58,26 @@ def fill_login(page: Page, email: str, password: str, secret: str) -> None:
 
 
 def login_into_profile(
-    profile_dir: Path, base: str, email: str, password: str, secret: str
+    profile_dir: Path,
+    base: str,
+    email: str,
+    password: str,
+    secret: str,
+    browser: BrowserChoice | None = None,
 ) -> None:
     """The client logs in once in their own profile (as they would in the visible window).
 
     Chromium writes cookies to disk lazily; the profile is reopened to check the session
     survived (under load the first close can lose it), logging in again if needed.
+    `browser`: which Chromium opens it (default: this machine's headless choice).
     """
     for _attempt in range(3):
         with sync_playwright() as p:
+            choice = browser or require_browser(True, p)
             ctx = p.chromium.launch_persistent_context(
-                str(profile_dir), headless=True, **require_browser(True, p).launch_kwargs()
+                str(profile_dir),
+                headless=True,
+                **choice.launch_kwargs(),  # type: ignore[arg-type]
             )
             page = ctx.pages[0] if ctx.pages else ctx.new_page()
             page.goto(f"{base}/account/users")
