@@ -161,33 +161,35 @@ def require_browser(headless: bool = False, playwright: Playwright | None = None
     return choice
 
 
-def probe() -> int:
-    """Launch the chosen browsers once (headed choice, and the headless one if different).
+def browsers(playwright: Playwright | None = None) -> list[tuple[str, BrowserChoice]]:
+    """This machine's browsers, labelled: visible runs' ("browser") and, if it differs, "headless"."""
+    headed = find_browser(playwright=playwright)
+    if headed is None:
+        return []
+    headless = find_browser(headless=True, playwright=playwright)
+    extra = [("headless", headless)] if headless is not None and headless != headed else []
+    return [("browser", headed), *extra]
 
-    Used by setup to decide whether to install a browser, and to say what it found.
-    """
-    choices = [find_browser()]
-    if choices[0] is None:
-        print("browser: none found")
-        return 1
-    headless = find_browser(headless=True)
-    if headless is not None and headless != choices[0]:
-        choices.append(headless)
+
+def probe() -> int:
+    """Launch each of this machine's browsers once; setup uses it to decide what to install."""
     from playwright.sync_api import sync_playwright
 
     lines = []
     with sync_playwright() as p:
-        for n, choice in enumerate(choices):
-            assert choice is not None
-            what = "browser" if n == 0 else "headless"
+        found = browsers(p)
+        if not found:
+            print("browser: none found")
+            return 1
+        for label, choice in found:
             try:
                 browser = p.chromium.launch(headless=True, **choice.launch_kwargs())  # type: ignore[arg-type]
                 version = browser.version
                 browser.close()
             except Exception as exc:
-                print(f"{what}: {choice.describe()} failed to launch: {str(exc).splitlines()[0]}")
+                print(f"{label}: {choice.describe()} failed to launch: {str(exc).splitlines()[0]}")
                 return 1
-            lines.append(f"{what}: {choice.describe()} (Chromium {version})")
+            lines.append(f"{label}: {choice.describe()} (Chromium {version})")
     print("; ".join(lines))
     return 0
 

@@ -67,21 +67,19 @@ def _why(exc: BaseException) -> str:
 
 
 def check_browser(pw: Any) -> tuple[Check, Any]:
-    """The visible runs' browser and, when it differs, the headless runs' (left open for later checks)."""
-    from agent.browser import find_browser
+    """Launch each of this machine's browsers; the last one stays open for the fixture check."""
+    from agent.browser import browsers
 
-    headed = find_browser(playwright=pw)
-    if headed is None:
+    found = browsers(pw)
+    if not found:
         return Check(
             "browser", FAIL, "no usable Chromium found",
             "run `make setup` (or `playwright install chromium`), or set ONBOARD_BROWSER",
         ), None  # fmt: skip
-    headless = find_browser(headless=True, playwright=pw) or headed
     said: list[str] = []
     browser = None
-    for what, choice in (("", headed), ("headless: ", headless)):
-        if what and choice == headed:
-            break
+    for n, (label, choice) in enumerate(found):
+        what = f"{label}: " if n else ""  # the check is already called "browser"
         if browser is not None:
             browser.close()
         try:

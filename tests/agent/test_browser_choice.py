@@ -93,6 +93,21 @@ def test_system_chromium_headless_takes_the_distributions_shell_beside_it(
     assert headless is not None and headless.executable_path == str(shell)
 
 
+def test_browsers_lists_the_headless_one_only_when_it_differs(no_override, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "usr-bin"
+    full = exe(bin_dir / "chromium")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    nothing = fake_playwright(tmp_path / "none")
+    assert [(label, c.executable_path) for label, c in browser.browsers(nothing)] == [
+        ("browser", str(full))
+    ]
+    shell = exe(bin_dir / "chromium-headless-shell")
+    assert [(label, c.executable_path) for label, c in browser.browsers(nothing)] == [
+        ("browser", str(full)),
+        ("headless", str(shell)),
+    ]
+
+
 def test_google_chrome_is_not_paired_with_some_other_shell(no_override, tmp_path, monkeypatch):
     bin_dir = tmp_path / "usr-bin"
     chrome = exe(bin_dir / "google-chrome")
