@@ -282,12 +282,14 @@ def run_checks(
 ) -> list[Check]:
     from playwright.sync_api import sync_playwright
 
+    from agent.engine import engines
     from agent.engine.flow import flows_dir as default_flows
 
     checks: list[Check] = []
     flow_checks, flows = check_flows(flows_dir or default_flows())
     flow = flows.get("okx") or next(iter(flows.values()), None)
     with sync_playwright() as pw:
+        engines.register(pw)
         browser_check, browser = check_browser(pw)
         checks.append(browser_check)
         checks.append(check_display())

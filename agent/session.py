@@ -31,6 +31,7 @@ from playwright.sync_api import Error as PWError
 
 from agent.browser import BrowserChoice, base_args, find_browser, require_browser
 from agent.config import Settings, private_dir
+from agent.engine import engines
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
@@ -166,6 +167,7 @@ def open_session(
     # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
     os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
     with sync_playwright() as p:
+        engines.register(p)
         viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
             browser = p.chromium.connect_over_cdp(spec.cdp)

@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import BrowserType, Playwright
 
 from agent.browser import require_browser
+from agent.engine import engines
 from replica.server import ReplicaServer
 
 
@@ -27,6 +29,13 @@ def replica(replica_server: ReplicaServer, request: pytest.FixtureRequest) -> Re
         f"{replica_server.base_url}/replica/reset", json={"scenarios": names}
     ).raise_for_status()
     return replica_server
+
+
+@pytest.fixture(scope="session")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    """pytest-playwright's browser type, with the agent's page-reading engines registered."""
+    engines.register(playwright)
+    return getattr(playwright, browser_name)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")

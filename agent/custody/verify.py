@@ -21,7 +21,6 @@ ccxt is imported lazily so the CLI's `--help` stays instant.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import time
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 
 from agent.custody import redact
 from agent.exitcodes import Exit
+from agent.ips import canonical
 
 if TYPE_CHECKING:
     from agent.custody.vault import Credential, Vault
@@ -100,14 +100,7 @@ class VerifyResult:
 # -- addresses, permissions, endpoints ---------------------------------------------
 def normalize_ip(text: str) -> str:
     """Canonical text of an address (IPv4-mapped IPv6 becomes IPv4); junk is kept stripped."""
-    raw = text.strip().strip("[]")
-    try:
-        ip = ipaddress.ip_address(raw.split("%", 1)[0])
-    except ValueError:
-        return raw
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ip)
+    return canonical(text) or text.strip().strip("[]")
 
 
 def ip_set(values: Iterable[str]) -> set[str]:

@@ -24,8 +24,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+KINDS = ("role", "label", "placeholder", "text", "field", "dialog", "css")
+
+
 class Loc(Strict):
-    """One locator candidate. Exactly one kind: role(+name), label, placeholder, text, field, css."""
+    """One locator candidate. Exactly one kind: role(+name), label, placeholder, text, field,
+    dialog, css. `field`, `dialog` and `text` with `popup` need no ARIA at all.
+
+    - field: the control beside a visible label text (its form item, either layout)
+    - dialog: the floating window around a visible title text
+    - popup (with text): the text inside the list that appeared since the select was opened
+    - has_text (with css or role): only matches whose whole text is this
+    """
 
     role: str | None = None
     name: str | None = None
@@ -34,34 +44,61 @@ class Loc(Strict):
     placeholder: str | None = None
     text: str | None = None
     field: str | None = None  # the control nearest to a visible label text
+    dialog: str | None = None  # the dialog window around this title text
     css: str | None = None  # structure (component classes, attributes); never hashed classes
+    popup: bool = False  # with text: only in the list a select just opened
+    has_text: str | None = None
     nth: int | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Loc:
-        kinds = [
-            k for k in ("role", "label", "placeholder", "text", "field", "css") if getattr(self, k)
-        ]
+        kinds = [k for k in KINDS if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError(
-                "a locator needs exactly one of role, label, placeholder, text, field, css "
-                f"(got {', '.join(kinds) or 'none'})"
+                f"a locator needs exactly one of {', '.join(KINDS)} (got {', '.join(kinds) or 'none'})"
             )
         if self.name is not None and not self.role:
             raise ValueError("'name' only goes with 'role'")
+        if self.popup and not self.text:
+            raise ValueError("'popup' only goes with 'text'")
         if self.css and HASHED_CLASS.search(self.css):
             raise ValueError(
                 f"css {self.css!r} uses a hashed class name; use roles, text or structure"
             )
         return self
 
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k))
+
+    @property
+    def needs_aria(self) -> bool:
+        """Found only through ARIA: a role, or a label tied by for=/aria-label."""
+        return self.kind in ("role", "label")
+
     def describe(self) -> str:
-        for k in ("role", "label", "placeholder", "text", "field", "css"):
-            v = getattr(self, k)
-            if v:
-                extra = f" name={self.name!r}" if self.name else ""
-                return f"{k}={v!r}{extra}"
-        return "?"
+        k = self.kind
+        extra = f" name={self.name!r}" if self.name else ""
+        extra += " in the popup" if self.popup else ""
+        extra += f" with text {self.has_text!r}" if self.has_text else ""
+        return f"{k}={getattr(self, k)!r}{extra}"
+
+    def words(self) -> str:
+        """The human-readable text of this candidate (what a person would look for)."""
+        return str(self.name or self.label or self.field or self.placeholder or self.text
+                   or self.dialog or self.has_text or "")  # fmt: skip
+
+    def bind(self, **values: str) -> Loc:
+        """This candidate with {name} placeholders filled (an option's name, say)."""
+
+        def fill(v: Any) -> Any:
+            if not isinstance(v, str):
+                return v
+            for k, x in values.items():
+                v = v.replace("{" + k + "}", x)
+            return v
+
+        return Loc(**{k: fill(v) for k, v in self.model_dump(exclude_none=True).items()})
 
 
 Cands = list[Loc]
@@ -106,10 +143,15 @@ class Fill(Strict):
 
 
 class FillChips(Strict):
+    """Addresses entered one by one into an input that turns each into a chip.
+
+    The chips are read as a person reads them: the addresses shown in the field's area
+    (around the input, up to the field's `label`), whatever the chip's markup, close glyph
+    or spacing; each is removed with the control inside its chip."""
+
     input: Cands
     values: str  # a variable holding a list, e.g. "{ips}"
-    chips: Loc  # every chip currently present (scoped to the field)
-    remove: Loc  # the remove control, inside a chip
+    label: str | None = None  # the field's visible label: bounds the area the chips are read in
     confirm: Literal["enter", "comma", "space"] = "enter"
     errors: Cands | None = None
 
@@ -117,19 +159,22 @@ class FillChips(Strict):
 
 
 class Choose(Strict):
-    """Make a select show exactly `want` (multi) or `want[0]` (single); `never` must stay off."""
+    """Make a select show exactly `want` (multi) or `want[0]` (single); `never` must stay off.
 
-    open: Cands
-    option: Loc  # how one option looks; its accessible name is matched
+    What the select is set to is read as a person reads it: the value, or the tags, its
+    closed box shows (`label`'s words left out). A select already showing what is wanted is
+    left alone, enabled or not; a disabled one showing anything else stops the run."""
+
+    open: Cands  # the select's box, clicked to open its list
+    option: Cands  # one option, with {option} standing for its text, e.g. {text: "{option}", popup: true}
     want: list[str] = Field(default_factory=list)
     never: list[str] = Field(default_factory=list)
     multiple: bool = False
-    selected_attr: str = "aria-selected"
-    chips: Loc | None = None  # for multi: chips shown in the closed box, read back for the audit
+    label: str | None = None  # the field's label (default: the first `open` candidate's words)
     audit: Literal["permissions", "account", "none"] = "none"
     loaded: Cands | None = None  # choosing reloads the page's data: wait until one of these shows
 
-    _l = field_validator("open", "loaded", mode="before")(_as_list)
+    _l = field_validator("open", "option", "loaded", mode="before")(_as_list)
 
 
 class Check(Strict):
@@ -146,7 +191,7 @@ class Codes(Strict):
 
     dialog: Cands
     factors: dict[str, Cands]  # factor -> what identifies its step (e.g. its title)
-    boxes: Loc
+    boxes: Cands  # the code's boxes (the first candidate with several visible in the dialog)
     submit: Cands
     error: Cands | None = None
     cancelled_when_gone: bool = True
@@ -158,7 +203,7 @@ class Codes(Strict):
     def _fl(cls, v: Any) -> Any:
         return {k: _as_list(x) for k, x in (v or {}).items()}
 
-    _l = field_validator("dialog", "submit", "error", "done", mode="before")(_as_list)
+    _l = field_validator("dialog", "boxes", "submit", "error", "done", mode="before")(_as_list)
 
 
 class Capture(Strict):

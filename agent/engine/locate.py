@@ -14,6 +14,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
+from agent.engine import engines
 from agent.engine.flow import Loc
 from agent.exitcodes import AgentError, Exit
 
@@ -49,22 +50,17 @@ def _pattern(text: str) -> str | re.Pattern[str]:
     return text
 
 
-def _xq(s: str) -> str:
-    """An XPath string literal for any text."""
-    if "'" not in s:
-        return f"'{s}'"
-    if '"' not in s:
-        return f'"{s}"'
-    return "concat(" + ', "\'", '.join(f"'{p}'" for p in s.split("'")) + ")"
+def _text_re(text: str) -> re.Pattern[str]:
+    """The whole text, whitespace around it and case aside (has_text)."""
+    return re.compile(r"^\s*" + re.escape(text.strip()) + r"\s*$", re.IGNORECASE)
 
 
-_CONTROL = (
-    "input[not(@type='hidden')] | textarea | *[@role='combobox' or @role='listbox' "
-    "or @role='textbox' or @aria-haspopup or @contenteditable='true']"
-)
-
-
-def to_locator(scope: Page | Locator, loc: Loc, vars: Vars) -> Locator:
+def to_locator(
+    scope: Page | Locator, loc: Loc, vars: Vars, editable: bool = False, tick: bool = False
+) -> Locator:
+    """The candidate as a Playwright locator. For `field`, what kind of control is wanted:
+    `editable` one types into, `tick` a checkbox or radio, else the control one clicks (a
+    select's box)."""
     if loc.role:
         name = _pattern(vars.sub(loc.name)) if loc.name else None
         out = scope.get_by_role(loc.role, name=name, exact=loc.exact if name else None)  # type: ignore[arg-type]
@@ -72,20 +68,21 @@ def to_locator(scope: Page | Locator, loc: Loc, vars: Vars) -> Locator:
         out = scope.get_by_label(_pattern(vars.sub(loc.label)), exact=loc.exact)
     elif loc.placeholder:
         out = scope.get_by_placeholder(_pattern(vars.sub(loc.placeholder)), exact=loc.exact)
+    elif loc.text and loc.popup:
+        out = scope.locator("ob-popup=" + engines.body(text=vars.sub(loc.text)))
     elif loc.text:
         out = scope.get_by_text(_pattern(vars.sub(loc.text)), exact=loc.exact)
     elif loc.field:
-        label = _xq(vars.sub(loc.field))
-        inner = " | ".join(f"descendant::{c.strip()}" for c in _CONTROL.split("|"))
-        # The nearest ancestor of the label text that holds a control; then that control.
-        xpath = (
-            f"(//*[normalize-space(text())={label}]/ancestor::*[{inner.replace('descendant::', './/')}][1])"
-            f"/descendant::*[self::input[not(@type='hidden')] or self::textarea or @role='combobox' "
-            f"or @role='listbox' or @role='textbox' or @aria-haspopup or @contenteditable='true'][1]"
+        out = scope.locator(
+            "ob-field="
+            + engines.body(label=vars.sub(loc.field), editable=editable or None, tick=tick or None)
         )
-        out = scope.locator(f"xpath={xpath}")
+    elif loc.dialog:
+        out = scope.locator("ob-dialog=" + engines.body(title=vars.sub(loc.dialog)))
     else:
         out = scope.locator(vars.sub(loc.css or ""))
+    if loc.has_text:
+        out = out.filter(has_text=_text_re(vars.sub(loc.has_text)))
     if loc.nth is not None:
         out = out.nth(loc.nth)
     return out
@@ -124,8 +121,10 @@ class Resolver:
         self.vars = vars
         self.timeout = timeout
 
-    def visible(self, scope: Page | Locator, loc: Loc) -> Locator:
-        return to_locator(scope, loc, self.vars).filter(visible=True)
+    def visible(
+        self, scope: Page | Locator, loc: Loc, editable: bool = False, tick: bool = False
+    ) -> Locator:
+        return to_locator(scope, loc, self.vars, editable, tick).filter(visible=True)
 
     def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
         return bool(cands) and self.union(cands, scope).count() > 0
@@ -167,6 +166,7 @@ class Resolver:
         timeout: float | None = None,
         editable: bool = False,
         then: Then | None = None,
+        tick: bool = False,
     ) -> Locator:
         """Exactly one visible element (of the right kind) from the first candidate that has one.
 
@@ -178,7 +178,7 @@ class Resolver:
         while True:
             tried = []
             for c in cands:  # in order; the first with exactly one match wins
-                found = self.visible(sc, c)
+                found = self.visible(sc, c, editable, tick)
                 n, ok = self.probe(found, editable, then)
                 t = Tried(c, n)
                 tried.append(t)

@@ -20,6 +20,8 @@ from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
 from agent import faults
+from agent.engine import engines
+from agent.engine.engines import shows
 from agent.engine.flow import (
     Assert,
     Capture,
@@ -36,7 +38,9 @@ from agent.engine.flow import (
 from agent.engine.human import CodeSources, Need, Reporter, StandIn
 from agent.engine.locate import Resolver, Then, Vars
 from agent.engine.overlay import Overlay
+from agent.engine.press import NotActionable, is_disabled, press
 from agent.exitcodes import AgentError, Exit
+from agent.ips import canonical
 
 
 class Resubmit(Exception):
@@ -164,7 +168,7 @@ class Runner:
         assert spec is not None
         box = self._box(self._add_step, "clicked by the agent") if self._add_step else None
         button = self.find.one(spec.add, "the button that adds another key", then=box)
-        button.click()
+        self._press(button, "the button that adds another key")
         deadline = time.monotonic() + self.opts.step_timeout
         while True:  # the new draft shows once its first field reads empty
             field = self.find.one(spec.empty, "the new key's first field", editable=True)
@@ -356,9 +360,9 @@ class Runner:
     def _what(self, cands: list[Loc], step: Step) -> str:
         """The flow's own name for the thing, as a person would look for it."""
         for c in cands:
-            for v in (c.name, c.label, c.field, c.placeholder, c.text):
-                if v and not v.startswith("/"):
-                    return self.vars.sub(v)
+            v = c.words()
+            if v and not v.startswith("/"):
+                return self.vars.sub(v)
         return step.caption
 
     def _may_ask(self, err: AgentError) -> bool:
@@ -528,21 +532,20 @@ class Runner:
         except AgentError as err:
             if c.by != "agent" or not c.until or not self._may_ask(err):
                 raise
-            until = c.until
-            self._ask_human(
-                step,
-                c.target,
-                err,
-                f"Please click “{self._what(c.target, step)}” yourself (it may look different).",
-                lambda: self.find.any_visible(until),
-            )
+            self._human_clicks(step, c, err)
             return
         if c.by == "submit":
             self.on_state("submitted")  # from here a key may exist that only this run can capture
         if agent_clicks:
             self.overlay.settle()
             for attempt in range(3):
-                target.click()
+                try:
+                    self._press(target, step.caption)
+                except NotActionable as err:
+                    if c.by != "agent" or not c.until or not self._may_ask(err):
+                        raise
+                    self._human_clicks(step, c, err)
+                    return
                 if not c.until:
                     return
                 if self._until_or_error(c, self.opts.step_timeout):
@@ -556,9 +559,13 @@ class Runner:
                     self._errors_gone(c.errors)
                     continue
                 break
-            raise AgentError(
+            stuck = AgentError(
                 f"{step.caption}: nothing happened after the click", Exit.UI_NOT_UNDERSTOOD
             )
+            if c.by != "agent" or not self._may_ask(stuck):
+                raise stuck
+            self._human_clicks(step, c, stuck)
+            return
         say = self.vars.sub(c.say or f"Please click: {step.caption}")
         self.overlay.banner(say, "human")
         seen_error = [""]
@@ -575,6 +582,24 @@ class Runner:
         self._wait_human(Need("submit", say), done, self.opts.human_timeout)
         if self.on_login_page():
             raise SessionLost()
+
+    def _human_clicks(self, step: Step, c: Click, err: AgentError) -> None:
+        """A click the agent cannot make (no match, several, covered, disabled, no effect):
+        the human makes it; the step is done when what follows the click shows."""
+        until = c.until or []
+        self._ask_human(
+            step,
+            c.target,
+            err,
+            f"Please click “{self._what(c.target, step)}” yourself (it may look different).",
+            lambda: self.find.any_visible(until),
+        )
+        self.page.wait_for_load_state("load")
+
+    def _press(self, target: Locator, what: str) -> None:
+        """A click as a person makes it (see agent.engine.press), on an allowed origin only."""
+        self.guard_origin()
+        press(self.page, target, what, self.rep.info, self.opts.step_timeout)
 
     def _error_text(self, errors: list[Loc] | None) -> str:
         if not errors:
@@ -616,157 +641,260 @@ class Runner:
 
     def do_fill(self, step: Step, f: Fill) -> None:
         value = self.vars.sub(f.value)
+        by_value = False  # read back by what the page holds, not by finding the field again
         try:
             target = self.find.one(
                 f.target, step.caption, editable=True, then=self._box(step, "filled by the agent")
             )
         except AgentError as err:
-            if f.secret or not self._may_ask(err):
+            if not self._may_ask(err):
                 raise
+            if not f.secret:
+                self._ask_human(
+                    step,
+                    f.target,
+                    err,
+                    f"Please type {value} into the field “{self._what(f.target, step)}” yourself.",
+                    lambda: _inputs_holding(self.page, value) == 1,
+                )
+                self._expect_value(step, value)
+                return
+            # A secret is never shown to be typed: the human points at the field, the agent types.
             self._ask_human(
                 step,
                 f.target,
                 err,
-                f"Please type {value} into the field “{self._what(f.target, step)}” yourself.",
-                lambda: _inputs_holding(self.page, value) == 1,
+                f"Please click into the field “{self._what(f.target, step)}”; the agent types it for you.",
+                lambda: bool(self.page.evaluate(FOCUSED_FIELD_JS)),
             )
-            if step.audit:  # read back by value: exactly one field on the page must hold it
-                self.expected[step.audit] = True
-                self.readers[step.audit] = lambda: _inputs_holding(self.page, value) == 1
-            return
+            target, by_value = self.page.locator("*:focus"), True
         if f.secret:
             self.secret_targets.append(target)
+        self.guard_origin()
         target.fill(value)
         got = target.input_value()
         if got != value:
             raise AgentError(
                 f"{step.caption}: the field did not take the value", Exit.AUDIT_MISMATCH
             )
-        if step.audit:
+        if by_value:
+            self._expect_value(step, value)
+        elif step.audit:
             self.expected[step.audit] = value
             self.readers[step.audit] = lambda: self.find.one(
                 f.target, step.caption, editable=True
             ).input_value()
 
+    def _expect_value(self, step: Step, value: str) -> None:
+        """Read back by value: exactly one field on the page must hold it."""
+        if step.audit:
+            self.expected[step.audit] = True
+            self.readers[step.audit] = lambda: _inputs_holding(self.page, value) == 1
+
+    # -- chips (the IP allowlist) ------------------------------------------------
+    def _chip_area(self, box: Locator, fc: FillChips) -> Locator:
+        """Where the field's chips show: around its input, up to its label (else the page)."""
+        label = fc.label or next((c.field for c in fc.input if c.field), None)
+        if label:
+            area = box.locator("ob-area=" + engines.body(label=self.vars.sub(label)))
+            if area.count() == 1:
+                return area
+        return self.page.locator("body")
+
     def do_fill_chips(self, step: Step, fc: FillChips) -> None:
-        want = self.vars.sub_list(fc.values)
-        box = self.find.one(
-            fc.input, step.caption, editable=True, then=self._box(step, "filled by the agent")
-        )
-
-        def chips() -> list[str]:
-            els = self.find.visible(self.page, fc.chips)
-            return [" ".join(t.split()) for t in els.all_inner_texts()]
-
-        for text in chips():
-            if text not in want:  # extras the page came with: removed
-                chip = self.find.visible(self.page, fc.chips).filter(has_text=text).first
-                self.find.visible(chip, fc.remove).first.click()
+        want = sorted({canonical(v) or v for v in self.vars.sub_list(fc.values)})
+        try:
+            box = self.find.one(
+                fc.input, step.caption, editable=True, then=self._box(step, "filled by the agent")
+            )
+        except AgentError as err:
+            if not self._may_ask(err):
+                raise
+            page_chips = self.page.locator("body")
+            self._ask_human(
+                step,
+                fc.input,
+                err,
+                f"Please enter these IP addresses yourself: {', '.join(want)}.",
+                lambda: shown_ips(page_chips) == want,
+            )
+            if step.audit:
+                self.expected[step.audit] = want
+                self.readers[step.audit] = lambda: shown_ips(page_chips)
+            return
+        area = self._chip_area(box, fc)
+        for ip in shown_ips(area):
+            if ip in want:
+                continue  # already there: left alone
+            close = area.locator("ob-chips=" + engines.body(close=True))
+            chips = shown_ips(area, raw=True)
+            at = [canonical(c) for c in chips].index(ip)
+            if close.count() != len(chips):
+                raise AgentError(
+                    f"{step.caption}: the page shows {ip}, which was not requested, and it has "
+                    "no control to remove it; not submitted",
+                    Exit.AUDIT_MISMATCH,
+                )
+            self._press(close.nth(at), f"the remove control of {ip}")
         key = {"enter": "Enter", "comma": ",", "space": " "}[fc.confirm]
         for value in want:
-            if value in chips():
+            if value in shown_ips(area):
                 continue
+            self.guard_origin()
             box.fill(value)
             box.press(key)
-            err = self._error_text(fc.errors)
-            if err:
+            refused = self._error_text(fc.errors)
+            if refused:
                 raise AgentError(
-                    f"{step.caption}: the exchange refused {value}: {err}", Exit.EXCHANGE_REFUSED
+                    f"{step.caption}: the exchange refused {value}: {refused}",
+                    Exit.EXCHANGE_REFUSED,
                 )
         if step.audit:
-            self.expected[step.audit] = sorted(want)
-            self.readers[step.audit] = lambda: sorted(chips())
-        got = sorted(chips())
-        if got != sorted(want):
-            raise AgentError(
-                f"{step.caption}: shows {got}, expected {sorted(want)}", Exit.AUDIT_MISMATCH
-            )
+            self.expected[step.audit] = want
+            self.readers[step.audit] = lambda: shown_ips(self._chip_area(
+                self.find.one(fc.input, step.caption, editable=True), fc))  # fmt: skip
+        got = shown_ips(area)
+        if got != want:
+            raise AgentError(f"{step.caption}: shows {got}, expected {want}", Exit.AUDIT_MISMATCH)
 
-    def _open_select(self, ch: Choose, step: Step, then: Then | None = None) -> Locator:
-        box = self.find.one(ch.open, step.caption, then=then)
-        for _ in range(2):  # a second click if the widget's script was not ready yet
-            box.click()
-            if self.find.wait_any([ch.option], self.opts.step_timeout / 2):
-                break
-        return box
+    # -- selects -------------------------------------------------------------------
+    def _label(self, ch: Choose, step: Step) -> str:
+        return self.vars.sub(ch.label) if ch.label else self._what(ch.open, step)
 
-    def _close_select(self, box: Locator) -> None:
-        self.page.keyboard.press("Escape")
-        if self.find.visible(self.page, Loc(role="listbox")).count():
-            self.page.mouse.click(5, 5)  # a click on empty page space closes most custom selects
+    def _select_shows(self, box: Locator, ch: Choose, step: Step) -> list[str]:
+        """What the closed select shows, piece by piece (its value, or its tags)."""
+        return engines.shown(box, self._label(ch, step))
 
-    @staticmethod
-    def _option_loc(ch: Choose, name: str) -> Loc:
-        return Loc(**{**ch.option.model_dump(exclude_none=True), "name": name, "exact": True})
+    def _options(self, ch: Choose, name: str) -> list[Loc]:
+        return [c.bind(option=name) for c in ch.option]
 
-    def _option(self, ch: Choose, name: str) -> Locator:
-        return self.find.one([self._option_loc(ch, name)], f"option {name!r}")
-
-    def _option_state(self, ch: Choose, name: str) -> tuple[Locator, bool, bool]:
-        """An option, whether it is selected and whether it is fixed (disabled).
-
-        One round trip when the option is there exactly once; otherwise the usual search,
-        which waits for it and says precisely what it found."""
-        el = self.find.visible(self.page, self._option_loc(ch, name))
-        attrs = [ch.selected_attr, "aria-disabled"]
-        got = el.evaluate_all(
-            "(els, names) => els.map(e => names.map(n => e.getAttribute(n)))", attrs
+    def _open_select(self, box: Locator, ch: Choose, step: Step, names: list[str]) -> None:
+        """Open the list (remembering what showed before, so its options are told apart from
+        the box's own text) and wait for an option; a second click if the page was not ready."""
+        every = [c for n in names for c in self._options(ch, n)]
+        for _ in range(2):
+            box.locator("ob-snap=open").count()
+            self._press(box, f"{step.caption}: the select")
+            if self.find.wait_any(every, self.opts.step_timeout / 2):
+                return
+        raise AgentError(
+            f"{step.caption}: the select shows no options after a click "
+            f"(looked for {', '.join(names)})",
+            Exit.UI_NOT_UNDERSTOOD,
         )
-        if len(got) != 1:
-            el = self._option(ch, name)
-            got = [[el.get_attribute(a) for a in attrs]]
-        selected, fixed = ((v or "").lower() == "true" for v in got[0])
-        return el, selected, fixed
 
-    def read_options(self, ch: Choose, step: Step) -> dict[str, bool]:
-        box = self._open_select(ch, step)
-        names = [self.vars.sub(n) for n in (ch.want + ch.never)]
-        state = {n: self._option_state(ch, n)[1] for n in names}
-        self._close_select(box)
-        return state
+    def _close_select(self, ch: Choose, step: Step, names: list[str]) -> None:
+        """Close the list as a person does: Escape, else a click on the field's label."""
+        every = [c for n in names for c in self._options(ch, n)]
+        self.page.keyboard.press("Escape")
+        if not self.find.any_visible(every):
+            return
+        label = self.find.visible(self.page, Loc(text=self._label(ch, step), exact=True))
+        if label.count():
+            label.first.click()
+        if self.find.any_visible(every):
+            raise AgentError(f"{step.caption}: its list does not close", Exit.UI_NOT_UNDERSTOOD)
+
+    def _state(self, box: Locator, ch: Choose, step: Step, names: list[str]) -> dict[str, bool]:
+        shown = self._select_shows(box, ch, step)
+        return {n: shows(shown, n) for n in names}
 
     def do_choose(self, step: Step, ch: Choose) -> None:
         want = [self.vars.sub(n) for n in ch.want]
         never = [self.vars.sub(n) for n in ch.never]
-        box = self._open_select(ch, step, self._box(step, "set by the agent"))
-        if ch.multiple:
-            for name in want + never:
-                opt, selected, fixed = self._option_state(ch, name)
-                if selected != (name in want):
-                    if fixed:
-                        raise AgentError(
-                            f"{step.caption}: {name!r} is fixed the wrong way", Exit.AUDIT_MISMATCH
-                        )
-                    opt.click()
-            self._close_select(box)
-            state = self.read_options(ch, step)
-            if [n for n, on in state.items() if on] != want or any(state[n] for n in never):
-                raise AgentError(f"{step.caption}: reads back as {state}", Exit.AUDIT_MISMATCH)
-            if step.audit:
-                self.expected[step.audit] = {n: n in want for n in want + never}
-                self.readers[step.audit] = lambda: self.read_options(ch, step)
+        names = want + never if ch.multiple else want[:1]
+        target = {n: n in want for n in names}
+        box = self.find.one(ch.open, step.caption, then=self._box(step, "set by the agent"))
+        if self._state(box, ch, step, names) == target:
+            self.rep.info(f"{step.caption}: already shows {', '.join(want)}; left as it is")
+        elif is_disabled(box):
+            raise AgentError(
+                f"{step.caption}: the field is fixed and shows "
+                f"{' '.join(self._select_shows(box, ch, step)) or 'nothing'!r}, expected "
+                f"{', '.join(want)!r}; not submitted",
+                Exit.AUDIT_MISMATCH,
+            )
         else:
-            self._option(ch, want[0]).click()
-            self._data_shown(ch.loaded, step)
-            shown = " ".join(box.inner_text().split())
-            if want[0] not in shown:
-                raise AgentError(
-                    f"{step.caption}: shows {shown!r}, expected {want[0]!r}", Exit.AUDIT_MISMATCH
+            try:
+                self._set_select(box, ch, step, names, target)
+            except AgentError as err:
+                if not self._may_ask(err):
+                    raise
+                say = f"Please choose {' and '.join(want)}" + (
+                    f" (never {', '.join(never)})" if never else ""
+                ) + f" in “{self._label(ch, step)}” yourself."  # fmt: skip
+                self._ask_human(
+                    step, ch.open, err, say, lambda: self._state(box, ch, step, names) == target
                 )
-            if step.audit:
-                self.expected[step.audit] = True
-                self.readers[step.audit] = lambda: (
-                    want[0] in " ".join(self.find.one(ch.open, step.caption).inner_text().split())
-                )
+            if ch.loaded:
+                self._data_shown(ch.loaded, step)
+        got = self._state(box, ch, step, names)
+        if got != target:
+            raise AgentError(f"{step.caption}: reads back as {got}", Exit.AUDIT_MISMATCH)
+        if step.audit:
+            self.expected[step.audit] = target
+            self.readers[step.audit] = lambda: self._state(
+                self.find.one(ch.open, step.caption), ch, step, names
+            )
+
+    def _set_select(
+        self, box: Locator, ch: Choose, step: Step, names: list[str], target: dict[str, bool]
+    ) -> None:
+        """Click the options that differ from what the box shows, close, read again."""
+        for _ in range(2):
+            state = self._state(box, ch, step, names)
+            todo = [n for n in names if state[n] != target[n]]
+            if not todo:
+                return
+            self._open_select(box, ch, step, names)
+            for name in todo:
+                if not self.find.any_visible(self._options(ch, name)):
+                    self._open_select(box, ch, step, names)  # a list that closes after each click
+                option = self.find.one(self._options(ch, name), f"the option {name!r}")
+                if is_disabled(option):
+                    raise AgentError(
+                        f"{step.caption}: {name!r} is fixed {'off' if target[name] else 'on'}; "
+                        "not submitted",
+                        Exit.AUDIT_MISMATCH,
+                    )
+                self._press(option, f"the option {name!r}")
+                if not ch.multiple and ch.loaded:
+                    break
+            if ch.multiple or self.find.any_visible(
+                [c for n in names for c in self._options(ch, n)]
+            ):
+                self._close_select(ch, step, names)
 
     def do_check(self, step: Step, c: Check) -> None:
-        target = self.find.one(c.target, step.caption, then=self._box(step, "set by the agent"))
-        target.set_checked(c.state == "on", force=True)
-        if target.is_checked() != (c.state == "on"):
+        on = c.state == "on"
+        target = self.find.one(
+            c.target, step.caption, then=self._box(step, "set by the agent"), tick=True
+        )
+        if target.is_checked() != on:
+            if is_disabled(target):
+                raise AgentError(
+                    f"{step.caption}: fixed {'off' if on else 'on'}; not submitted",
+                    Exit.AUDIT_MISMATCH,
+                )
+            try:
+                self._press(target, step.caption)
+            except NotActionable as err:
+                if not self._may_ask(err):
+                    raise
+                self._ask_human(
+                    step,
+                    c.target,
+                    err,
+                    f"Please set “{self._what(c.target, step)}” {c.state} yourself.",
+                    lambda: target.is_checked() == on,
+                )
+        if target.is_checked() != on:
             raise AgentError(f"{step.caption}: could not set it {c.state}", Exit.AUDIT_MISMATCH)
         if step.audit:
-            self.expected[step.audit] = c.state == "on"
-            self.readers[step.audit] = lambda: self.find.one(c.target, step.caption).is_checked()
+            self.expected[step.audit] = on
+            self.readers[step.audit] = lambda: self.find.one(
+                c.target, step.caption, tick=True
+            ).is_checked()
 
     # -- before submit ---------------------------------------------------------
     def audit(self) -> None:
@@ -805,6 +933,26 @@ class Runner:
         self.rep.info("pre-submit audit: every field reads back exactly as requested")
 
     # -- the human's verification -------------------------------------------------
+    def _first_shown(self, cands: list[Loc], scope: Page | Locator | None = None) -> Locator:
+        """The first candidate's first visible match (one look per candidate, in order)."""
+        for c in cands:
+            found = self.find.visible(scope or self.page, c)
+            if found.count():
+                return found.first
+        return self.find.union(cands, scope).first
+
+    def _code_boxes(self, cd: Codes, dialog: Locator) -> Locator:
+        """The code's boxes: the first candidate with several visible in the dialog."""
+        for c in cd.boxes:
+            found = self.find.visible(dialog, c)
+            if found.count() >= 4:
+                return found
+        raise AgentError(
+            "the verification shows no code boxes (tried "
+            + "; ".join(c.describe() for c in cd.boxes) + ")",
+            Exit.UI_NOT_UNDERSTOOD,
+        )  # fmt: skip
+
     def do_wait_codes(self, step: Step, cd: Codes) -> None:
         self.on_state("verifying-human")
         if not self.find.wait_any(cd.dialog + cd.done, self.opts.step_timeout):
@@ -813,7 +961,7 @@ class Runner:
         while True:
             if self.find.any_visible(cd.done):
                 return
-            dialog = self.find.visible(self.page, cd.dialog[0]).first
+            dialog = self._first_shown(cd.dialog)
             # A factor showing in the dialog means the dialog shows: no separate look for it.
             factor = next(
                 (f for f, c in cd.factors.items() if self.find.any_visible(c, dialog)), None
@@ -827,7 +975,7 @@ class Runner:
                 continue
             if factor not in self.out.factors:
                 self.out.factors.append(factor)
-            boxes = self.find.visible(dialog, cd.boxes)
+            boxes = self._code_boxes(cd, dialog)
             say = cd.say.get(factor, f"Enter the {factor} code")
             if self.opts.codes.automatic(factor):
                 tries[factor] = tries.get(factor, 0) + 1
@@ -837,12 +985,39 @@ class Runner:
                     )
                 code = self.opts.codes.get(factor, self.rep)
                 self._mark(boxes.first, step, f"{factor} code entered by the agent")
-                enter_code(boxes, code)
-                self.find.one(cd.submit, "the verification button", scope=dialog).click()
+                self.guard_origin()
+                if not self._sends(functools.partial(enter_code, boxes, code)):
+                    self._submit_code(cd, dialog)
             else:
                 self._mark(boxes.first, step, say, human=True)
                 self.overlay.banner(say, "human")
             self._await_step_change(cd, factor, dialog, Need("code", say, factor))
+
+    def _sends(self, act: Callable[[], None]) -> bool:
+        """Whether the page sent a request of its own while `act` ran (typing the sixth digit
+        of a code that the page then submits by itself)."""
+        sent: list[str] = []
+
+        def seen(req: Any) -> None:
+            if req.resource_type in ("fetch", "xhr"):
+                sent.append(req.url)
+
+        self.page.on("request", seen)
+        try:
+            act()
+        finally:
+            self.page.remove_listener("request", seen)
+        return bool(sent)
+
+    def _submit_code(self, cd: Codes, dialog: Locator) -> None:
+        """Click Continue/Confirm unless the page already took the code (no button, or the
+        button disabled while it checks it): never a second submission of the same code."""
+        if not self.find.any_visible(cd.submit, dialog):
+            return
+        button = self.find.one(cd.submit, "the verification button", scope=dialog)
+        if is_disabled(button):
+            return
+        self._press(button, "the verification button")
 
     def _await_step_change(self, cd: Codes, factor: str, dialog: Locator, need: Need) -> None:
         seen_err = [""]
@@ -886,11 +1061,13 @@ class Runner:
             records = self._from_prompt(cap)
         self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]
         self.on_state("captured")
-        # Screenshots from now on paint over anything shaped like a secret (by format, not value).
+        # Any image in the credentials' box may encode them (the QR code): always painted over.
+        self.secret_targets.append(box.locator("svg, canvas, img"))
+        # Screenshots from now on paint over anything shaped like a secret or a key (by format,
+        # not value): the dialog now, the key list later.
         self.secret_targets += [
             self.find.visible(self.page, Loc(text=f"/^\\s*(?:{fmt})\\s*$/"))
-            for name, fmt in cap.formats.items()
-            if name == "secret"
+            for fmt in cap.formats.values()
         ]
         self.on_capture(records)  # encrypted and on disk before anything else happens
         faults.point("capture:after-store")
@@ -902,7 +1079,7 @@ class Runner:
         if not cap.clipboard:
             return []
         out = []
-        buttons = self.find.visible(box, cap.clipboard[0])
+        buttons = self.find.union(cap.clipboard, box)
         for k in range(buttons.count()):
             buttons.nth(k).click()
             try:
@@ -945,6 +1122,25 @@ def enter_code(boxes: Locator, code: str) -> None:
             boxes.nth(idx).fill(digit)
 
 
+# The field the human put the cursor in, when the agent is to type there (a secret).
+FOCUSED_FIELD_JS = """() => { const e = document.activeElement;
+  return !!e && e.matches('input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea')
+    && !e.disabled && !e.readOnly }"""
+
+
+def shown_ips(area: Locator, raw: bool = False) -> list[str]:
+    """The IP addresses an allowlist's chips show in `area`, as a person reads them (a close
+    glyph, an icon or spacing around an address is ignored): canonical and sorted, or with
+    `raw` as written, in page order (one per chip, as its close controls are ordered)."""
+    texts = area.locator("ob-chips={}").evaluate_all(
+        f"els => {{ {engines.SOURCE}; return els.map(e => OB.ipOf(e.innerText)) }}"
+    )
+    found = [str(t) for t in texts if t]
+    if raw:
+        return found
+    return sorted({canonical(t) or t for t in found})
+
+
 def _inputs_holding(page: Page, value: str) -> int:
     """How many visible text fields hold exactly this value (drift confirmation by page state)."""
     return int(
@@ -957,19 +1153,29 @@ def _inputs_holding(page: Page, value: str) -> int:
 
 
 def parse_labelled(text: str, fields: dict[str, str]) -> list[dict[str, str]]:
-    """'Label' line then value line, in document order; a repeated label starts a new record."""
+    """Labelled values in document order: a label line then its value line, or "Label: value"
+    on one line; a repeated label starts a new record."""
     by_label = {v.strip().lower(): k for k, v in fields.items()}
+    same_line = re.compile(
+        r"^(" + "|".join(re.escape(v) for v in sorted(by_label, key=len, reverse=True)) + r")"
+        r"\s*:\s*(\S.*)$",
+        re.IGNORECASE,
+    )
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     records: list[dict[str, str]] = []
     cur: dict[str, str] = {}
-    for i, line in enumerate(lines[:-1]):
-        name = by_label.get(line.lower())
-        if name is None:
+    for i, line in enumerate(lines):
+        name = by_label.get(line.lower().rstrip(":").strip())
+        value = lines[i + 1] if name is not None and i + 1 < len(lines) else None
+        m = same_line.match(line) if name is None else None
+        if m:
+            name, value = by_label[m.group(1).lower()], m.group(2).strip()
+        if name is None or value is None:
             continue
         if name in cur:
             records.append(cur)
             cur = {}
-        cur[name] = lines[i + 1]
+        cur[name] = value
     if cur:
         records.append(cur)
     return records

@@ -1,0 +1,369 @@
+// Finding things the way a person does, with no ARIA: Playwright selector engines.
+//
+// okx.com is not known to give its selects, options or dialogs any role, so a page
+// is read by what shows: the text of a label and the box beside it, the list that
+// appeared under a box one just clicked, the floating window around a title. Each
+// engine takes a JSON body (`ob-field={"label": "Permissions"}`) and returns elements,
+// so the result is an ordinary Playwright locator (counted, filtered, clicked).
+// They run in the page's main world, where Playwright also evaluates a locator's
+// script (an isolated-world engine would keep a second, empty snapshot there).
+//
+// Text matching everywhere: the rendered text (innerText, so hidden tooltips do not
+// count), whitespace collapsed, case ignored; "/re/flags" is a regular expression.
+const OB = (() => {
+  const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
+
+  // test(renderedText); pre(textContent) is a cheap first look that never says no wrongly.
+  function matcher(spec) {
+    const m = /^\/(.*)\/([a-z]*)$/s.exec(spec || "");
+    if (m) {
+      const re = new RegExp(m[1], m[2]);
+      return { test: (t) => re.test(t), pre: () => true };
+    }
+    const want = norm(spec).toLowerCase();
+    const bare = want.replace(/ /g, "");
+    return {
+      test: (t) => t.toLowerCase() === want,
+      pre: (raw) => raw.replace(/\s+/g, "").toLowerCase().includes(bare),
+    };
+  }
+
+  // The element's own words, without its children's (a label with a "(?)" icon in it).
+  const ownText = (e) =>
+    norm([...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join(" "));
+
+  function visible(e) {
+    if (!e || !e.isConnected) return false;
+    const r = e.getBoundingClientRect();
+    if (r.width <= 0 || r.height <= 0) return false;
+    return e.checkVisibility ? e.checkVisibility({ visibilityProperty: true }) : true;
+  }
+
+  const ours = (e) => !!(e.closest && e.closest("onboard-overlay"));
+
+  // The deepest visible elements whose rendered text matches: a text split over several
+  // elements ("API key <b>name</b>") is found at the element that holds all of it.
+  function byText(root, spec) {
+    const { test, pre } = matcher(spec);
+    const out = new Set();
+    const scope = root.nodeType === 9 ? root.body || root.documentElement : root;
+    if (!scope) return [];
+    const walk = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (!n.nodeValue.trim()) continue;
+      let e = n.parentElement;
+      for (let up = 0; e && up < 4; up++, e = e.parentElement) {
+        if (seen.has(e)) break;
+        seen.add(e);
+        const raw = e.textContent;
+        if (raw.length > 400) break;
+        if (pre(raw) && (test(norm(e.innerText)) || test(ownText(e))) && visible(e) && !ours(e)) {
+          out.add(e);
+          break;
+        }
+        if (!scope.contains(e.parentElement) || e === scope) break;
+      }
+    }
+    // Keep the deepest: drop any match that contains another match.
+    const all = [...out];
+    return all.filter((e) => !all.some((o) => o !== e && e.contains(o)));
+  }
+
+  const TEXT_INPUT = /^(text|search|email|tel|url|password|number|)$/;
+  function isEditable(e) {
+    if (e.matches("textarea, [contenteditable=''], [contenteditable='true']")) return true;
+    if (e.matches("input")) return TEXT_INPUT.test((e.getAttribute("type") || "").toLowerCase());
+    return ["textbox", "searchbox"].includes(e.getAttribute("role"));
+  }
+
+  const cursor = (e) => (e ? getComputedStyle(e).cursor : "");
+  const CLICKY = new Set(["pointer", "not-allowed"]);
+  // Something one can act on: a form control, an element that says it is one, or the
+  // outermost element under a hand (or "not allowed") cursor — the look of a control.
+  function isControl(e) {
+    if (e.matches("input:not([type=hidden]), textarea, select, button, [contenteditable='true']"))
+      return true;
+    const role = e.getAttribute("role");
+    if (role && /^(button|combobox|listbox|textbox|searchbox|checkbox|radio|switch|spinbutton)$/.test(role))
+      return true;
+    const ti = e.getAttribute("tabindex");
+    if (ti !== null && !ti.startsWith("-")) return true;
+    const c = cursor(e);
+    return CLICKY.has(c) && cursor(e.parentElement) !== c;
+  }
+
+  const SHOWN = "input:not([type=hidden]), textarea, select, img, svg, canvas";
+  function hasContent(e) {
+    if (!visible(e)) return false;
+    if (e.matches(SHOWN) || norm(e.innerText)) return true;
+    if ([...e.querySelectorAll(SHOWN)].some(visible)) return true;
+    const s = getComputedStyle(e);
+    const bg = s.backgroundColor;
+    return (bg && bg !== "transparent" && !/rgba\(.*,\s*0\)$/.test(bg)) || parseFloat(s.borderTopWidth) > 0;
+  }
+
+  // The label's own line: it and the ancestors no taller than it (a "(?)" icon beside it).
+  function rowOf(label) {
+    const h = label.getBoundingClientRect().height;
+    let row = label;
+    for (let up = 0; up < 3; up++) {
+      const p = row.parentElement;
+      if (!p || p === document.body) break;
+      if (p.getBoundingClientRect().height > h * 1.6 + 4) break;
+      if ([...p.querySelectorAll("*")].some((x) => !label.contains(x) && x !== label && isEditable(x)))
+        break;
+      row = p;
+    }
+    return row;
+  }
+
+  const descendants = (e) => [e, ...e.querySelectorAll("*")];
+
+  // The control of a form field, found from its visible label, as a person finds it:
+  // the label's own control (a label wrapping its input, a checkbox beside its text, a
+  // pill "Account: Main account" one clicks), else the box next to the label's line in
+  // the nearest ancestor that shows anything besides it (form item, or the form itself
+  // when labels and controls are siblings): the box after it, or, when the label comes
+  // last, the one just before it.
+  const TICK = "input[type=checkbox], input[type=radio], [role=checkbox], [role=radio], [role=switch]";
+  function controlFor(label, editable, tick) {
+    const inside = descendants(label).filter((x) => x !== label && visible(x));
+    if (tick) {
+      // A checkbox or radio: in the label's own line, else in the box just before or after it.
+      const row = rowOf(label);
+      const own = [row, ...row.querySelectorAll("*")].find((x) => x.matches(TICK) && visible(x));
+      if (own) return own;
+      const sibs = [row.previousElementSibling, row.nextElementSibling].filter((x) => x && visible(x));
+      for (const b of sibs) {
+        const t = descendants(b).find((x) => x.matches(TICK) && visible(x));
+        if (t) return t;
+      }
+      return null;
+    }
+    if (editable) {
+      const own = inside.find(isEditable);
+      if (own) return own;
+    } else {
+      const own = inside.find((x) => x.matches("input:not([type=hidden]), textarea, select"));
+      if (own) return own;
+      const lh = label.getBoundingClientRect().height;
+      let a = label;
+      for (let up = 0; a && up < 3; up++, a = a.parentElement) {
+        if (a.getBoundingClientRect().height > lh * 3 + 10) break;
+        if (isControl(a) && norm(a.innerText).length > norm(label.innerText).length) return a;
+      }
+    }
+    const row = rowOf(label);
+    const pick = (block) =>
+      editable
+        ? descendants(block).find((x) => isEditable(x) && visible(x)) || null
+        : descendants(block).find((x) => visible(x) && isControl(x)) || block;
+    let branch = row;
+    for (let a = row.parentElement; a && a !== document.documentElement; branch = a, a = a.parentElement) {
+      const kids = [...a.children].filter((k) => !ours(k));
+      const at = kids.indexOf(branch);
+      const after = kids.slice(at + 1).filter(hasContent);
+      const before = kids.slice(0, at).filter(hasContent);
+      if (!after.length && !before.length) continue;
+      if (!after.length) return pick(before[before.length - 1]);
+      if (!editable) return pick(after[0]);
+      for (const block of after.slice(0, 3)) {
+        const f = pick(block);
+        if (f) return f;
+      }
+      return null;
+    }
+    return null;
+  }
+
+  // What a control shows, piece by piece (each text and each field value, as a person
+  // reads a select's value or its tags): its own, else that of the nearest ancestor that
+  // shows something (a value box around an empty input) — never past the label's line,
+  // whose words are left out.
+  function pieces(e) {
+    const out = [];
+    const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+    for (let n = walk.currentNode; n; n = walk.nextNode()) {
+      if (n.nodeType === 3) {
+        const t = norm(n.nodeValue);
+        if (t && n.parentElement && visible(n.parentElement) && !ours(n.parentElement)) out.push(t);
+      } else if (n.matches("input:not([type=password]):not([type=hidden]), textarea") && visible(n)) {
+        if (norm(n.value)) out.push(norm(n.value));
+      }
+    }
+    return out;
+  }
+  function shown(el, labelSpec) {
+    const test = labelSpec ? matcher(labelSpec).test : null;
+    let e = el;
+    for (let up = 0; e && up < 5; up++, e = e.parentElement) {
+      const labels = labelSpec ? byText(e, labelSpec) : [];
+      const own = new Set(labels.flatMap(pieces));
+      const got = pieces(e).filter((p) => !own.has(p) && !(test && test(p)));
+      // Reaching the label's own line ends the climb: an empty box shows nothing.
+      if (got.length || labels.length) return got;
+    }
+    return [];
+  }
+
+  // The floating window around a title: role=dialog when the page says so, else the
+  // nearest ancestor with its own background inside a fixed layer (the dimmed overlay).
+  function windowOf(title) {
+    const explicit = title.closest("[role=dialog], [role=alertdialog], [aria-modal=true]");
+    if (explicit) return explicit;
+    const chain = [];
+    for (let e = title; e && e !== document.body; e = e.parentElement) chain.push(e);
+    const fixedAt = chain.findIndex((e) => getComputedStyle(e).position === "fixed");
+    if (fixedAt < 0) return null;
+    for (let i = 0; i <= fixedAt; i++) {
+      const e = chain[i];
+      if (e === title) continue;
+      const s = getComputedStyle(e);
+      const bg = s.backgroundColor;
+      const solid = bg && bg !== "transparent" && !/rgba\(.*,\s*0(\.0+)?\)$/.test(bg);
+      const r = e.getBoundingClientRect();
+      const small = r.width < window.innerWidth * 0.95 || r.height < window.innerHeight * 0.95;
+      if (solid && small) return e;
+    }
+    return chain[fixedAt];
+  }
+
+  // The state a select is in before it opens: what was visible, and where its box is.
+  // An option is what became visible after the click and lies outside the box.
+  // (Kept on the window, read at query time: each engine is its own closure.)
+  function snap(root) {
+    const seen = new WeakSet();
+    for (const e of document.body.querySelectorAll("*")) if (visible(e)) seen.add(e);
+    const r = root.getBoundingClientRect();
+    window.__onboardSnap = { seen, rect: { top: r.top + scrollY, bottom: r.bottom + scrollY } };
+    return [];
+  }
+
+  function positioned(e) {
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const p = getComputedStyle(a).position;
+      if (p === "absolute" || p === "fixed") return true;
+    }
+    return false;
+  }
+
+  function popup(root, spec) {
+    let found = byText(root.nodeType === 9 ? document : root, spec);
+    const snapped = window.__onboardSnap || {};
+    const r = snapped.rect;
+    if (snapped.seen) found = found.filter((e) => !snapped.seen.has(e));
+    if (r) {
+      found = found.filter((e) => {
+        const b = e.getBoundingClientRect();
+        const cy = (b.top + b.bottom) / 2 + scrollY;
+        return cy < r.top || cy > r.bottom; // the list, not the box's own tags
+      });
+    }
+    if (found.length > 1) {
+      const floating = found.filter(positioned);
+      if (floating.length) found = floating;
+    }
+    return found;
+  }
+
+  // -- chips (an IP allowlist's entered addresses) -------------------------------
+  const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  function isIp(t) {
+    if (IPV4.test(t)) return true;
+    if (t.indexOf(":") < 0 || /[^0-9a-f:.]/i.test(t)) return false;
+    try {
+      new URL("http://[" + t + "]/");
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  // The one address a text holds when the rest is only a close glyph or spacing
+  // ("1.2.3.4 ×", "2001:db8::7 x"), else null.
+  function ipOf(text) {
+    const toks = norm(text).match(/[0-9A-Fa-f:.]+/g) || [];
+    const ips = toks.filter(isIp);
+    if (ips.length !== 1) return null;
+    const rest = norm(text).replace(ips[0], "").replace(/[\s\u00d7\u2715\u2716\u2573xX\u2a2f\u00b7|,;]/g, "");
+    return /[\p{L}\p{N}]/u.test(rest) ? null : ips[0];
+  }
+  // Chips under root: the outermost element around each address that shows nothing but it
+  // (and its close control); with close, that chip's close control (none when absent).
+  function chips(root, close) {
+    const out = [];
+    const texts = [...root.querySelectorAll("*")].filter(
+      (e) => !e.matches("input, textarea") && visible(e) && ipOf(e.innerText)
+    );
+    const deepest = texts.filter((e) => !texts.some((o) => o !== e && e.contains(o)));
+    for (const t of deepest) {
+      const ip = ipOf(t.innerText);
+      let chip = t;
+      while (chip.parentElement && chip.parentElement !== root && ipOf(chip.parentElement.innerText) === ip) {
+        if (chip.parentElement.querySelector("input, textarea")) break;
+        chip = chip.parentElement;
+      }
+      if (!close) {
+        out.push(chip);
+        continue;
+      }
+      const parts = descendants(chip).filter((x) => x !== chip && !x.contains(t) && !t.contains(x) && visible(x));
+      const ctl = parts.find(isControl) || parts.filter((x) => !parts.some((o) => o !== x && o.contains(x))).pop();
+      if (ctl) out.push(ctl);
+    }
+    return out;
+  }
+  // The field's area: the nearest ancestor of a control that also holds its label's text.
+  function area(el, labelSpec) {
+    let a = el.parentElement;
+    for (let up = 0; a && a !== document.body && up < 8; up++, a = a.parentElement) {
+      if (byText(a, labelSpec).length) return a;
+    }
+    return null;
+  }
+
+  const parse = (body) => {
+    try {
+      return JSON.parse(body);
+    } catch (e) {
+      return { text: body };
+    }
+  };
+
+  return {
+    engines: {
+      "ob-field": {
+        queryAll(root, body) {
+          const a = parse(body);
+          const out = new Set();
+          for (const l of byText(root.nodeType === 9 ? document : root, a.label)) {
+            const c = controlFor(l, !!a.editable, !!a.tick);
+            if (c && visible(c)) out.add(c);
+          }
+          return [...out];
+        },
+      },
+      "ob-popup": { queryAll: (root, body) => popup(root, parse(body).text) },
+      "ob-chips": { queryAll: (root, body) => chips(root.nodeType === 9 ? document.body : root, !!parse(body).close) },
+      "ob-area": {
+        queryAll(root, body) {
+          const a = root.nodeType === 9 ? null : area(root, parse(body).label);
+          return a ? [a] : [];
+        },
+      },
+      "ob-snap": { queryAll: (root) => snap(root.nodeType === 9 ? document.body : root) },
+      "ob-dialog": {
+        queryAll(root, body) {
+          const out = new Set();
+          for (const t of byText(document, parse(body).title)) {
+            const w = windowOf(t);
+            if (w && visible(w) && (root.nodeType === 9 || root.contains(w))) out.add(w);
+          }
+          return [...out];
+        },
+      },
+    },
+    shown,
+    ipOf,
+  };
+})();

@@ -1,0 +1,93 @@
+"""Clicking as a person does: on what the pointer actually reaches.
+
+okx.com lays transparent layers over some widgets (public scripts click its selects with
+`force: true`), so Playwright's "receives pointer events" check fails there and its click
+waits out the whole step timeout. A person just clicks where the box shows. Before each
+click the element is brought into view and the point under its centre is looked at, in
+one round trip: the element itself (or something inside it) -> an ordinary click; a layer
+inside the same widget -> a real mouse click at that point, said in the log; something
+else over it (a banner, a dialog) or a disabled control -> not actionable, and the step
+says so at once instead of timing out. `force` is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import Locator, Page
+
+from agent.exitcodes import AgentError, Exit
+
+# Disabled the way a person sees it too: greyed controls show a "not allowed" cursor, and
+# component libraries mark them with a class ending in "disabled" (a hint, never alone).
+DISABLED_JS = """e => e.matches(':disabled') || !!e.closest('[aria-disabled=true]')
+  || getComputedStyle(e).cursor === 'not-allowed'
+  || [...e.classList].some(c => /(^|[-_])disabled$/.test(c))"""
+
+HIT_JS = f"""el => {{
+  const disabled = ({DISABLED_JS})(el);
+  let r = el.getBoundingClientRect();
+  if (r.width <= 0 || r.height <= 0) return {{state: 'hidden'}};
+  if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {{
+    el.scrollIntoView({{block: 'center', inline: 'center', behavior: 'instant'}});
+    r = el.getBoundingClientRect();
+  }}
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (disabled) return {{state: 'disabled', x, y}};
+  const hit = document.elementFromPoint(x, y);
+  if (!hit || hit === el || el.contains(hit)) return {{state: 'ok', x, y}};
+  const name = e => e.tagName.toLowerCase() + [...e.classList].slice(0, 2).map(c => '.' + c).join('');
+  let common = el;
+  while (common && !common.contains(hit)) common = common.parentElement;
+  const c = common && common.getBoundingClientRect();
+  const same = !!common && common !== document.body && common !== document.documentElement
+    && c.width * c.height <= Math.max(4 * r.width * r.height, r.width * (r.height + 80));
+  return {{state: same ? 'layer' : 'covered', x, y, hit: name(hit)}};
+}}"""
+
+
+class NotActionable(AgentError):
+    """Found, but a person could not use it now (disabled, covered, not responding)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Exit.UI_NOT_UNDERSTOOD)
+
+
+def is_disabled(target: Locator) -> bool:
+    return bool(target.evaluate(DISABLED_JS))
+
+
+def press(
+    page: Page, target: Locator, what: str, log: Callable[[str], Any], timeout: float
+) -> None:
+    """Click `target` where a person would; NotActionable when no person could."""
+    try:
+        hit = target.evaluate(HIT_JS)
+    except PWError as exc:
+        raise NotActionable(
+            f"{what}: it went away before it could be clicked ({_first(exc)})"
+        ) from None
+    state = hit.get("state")
+    if state == "disabled":
+        raise NotActionable(f"{what} is disabled")
+    if state == "hidden":
+        raise NotActionable(f"{what} is not shown")
+    if state == "covered":
+        raise NotActionable(f"{what} is covered by another element ({hit.get('hit')})")
+    try:
+        if state == "layer":
+            log(
+                f"{what}: a layer inside the widget ({hit.get('hit')}) takes the pointer; clicked it where it shows"
+            )
+            page.mouse.click(hit["x"], hit["y"])
+        else:
+            target.click(timeout=timeout * 1000)
+    except PWError as exc:
+        raise NotActionable(f"{what} did not respond to a click ({_first(exc)})") from None
+
+
+def _first(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
