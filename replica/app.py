@@ -10,19 +10,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import segno
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from replica.i18n import FR, translate_message, translator
 from replica.scenarios import describe
 from replica.state import ApiKey, ReplicaError, Session, World
 
@@ -56,6 +58,16 @@ class DelayMiddleware:
         await self.app(scope, receive, send)
 
 
+# `prefixed`: every class token of the okui library gets a CSS-module prefix.
+OKUI_TOKEN = re.compile(r"(?<![\w-])okui-")
+PREFIX = "balance_"
+
+
+def prefix_okui(text: str) -> str:
+    """`okui-select` -> `balance_okui-select` in served HTML, CSS and JS alike."""
+    return OKUI_TOKEN.sub(PREFIX + "okui-", text)
+
+
 def ok(data: Any = None) -> JSONResponse:
     return JSONResponse({"code": "0", "msg": "", "data": data})
 
@@ -79,12 +91,35 @@ def key_created_view(k: ApiKey) -> dict[str, Any]:
         "account": k.account,
     }
     qr = segno.make(json.dumps({"apiKey": k.api_key, "secretKey": k.secret}), error="m")
-    info["qrSvg"] = qr.svg_inline(scale=3, border=2)
+    # omitsize: a viewBox instead of width/height, so the code scales to its box.
+    info["qrSvg"] = qr.svg_inline(scale=3, border=2, omitsize=True)
     return info
 
 
 def build_app(world: World) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def aria(**attrs: Any) -> Markup:
+        """Role/ARIA attributes, rendered only in the `aria` DOM mode (`aria_label` -> aria-label).
+
+        okx.com's public markup shows none; the `aria` scenario adds them back.
+        """
+        if world.knobs.dom != "aria":
+            return Markup("")
+        out = "".join(
+            f' {k.replace("_", "-")}="{escape(v)}"'
+            for k, v in attrs.items()
+            if v is not None and v is not False
+        )
+        return Markup(out)
+
+    templates.env.globals["aria"] = aria
+
+    def french(request: Request) -> bool:
+        return world.knobs.lang_fr and request.cookies.get("locale") != "en"
+
+    def served(text: str) -> str:
+        return prefix_okui(text) if world.knobs.dom == "prefixed" else text
 
     def current(request: Request) -> Session | None:
         s = world.session(request.cookies.get(COOKIE))
@@ -99,10 +134,13 @@ def build_app(world: World) -> Starlette:
 
     def render(request: Request, name: str, s: Session | None, **ctx: Any) -> Response:
         acct = world.account(s) if s else None
-        lang_fr = world.knobs.lang_fr and request.cookies.get("locale") != "en"
+        lang_fr = french(request)
         context = {
             "h": h,
             "fr": lang_fr,
+            "t": translator(lang_fr),
+            "strings": FR if lang_fr else {},
+            "dom": world.knobs.dom,
             "api_path": "/account/api-management" if world.knobs.api_moved else "/account/my-api",
             "dismissed": request.cookies.get("onboard_replica_seen", ""),
             "user": acct,
@@ -112,7 +150,8 @@ def build_app(world: World) -> Starlette:
             "knobs": world.knobs,
             **ctx,
         }
-        return templates.TemplateResponse(request, name, context)
+        html = templates.get_template(name).render(context)
+        return HTMLResponse(served(html))
 
     def login_redirect(request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -171,6 +210,8 @@ def build_app(world: World) -> Starlette:
             try:
                 return await fn(request)
             except ReplicaError as err:
+                if french(request):
+                    err.message = translate_message(err.message)
                 return fail(err)
 
         return endpoint
@@ -311,6 +352,19 @@ def build_app(world: World) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    scripts = {p.name: p for p in (HERE / "static").glob("*.js")}
+
+    async def static(request: Request) -> Response:
+        """The page JS, read per request: `prefixed` rewrites it, so nothing may cache it."""
+        path = scripts.get(request.path_params["name"])
+        if path is None:
+            return Response("Not Found", status_code=404)
+        return Response(
+            served(path.read_text(encoding="utf-8")),
+            media_type="application/javascript",
+            headers={"Cache-Control": "no-store"},
+        )
+
     from replica.rest import rest_routes
 
     routes = [
@@ -344,7 +398,7 @@ def build_app(world: World) -> Starlette:
         Route("/replica/issued", issued),
         Route("/replica/keys", all_keys),
         Route("/replica/health", health),
-        Mount("/cdn/assets/okfe", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/cdn/assets/okfe/{name}", static),
     ]
     app = Starlette(routes=routes)
     app.add_middleware(DelayMiddleware, world=world)  # type: ignore[arg-type]

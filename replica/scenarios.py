@@ -21,15 +21,22 @@ class Knobs:
     factors: list[str] | None = None  # overrides every account's factors
     phishing_redirect: bool = False
     secret_masked: bool = False  # the created dialog masks the secret (copy buttons still work)
-    drop_ip_on_perms: bool = False  # a re-render bug: opening Permissions drops the last IP chip  # the create page redirects to another origin
+    drop_ip_on_perms: bool = False  # a re-render bug: opening Permissions drops the last IP chip
     api_moved: bool = False  # API keys live elsewhere; the menu says "API and connections"
     perm_checkboxes: bool = False  # permissions as checkboxes instead of a multi-select
     field_order: list[str] | None = None  # create form items in another order
     interruptions: bool = False  # cookie banner + announcement dialog on arrival
-    lang_fr: bool = False
-    renamed: bool = False  # "Create API key" -> "New API key", "API key name" -> "Key name"  # the site shows in French until switched to English
+    lang_fr: bool = False  # the site shows in French until switched to English
+    renamed: bool = False  # "Create API key" -> "New API key", "API key name" -> "Key name"
     css_salt: str = ""  # changes every hashed CSS-module class name (UI-drift variants)
     logged_in: bool = False  # a browser without the session cookie is the first account's
+    # How the DOM is written: "known" (okx.com as public scripts show it: okui-* classes,
+    # no ARIA roles/states/labels), "aria" (the same plus rich ARIA), "prefixed" (every
+    # okui-* class carries a CSS-module prefix, balance_okui-*), "covered" (a transparent
+    # layer over every select box takes the pointer).
+    dom: str = "known"
+    codes_autosubmit: bool = False  # the code boxes submit by themselves after the 6th digit
+    account_selectable: bool = False  # the create form's Account select is enabled per draft
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
@@ -147,6 +154,36 @@ def renamed(k: Knobs) -> None:
 def logged_in(k: Knobs) -> None:
     """Every browser is already logged in as the seed's first account (client@replica.test)."""
     k.logged_in = True
+
+
+@scenario
+def aria(k: Knobs) -> None:
+    """The same DOM with rich ARIA: role=option/listbox/dialog/alert, aria-selected, aria-labelledby..."""
+    k.dom = "aria"
+
+
+@scenario
+def prefixed(k: Knobs) -> None:
+    """Every okui-* class carries a CSS-module prefix (balance_okui-select-item, balance_okui-popup...)."""
+    k.dom = "prefixed"
+
+
+@scenario
+def covered(k: Knobs) -> None:
+    """A transparent layer over every select box takes the pointer (scripts click it with force)."""
+    k.dom = "covered"
+
+
+@scenario
+def codes_autosubmit(k: Knobs) -> None:
+    """The verification boxes submit by themselves right after the sixth digit."""
+    k.codes_autosubmit = True
+
+
+@scenario
+def account_selectable(k: Knobs) -> None:
+    """The create form's Account select is enabled (Main account + sub-accounts), one per draft."""
+    k.account_selectable = True
 
 
 def describe() -> dict[str, str]:

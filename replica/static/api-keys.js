@@ -1,6 +1,7 @@
+/* "API keys": the "Account:" switcher, the key list or its empty state, Delete. */
 (function () {
   "use strict";
-  var H = OKX.H, el = OKX.el;
+  var H = OKX.H, el = OKX.el, t = OKX.t;
   var PAGE = window.__page || { subaccounts: [] };
   var PERM_TEXT = { read_only: "Read", trade: "Trade", withdraw: "Withdraw" };
   var USED_TEXT = { api_trading: "API trading", third_party: "Linking third-party app" };
@@ -11,22 +12,25 @@
   var current = params.get("account") || "main";
   if (!options.some(function (o) { return o.value === current; })) current = "main";
 
-  var sel = OKX.select(pill, options, current, function (v) {
-    current = v;
-    var p = new URLSearchParams(location.search);
-    if (v === "main") p.delete("account"); else p.set("account", v);
-    var q = p.toString();
-    history.replaceState(null, "", location.pathname + (q ? "?" + q : ""));
-    load();
-  }, function (o) { pill.querySelector(".okui-select-value").textContent = o.label; });
+  OKX.select(pill, {
+    options: options, value: current, prefix: t("Account:"), prefixClass: H("pill-label"),
+    onChange: function (v) {
+      current = v;
+      var p = new URLSearchParams(location.search);
+      if (v === "main") p.delete("account"); else p.set("account", v);
+      var q = p.toString();
+      history.replaceState(null, "", location.pathname + (q ? "?" + q : ""));
+      load();
+    }
+  });
 
   function createButton(disabled) {
     return el("button", {
-      type: "button", class: "okui-btn okui-btn-fill-highlight", disabled: disabled,
+      type: "button", class: "okui-btn btn-fill-highlight", disabled: disabled,
       onclick: function () {
         location.assign("/account/my-api/create" + (current !== "main" ? "?account=" + encodeURIComponent(current) : ""));
       }
-    }, [OKX.icon("plus"), PAGE.fr ? "Créer une clé API" : PAGE.renamed ? "New API key" : "Create API key"]);
+    }, [OKX.icon("plus"), t(PAGE.renamed ? "New API key" : "Create API key")]);
   }
 
   function field(label, value, extra) {
@@ -40,8 +44,8 @@
     var img = document.querySelector("template[data-okx-empty-img]").content.cloneNode(true);
     box.replaceChildren(el("div", { class: H("empty") }, [
       img,
-      el("div", { class: H("empty-title"), text: PAGE.fr ? "Aucune clé API" : "No API keys yet" }),
-      el("p", { class: H("empty-text"), text: "Create your first API key to automate trades, retrieve market data, and connect with third-party trading tools. Each main and sub-account can have up to 50 active keys." }),
+      el("div", { class: H("empty-title"), text: t("No API keys yet") }),
+      el("p", { class: H("empty-text"), text: t("Create your first API key to automate trades, retrieve market data, and connect with third-party trading tools. Each main and sub-account can have up to 50 active keys.") }),
       createButton(false)
     ]));
   }
@@ -49,26 +53,26 @@
   function renderList(keys, limit) {
     var full = keys.length >= limit;
     var head = el("div", { class: H("list-head") }, [
-      el("div", { class: H("count") }, ["API keys ", el("b", { text: keys.length + "/" + limit })]),
+      el("div", { class: H("count") }, [t("API keys") + " ", el("b", { text: keys.length + "/" + limit })]),
       createButton(full)
     ]);
     var nodes = [head];
-    if (full) nodes.push(el("div", { class: H("limit-note"), text: "You've reached the limit of " + limit + " API keys for this account." }));
+    if (full) nodes.push(el("div", { class: H("limit-note"), text: t("You've reached the limit of {0} API keys for this account.", limit) }));
     keys.forEach(function (k) {
       nodes.push(el("div", { class: H("key-card") }, [
         el("div", { class: H("key-top") }, [
           el("div", { class: H("key-name"), text: k.label }),
           el("div", { class: H("key-actions") }, [
-            el("button", { type: "button", class: H("text-btn"), text: "Edit", onclick: function () { OKX.toast("Editing is not available in the replica"); } }),
-            el("button", { type: "button", class: H("text-btn"), text: "Delete", onclick: function () { confirmDelete(k); } })
+            el("button", { type: "button", class: H("text-btn"), text: t("Edit"), onclick: function () { OKX.toast(t("Editing is not available in the replica")); } }),
+            el("button", { type: "button", class: H("text-btn"), text: t("Delete"), onclick: function () { confirmDelete(k); } })
           ])
         ]),
         el("div", { class: H("key-grid") }, [
-          field("API key", k.apiKey),
-          field("Permissions", k.perms.map(function (p) { return PERM_TEXT[p] || p; }).join(", ")),
-          field("IP address allowlist", k.ips.length ? k.ips.join(", ") : "None"),
-          field("Used for", USED_TEXT[k.usedFor] || k.usedFor),
-          field("Created", k.createdAt)
+          field(t("API key"), k.apiKey),
+          field(t("Permissions"), k.perms.map(function (p) { return t(PERM_TEXT[p] || p); }).join(", ")),
+          field(t("IP address allowlist"), k.ips.length ? k.ips.join(", ") : t("None")),
+          field(t("Used for"), t(USED_TEXT[k.usedFor] || k.usedFor)),
+          field(t("Created"), k.createdAt)
         ])
       ]));
     });
@@ -79,38 +83,24 @@
     var wrap;
     function close() { wrap.remove(); document.removeEventListener("keydown", onKey); }
     function onKey(ev) { if (ev.key === "Escape") close(); }
-    var confirmBtn = el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", text: "Confirm", onclick: function () {
+    var confirmBtn = OKX.button(t("Confirm"), "btn-fill-primary", { onclick: function () {
       confirmBtn.disabled = true;
       OKX.api("POST", "/priapi/v5/account/api-keys/delete", { apiKey: k.apiKey })
-        .then(function () { close(); OKX.toast("API key deleted"); load(); })
+        .then(function () { close(); OKX.toast(t("API key deleted")); load(); })
         .catch(function (e) { confirmBtn.disabled = false; OKX.toast(e.msg, "error"); });
     } });
-    var title = el("div", { class: H("dlg-title"), id: "okx-dialog-title", text: "Delete API key?" });
-    wrap = el("div", { class: "okui-transition-fade" }, [
-      el("div", { class: "okui-dialog" }, [
-        el("div", { class: "okui-dialog-float" }, [
-          el("div", { class: "okui-dialog-window", role: "dialog", "aria-modal": "true", "aria-labelledby": "okx-dialog-title" }, [
-            el("div", { class: "okui-dialog-top-r", onclick: close }, [OKX.icon("closeLg")]),
-            el("div", { class: "okui-dialog-container" }, [
-              title,
-              el("p", { class: H("dlg-desc"), text: "\u201c" + k.label + "\u201d will stop working immediately. This can't be undone." })
-            ]),
-            el("div", { class: "okui-dialog-btn-box" }, [
-              el("button", { type: "button", class: "okui-btn okui-dialog-cancel", text: "Cancel", onclick: close }),
-              confirmBtn
-            ])
-          ])
-        ])
-      ])
-    ]);
-    document.body.appendChild(wrap);
+    wrap = OKX.dialog({
+      title: t("Delete API key?"), titleClass: H("dlg-title"), onClose: close,
+      content: [el("p", { class: H("dlg-desc"), text: t("\u201c{0}\u201d will stop working immediately. This can't be undone.", k.label) })],
+      buttons: [OKX.button(t("Cancel"), "btn-outline-primary okui-dialog-cancel", { onclick: close }), confirmBtn]
+    });
     document.addEventListener("keydown", onKey);
   }
 
   var seq = 0;
   function load() {
     var mine = ++seq;
-    box.replaceChildren(el("div", { class: H("loading"), text: "Loading..." }));
+    box.replaceChildren(el("div", { class: H("loading"), text: t("Loading...") }));
     OKX.api("GET", "/priapi/v5/account/api-keys?account=" + encodeURIComponent(current))
       .then(function (d) {
         if (mine !== seq) return;
@@ -121,6 +111,5 @@
         box.replaceChildren(el("div", { class: H("loading"), text: e.msg }));
       });
   }
-  sel.set(current);
   load();
 })();

@@ -1,12 +1,16 @@
 /* "Create API keys": drafts, the form, Submit all, security verification, created modal. */
 (function () {
   "use strict";
-  var H = OKX.H, el = OKX.el;
+  var H = OKX.H, el = OKX.el, t = OKX.t;
   var PAGE = window.__page || { subaccounts: [] };
   var MAX_IPS = 20;
-  var PERMS = [["read_only", "Read"], ["trade", "Trade"], ["withdraw", "Withdraw"]];
   var PERM_TEXT = { read_only: "Read", trade: "Trade", withdraw: "Withdraw" };
   var USED_TEXT = { api_trading: "API trading", third_party: "Linking third-party app" };
+  var PERM_OPTIONS = [
+    { value: "read_only", label: t("Read"), fixed: true },
+    { value: "trade", label: t("Trade") },
+    { value: "withdraw", label: t("Withdraw") }
+  ];
   var RULES = {
     length: function (p) { return p.length >= 8 && p.length <= 32; },
     lower: function (p) { return /[a-z]/.test(p); },
@@ -15,6 +19,8 @@
     special: function (p) { return /[^A-Za-z0-9\s]/.test(p); }
   };
 
+  /* The account comes from the key list's "Account:" switcher (?account=NAME): the form
+   * shows it, greyed out, and every draft gets it. `account-selectable`: each draft picks. */
   var accountOptions = OKX.accountOptions(PAGE.subaccounts);
   var qAccount = new URLSearchParams(location.search).get("account") || "main";
   if (!accountOptions.some(function (o) { return o.value === qAccount; })) qAccount = "main";
@@ -39,10 +45,9 @@
   var tagsBox = item("ips").querySelector("[data-okx-tags]");
   var ipInput = item("ips").querySelector("input");
   var ipConfirm = item("ips").querySelector(".okui-input-suffix span");
-  var permBox = item("perms").querySelector(".okui-select-multiple") || item("perms").querySelector(".okui-checkbox-group");
-  var permSel = permBox.querySelector(".okui-select-selection");
+  var permBox = item("perms").querySelector(".okui-select") || item("perms").querySelector(".okui-checkbox-group");
   var passInput = item("passphrase").querySelector("input");
-  var eye = item("passphrase").querySelector("[role=button]");
+  var eye = item("passphrase").querySelector("." + H("eye"));
   var rules = item("passphrase").querySelectorAll("li[data-rule]");
   var submitBtn = document.querySelector("[data-okx-submit]");
   var addBtn = document.querySelector("[data-okx-add]");
@@ -55,12 +60,11 @@
       var old = ctl.querySelector(":scope > .okui-form-item-explain");
       if (old) old.remove();
       var msg = D().errors[f];
-      var box = ctl.querySelector(".okui-input-box");
-      if (box && f !== "passphrase") box.classList.toggle("okui-input-error", !!msg);
-      if (f === "passphrase" && box) box.classList.toggle("okui-input-error", !!msg);
+      var box = ctl.querySelector(".okui-input-box:not(.okui-select-inner-box)");
+      if (box) box.classList.toggle("okui-input-error", !!msg);
       if (!msg) return;
       var explain = el("div", { class: "okui-form-item-explain", role: "alert", text: msg });
-      var anchor = f === "perms" ? permBox : (box || ctl.lastElementChild);
+      var anchor = f === "perms" ? permBox : f === "account" ? accountBox : (box || ctl.lastElementChild);
       anchor.insertAdjacentElement("afterend", explain);
     });
   }
@@ -68,7 +72,7 @@
   function clearError(f) { if (D().errors[f]) { delete D().errors[f]; renderErrors(); } }
 
   // -- drafts tiles --------------------------------------------------------
-  function accountLabel(v) { return v === "main" ? "Main account" : v; }
+  function accountLabel(v) { return v === "main" ? t("Main account") : v; }
   function renderTiles() {
     var nodes = drafts.map(function (d, i) {
       var name = d.label.trim();
@@ -76,7 +80,7 @@
         class: H("draft-tile") + (i === cur ? " " + H("draft-active") : ""),
         onclick: function () { select(i); }
       }, [
-        el("div", { class: H("draft-name") + (name ? "" : " " + H("draft-untitled")), text: name || "Untitled" }),
+        el("div", { class: H("draft-name") + (name ? "" : " " + H("draft-untitled")), text: name || t("Untitled") }),
         el("span", { class: H("draft-tag"), text: accountLabel(d.account) }),
         drafts.length > 1 ? el("span", { class: H("draft-x"), onclick: function (ev) { ev.stopPropagation(); removeDraft(i); } }, [OKX.icon("close")]) : null
       ]);
@@ -98,10 +102,11 @@
   }
 
   // -- form <-> draft --------------------------------------------------------
-  var accountSel = OKX.select(accountBox, accountOptions, D().account, function (v) {
-    D().account = v; clearError("account"); renderTiles();
-  }, function (o) { accountBox.querySelector(".okui-select-value").textContent = o.label; });
-  if (accountOptions.length < 2) accountSel.disable(true);
+  var accountSel = OKX.select(accountBox, {
+    options: accountOptions, value: D().account,
+    disabled: !PAGE.accountSelectable || accountOptions.length < 2,
+    onChange: function (v) { D().account = v; clearError("account"); renderTiles(); }
+  });
 
   function loadForm() {
     var d = D();
@@ -112,7 +117,6 @@
     renderRadios();
     ipInput.value = d.ipText || "";
     renderTags();
-    closePerms();
     renderPerms();
     passInput.value = d.passphrase;
     renderRules();
@@ -156,14 +160,14 @@
   function addTokens(tokens) {
     var d = D();
     for (var i = 0; i < tokens.length; i++) {
-      var t = tokens[i];
-      var n = normIp(t);
+      var tok = tokens[i];
+      var n = normIp(tok);
       var msg = null;
-      if (n === null) msg = "Invalid IP address: " + t;
-      else if (d.ips.some(function (x) { return normIp(x) === n; })) msg = "This IP address has already been added";
-      else if (d.ips.length >= MAX_IPS) msg = "You can add up to 20 IP addresses";
+      if (n === null) msg = t("Invalid IP address: {0}", tok);
+      else if (d.ips.some(function (x) { return normIp(x) === n; })) msg = t("This IP address has already been added");
+      else if (d.ips.length >= MAX_IPS) msg = t("You can add up to {0} IP addresses", MAX_IPS);
       if (msg) { renderTags(); setError("ips", msg); return tokens.slice(i); }
-      d.ips.push(t);
+      d.ips.push(tok);
     }
     renderTags();
     return [];
@@ -194,68 +198,34 @@
   ipConfirm.addEventListener("click", function () { commitAll(); });
 
   // -- permissions -------------------------------------------------------------
-  var permDrop = null;
+  var permSel = null;
+  if (PAGE.permCheckboxes) {  // scenario perm-checkboxes
+    permBox.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+      c.addEventListener("change", function () {
+        if (c.value === "read_only") return;
+        var d = D();
+        var on = d.perms.filter(function (p) { return p !== c.value; });
+        if (c.checked) on.push(c.value);
+        d.perms = PERM_OPTIONS.map(function (o) { return o.value; }).filter(function (v) { return on.indexOf(v) >= 0; });
+        clearError("perms");
+      });
+    });
+  } else {
+    permSel = OKX.select(permBox, {
+      multiple: true, options: PERM_OPTIONS, value: D().perms,
+      onOpen: function () {
+        if (PAGE.dropIpOnPerms && D().ips.length) { D().ips.pop(); renderTags(); }  // scenario ip-chip-dropped
+      },
+      onChange: function (v) { D().perms = v; clearError("perms"); }
+    });
+  }
   function renderPerms() {
     var d = D();
-    if (PAGE.permCheckboxes) {  // scenario perm-checkboxes
-      permBox.querySelectorAll("input[type=checkbox]").forEach(function (c) {
-        c.checked = d.perms.indexOf(c.value) >= 0;
-      });
-      return;
-    }
-    var chips = PERMS.filter(function (p) { return d.perms.indexOf(p[0]) >= 0; }).map(function (p) {
-      if (p[0] === "read_only") return el("span", { class: "okui-select-selection-item okui-select-selection-item-disabled", text: p[1] });
-      return el("span", { class: "okui-select-selection-item" }, [
-        el("span", { text: p[1] }),
-        el("span", { class: "okui-select-selection-item-remove", onclick: function (ev) {
-          ev.stopPropagation(); togglePerm(p[0]);
-        } }, [OKX.icon("close")])
-      ]);
-    });
-    permSel.replaceChildren.apply(permSel, chips);
-    if (permDrop) {
-      permDrop.querySelectorAll("[role=option]").forEach(function (o) {
-        var on = d.perms.indexOf(o.getAttribute("data-value")) >= 0;
-        o.setAttribute("aria-selected", on ? "true" : "false");
-        o.classList.toggle("okui-select-option-selected", on);
-        o.lastChild.style.visibility = on ? "visible" : "hidden";
-      });
-    }
-  }
-  function togglePerm(p) {
-    if (p === "read_only") return;
-    var d = D();
-    var i = d.perms.indexOf(p);
-    if (i >= 0) d.perms.splice(i, 1); else d.perms.push(p);
-    d.perms = PERMS.map(function (x) { return x[0]; }).filter(function (x) { return d.perms.indexOf(x) >= 0; });
-    clearError("perms");
-    renderPerms();
-  }
-  function openPerms() {
-    if (PAGE.dropIpOnPerms && D().ips.length) { D().ips.pop(); renderTags(); }  // scenario ip-chip-dropped
-    permDrop = el("div", { class: "okui-select-dropdown", role: "listbox", "aria-multiselectable": "true" },
-      PERMS.map(function (p) {
-        var t = el("span", { style: "display:flex;color:#25a750", html: '<svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" aria-hidden="true"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>' });
-        return el("div", {
-          class: "okui-select-option", role: "option", "data-value": p[0],
-          "aria-disabled": p[0] === "read_only" ? "true" : null,
-          onclick: function (ev) { ev.stopPropagation(); togglePerm(p[0]); }
-        }, [el("span", { text: p[1] }), t]);
-      }));
-    permBox.appendChild(permDrop);
-    permBox.setAttribute("aria-expanded", "true");
-    renderPerms();
-  }
-  function closePerms() {
-    if (permDrop) { permDrop.remove(); permDrop = null; }
-    permBox.setAttribute("aria-expanded", "false");
-  }
-  if (PAGE.permCheckboxes) {
+    if (permSel) { permSel.close(); permSel.set(d.perms); return; }
     permBox.querySelectorAll("input[type=checkbox]").forEach(function (c) {
-      c.addEventListener("change", function () { togglePerm(c.value); });
+      c.checked = d.perms.indexOf(c.value) >= 0;
     });
-  } else permBox.addEventListener("click", function () { if (permDrop) closePerms(); else openPerms(); });
-  document.addEventListener("mousedown", function (ev) { if (permDrop && !permBox.contains(ev.target)) closePerms(); });
+  }
 
   // -- passphrase --------------------------------------------------------------
   function rulesOk(p) { return Object.keys(RULES).every(function (k) { return RULES[k](p); }); }
@@ -264,14 +234,14 @@
     rules.forEach(function (li) {
       var ok = RULES[li.getAttribute("data-rule")](p);
       li.classList.toggle("okui-checklist-item-done", ok);
-      li.setAttribute("aria-checked", ok ? "true" : "false");
+      OKX.attr(li, "aria-checked", ok ? "true" : "false");
     });
   }
   passInput.addEventListener("input", function () { D().passphrase = passInput.value; clearError("passphrase"); renderRules(); });
   function renderEye() {
     var shown = passInput.type === "text";
     eye.innerHTML = shown ? PAGE.eyeOpen : PAGE.eye;
-    eye.setAttribute("aria-label", shown ? "Hide passphrase" : "Show passphrase");
+    OKX.attr(eye, "aria-label", t(shown ? "Hide passphrase" : "Show passphrase"));
   }
   function toggleEye() { passInput.type = passInput.type === "password" ? "text" : "password"; renderEye(); }
   eye.addEventListener("click", toggleEye);
@@ -297,8 +267,8 @@
       d.ipText = rest.join(" ");
       if (rest.length) errs.ips = d.errors.ips;
     }
-    if (!d.label.trim()) errs.label = "Enter an API key name";
-    if (!rulesOk(d.passphrase)) errs.passphrase = "Your passphrase doesn't meet the requirements";
+    if (!d.label.trim()) errs.label = t("Enter an API key name");
+    if (!rulesOk(d.passphrase)) errs.passphrase = t("Your passphrase doesn't meet the requirements");
     d.errors = errs;
     cur = save;
     return Object.keys(errs).length === 0;
@@ -322,7 +292,7 @@
       .then(function (data) { openVerify(data.challengeId, data.steps); })
       .catch(function (e) {
         if (!e.field) { OKX.toast(e.msg, "error"); return; }
-        var m = /"([^"]+)"/.exec(e.msg || "");
+        var m = /["\u00ab]\s?([^"\u00bb]+?)\s?["\u00bb]/.exec(e.msg || "");
         if (m) {
           var idx = drafts.findIndex(function (d) { return d.label.trim() === m[1]; });
           if (idx >= 0 && idx !== cur) { cur = idx; loadForm(); }
@@ -335,16 +305,10 @@
 
   // -- security verification ----------------------------------------------------
   var TEXT = {
-    totp: { title: "Verify with authenticator app", desc: function () { return "Enter the 6-digit code from your authenticator app."; } },
-    sms: { title: "Verify with phone number", desc: function (t) { return "Check the text we've sent to " + t; } },
-    email: { title: "Verify with email", desc: function (t) { return "We've sent a 6-digit code to " + t + ". It's valid for 10 minutes and may be in your spam folder."; } }
+    totp: { title: "Verify with authenticator app", desc: function () { return t("Enter the 6-digit code from your authenticator app."); } },
+    sms: { title: "Verify with phone number", desc: function (x) { return t("Check the text we've sent to {0}", x); } },
+    email: { title: "Verify with email", desc: function (x) { return t("We've sent a 6-digit code to {0}. It's valid for 10 minutes and may be in your spam folder.", x); } }
   };
-  function dialog(windowClass, children) {
-    var win = el("div", { class: "okui-dialog-window" + (windowClass ? " " + windowClass : ""), role: "dialog", "aria-modal": "true", "aria-labelledby": "okx-dialog-title" }, children);
-    var wrap = el("div", { class: "okui-transition-fade" }, [el("div", { class: "okui-dialog" }, [el("div", { class: "okui-dialog-float" }, [win])])]);
-    document.body.appendChild(wrap);
-    return wrap;
-  }
 
   function openVerify(challengeId, steps) {
     var idx = 0, timer = null, wrap = null, closed = false;
@@ -363,10 +327,17 @@
         boxes.push(el("input", { class: H("pin-inner-input"), type: "text", maxlength: "1", inputmode: "numeric", autocomplete: "one-time-code" }));
       }
       var err = el("div", { class: H("pin-error"), role: "alert", hidden: true });
-      var btn = el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", disabled: true, text: last ? "Confirm" : "Continue" });
+      var btn = OKX.button(t(last ? "Confirm" : "Continue"), "btn-fill-primary", { disabled: true });
       var resend = step.factor === "totp" ? null : el("div", { class: H("resend") });
+      var sending = false, wasFull = false;
       function code() { return boxes.map(function (b) { return b.value; }).join(""); }
-      function update() { btn.disabled = !/^\d{6}$/.test(code()); }
+      /* The button follows the boxes; `codes-autosubmit`: a sixth digit submits by itself. */
+      function update() {
+        var full = /^\d{6}$/.test(code());
+        if (!sending) btn.disabled = !full;
+        if (full && !wasFull && PAGE.codesAutosubmit && !sending) { wasFull = full; submit(); return; }
+        wasFull = full;
+      }
       function fill(from, digits) {
         for (var j = 0; j < digits.length && from + j < 6; j++) boxes[from + j].value = digits[j];
         var next = Math.min(from + digits.length, 5);
@@ -408,11 +379,11 @@
         function tick() {
           if (left > 0) {
             resend.className = H("resend");
-            resend.textContent = "Resend (" + left + "s)";
+            resend.textContent = t("Resend ({0}s)", left);
           } else {
             stopTimer();
             resend.className = H("resend") + " " + H("resend-active");
-            resend.textContent = "Resend";
+            resend.textContent = t("Resend");
           }
           left -= 1;
         }
@@ -424,13 +395,14 @@
         resend.addEventListener("click", function () {
           if (timer) return;
           OKX.api("POST", "/priapi/v5/account/api-keys/resend", { challengeId: challengeId, factor: step.factor })
-            .then(function () { if (!closed) { OKX.toast("Code sent"); countdown(); } })
+            .then(function () { if (!closed) { OKX.toast(t("Code sent")); countdown(); } })
             .catch(function (e) { OKX.toast(e.msg, "error"); });
         });
         countdown();
       }
-      btn.addEventListener("click", function () {
-        if (btn.disabled) return;
+      function submit() {
+        if (sending || !/^\d{6}$/.test(code())) return;
+        sending = true;
         btn.disabled = true;
         err.hidden = true;
         OKX.api("POST", "/priapi/v5/account/api-keys/verify", { challengeId: challengeId, factor: step.factor, code: code() })
@@ -441,24 +413,26 @@
             render();
           })
           .catch(function (e) {
+            sending = false;
             err.textContent = e.msg; err.hidden = false;
             boxes.forEach(function (b) { b.value = ""; });
             boxes[0].focus();
             update();
           });
-      });
-      wrap = dialog(null, [
-        el("div", { class: "okui-dialog-top-r", onclick: close }, [OKX.icon("closeLg")]),
-        el("div", { class: "okui-dialog-container" }, [
-          el("div", { class: H("step"), text: (idx + 1) + " / " + steps.length }),
-          el("h2", { class: H("dlg-title"), id: "okx-dialog-title", text: TEXT[step.factor].title }),
+      }
+      btn.addEventListener("click", submit);
+      wrap = OKX.dialog({
+        onClose: close,
+        before: [el("div", { class: H("step"), text: (idx + 1) + " / " + steps.length })],
+        title: t(TEXT[step.factor].title), titleClass: H("dlg-title"),
+        content: [
           el("p", { class: H("dlg-desc"), text: TEXT[step.factor].desc(step.target) }),
           el("div", { class: H("pin") }, boxes),
           err,
           resend
-        ]),
-        el("div", { class: "okui-dialog-btn-box " + H("verify-btns") }, [btn])
-      ]);
+        ],
+        buttons: [btn], footerClass: H("verify-btns")
+      });
       boxes[0].focus();
     }
     render();
@@ -466,18 +440,21 @@
 
   // -- created ---------------------------------------------------------------
   function copy(text) {
-    var done = function () { OKX.toast("Copied"); };
+    var done = function () { OKX.toast(t("Copied")); };
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () { OKX.toast("Copy failed", "error"); });
-    } else { OKX.toast("Copy failed", "error"); }
+      navigator.clipboard.writeText(text).then(done, function () { OKX.toast(t("Copy failed"), "error"); });
+    } else { OKX.toast(t("Copy failed"), "error"); }
   }
-  function permsText(perms) { return perms.map(function (p) { return PERM_TEXT[p] || p; }).join(", "); }
+  function permsText(perms, tr) {
+    return perms.map(function (p) { var s = PERM_TEXT[p] || p; return tr ? t(s) : s; }).join(", ");
+  }
+  /* What "Copy API key info" puts on the clipboard (English, whatever the page language). */
   function info(k) {
     return [
       "API key name: " + k.label,
       "API key: " + k.apiKey,
       "Secret key: " + k.secretKey,
-      "Permissions: " + permsText(k.perms),
+      "Permissions: " + permsText(k.perms, false),
       "IP address allowlist: " + (k.ips.length ? k.ips.join(", ") : "None")
     ].join("\n");
   }
@@ -486,7 +463,10 @@
       el("div", { class: H("kv-label"), text: label }),
       el("div", { class: H("kv-value") }, [
         el("span", { text: masked ? "\u2022".repeat(16) : value }),
-        withCopy ? el("span", { class: H("copy-icon"), role: "button", tabindex: "0", "aria-label": "Copy", onclick: function () { copy(value); } }, [OKX.icon("copy")]) : null
+        withCopy ? el("span", {
+          class: H("copy-icon"), role: "button", tabindex: OKX.aria ? "0" : null, "aria-label": t("Copy"),
+          onclick: function () { copy(value); }
+        }, [OKX.icon("copy")]) : null
       ])
     ]);
   }
@@ -494,30 +474,28 @@
     var cards = keys.map(function (k) {
       return el("div", { class: H("created-card") }, [
         el("div", { class: H("created-inner") }, [
-          keys.length > 1 ? el("h3", { class: H("created-name"), text: k.label }) : null,
+          keys.length > 1 ? el("div", { class: H("created-name"), text: k.label }) : null,
           el("div", { class: H("qr"), html: k.qrSvg }),
           el("div", { class: H("kv-row") }, [
-            kv("Used for", USED_TEXT[k.usedFor] || k.usedFor),
-            kv("Permissions", permsText(k.perms))
+            kv(t("Used for"), t(USED_TEXT[k.usedFor] || k.usedFor)),
+            kv(t("Permissions"), permsText(k.perms, true))
           ]),
-          kv("IP address allowlist (optional)", k.ips.length ? k.ips.join(", ") : "None"),
-          kv("API key", k.apiKey, true),
-          kv("Secret key", k.secretKey, true, PAGE.secretMasked),
-          el("button", { type: "button", class: "okui-btn okui-btn-outline okui-btn-block", style: "border-color:#121212", text: "Copy API key info", onclick: function () { copy(info(k)); } })
+          kv(t("IP address allowlist (optional)"), k.ips.length ? k.ips.join(", ") : t("None")),
+          kv(t("API key"), k.apiKey, true),
+          kv(t("Secret key"), k.secretKey, true, PAGE.secretMasked),
+          el("button", { type: "button", class: "okui-btn btn-outline-primary " + H("btn-block") + " " + H("copy-info"), text: t("Copy API key info"), onclick: function () { copy(info(k)); } })
         ])
       ]);
     });
     var accounts = keys.map(function (k) { return k.account; });
     var target = accounts.every(function (a) { return a === accounts[0]; }) && accounts[0] !== "main" ? "?account=" + encodeURIComponent(accounts[0]) : "";
-    dialog(H("created-window"), [
-      el("h2", { class: H("created-title"), id: "okx-dialog-title", text: "API key created" }),
-      el("div", { class: H("created-body") }, cards),
-      el("div", { class: "okui-dialog-btn-box " + H("created-foot") }, [
-        el("button", { type: "button", class: "okui-btn okui-btn-fill-primary", text: "Complete", onclick: function () {
-          location.assign((PAGE.apiPath || "/account/my-api") + target);
-        } })
-      ])
-    ]);
+    OKX.dialog({
+      windowClass: H("created-window"), title: t("API key created"), titleClass: H("created-title"),
+      bodyClass: H("created-body"), content: cards, footerClass: H("created-foot"),
+      buttons: [OKX.button(t("Complete"), "btn-fill-primary", { onclick: function () {
+        location.assign((PAGE.apiPath || "/account/my-api") + target);
+      } })]
+    });
   }
 
   loadForm();

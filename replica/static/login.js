@@ -5,7 +5,7 @@
   var inputs = pw.querySelectorAll("input.login-input-input");
   var email = inputs[0], password = inputs[1];
   var code = tf.querySelector("input.login-input-input");
-  var pwErr = pw.querySelector("[role=alert]"), tfErr = tf.querySelector("[role=alert]");
+  var pwErr = pw.querySelector("." + OKX.H("login-error")), tfErr = tf.querySelector("." + OKX.H("login-error"));
   var pwBtn = pw.querySelector("button"), tfBtn = tf.querySelector("button");
   var busy = false;
 
@@ -19,8 +19,8 @@
   function submitPassword() {
     if (busy) return;
     show(pwErr, "");
-    if (!email.value.trim()) { show(pwErr, "Enter your email"); return; }
-    if (!password.value) { show(pwErr, "Enter your password"); return; }
+    if (!email.value.trim()) { show(pwErr, OKX.t("Enter your email")); return; }
+    if (!password.value) { show(pwErr, OKX.t("Enter your password")); return; }
     busy = true; pwBtn.disabled = true;
     OKX.api("POST", "/priapi/v1/user/login/precheck", { email: email.value, password: password.value }, { auth: false })
       .then(function (d) {
@@ -45,7 +45,7 @@
   code.addEventListener("keydown", function (ev) { if (ev.key === "Enter") submitCode(); });
   document.querySelectorAll("[data-pane-id]").forEach(function (t) {
     t.addEventListener("click", function () {
-      if (t.getAttribute("data-pane-id") !== "email") OKX.toast("QR code login is not available in the replica");
+      if (t.getAttribute("data-pane-id") !== "email") OKX.toast(OKX.t("QR code login is not available in the replica"));
     });
   });
 })();
