@@ -121,7 +121,9 @@ def test_locator_with_two_kinds(tmp_path: Path, okx_text: str) -> None:
     )
     p, msg = load_error(tmp_path, text)
     assert error_line(p, msg) == line_of(text, r"\{role: button, text: Go\}")
-    assert "exactly one of role, label, placeholder, text, field, css (got role, text)" in msg
+    assert (
+        "exactly one of role, label, placeholder, text, field, dialog, css (got role, text)" in msg
+    )
 
 
 @pytest.mark.parametrize("css", ["._root_1p8xt_1 input", ".index_title__3fK9a", ".css-1x2y3z"])
@@ -136,11 +138,11 @@ def test_hashed_css_class_refused(tmp_path: Path, okx_text: str, css: str) -> No
 
 
 def test_hashed_css_in_existing_step(tmp_path: Path, okx_text: str) -> None:
-    text, n = re.subn(r'chips: \{css: "[^"]*"\}', 'chips: {css: "._root_1p8xt_1 input"}', okx_text)
+    text, n = re.subn(r'\{css: "\[class\*=\'toast\'\]"\}', '{css: "._root_1p8xt_1 div"}', okx_text)
     assert n == 1
     p, msg = load_error(tmp_path, text)
-    assert error_line(p, msg) == line_of(text, re.escape('chips: {css: "._root_1p8xt_1 input"}'))
-    assert "fill_chips.chips" in msg and "uses a hashed class name" in msg
+    assert error_line(p, msg) == line_of(text, re.escape('{css: "._root_1p8xt_1 div"}'))
+    assert "click.errors" in msg and "uses a hashed class name" in msg
 
 
 def test_step_with_two_actions(tmp_path: Path, okx_text: str) -> None:
@@ -407,3 +409,46 @@ def test_engine_code_has_no_okx_strings() -> None:
         text = p.read_text()
         found += [f"{p.name}: {t!r}" for t in OKX_TEXTS if t in text]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # one candidate only
+        (
+            "        - {text: Complete, exact: true}\n",
+            "",
+        ),
+        # two candidates, both needing ARIA (a role and a for=/aria-label label)
+        (
+            "        - {text: Complete, exact: true}\n",
+            "        - {label: Complete}\n",
+        ),
+    ],
+)
+def test_a_step_needs_two_ways_one_without_aria(
+    tmp_path: Path, okx_text: str, old: str, new: str
+) -> None:
+    assert okx_text.count(old) == 1
+    p, msg = load_error(tmp_path, okx_text.replace(old, new))
+    assert (
+        "steps.17.click.target: step 'complete' needs more than one way to find its element" in msg
+    )
+    assert error_line(p, msg) == line_of(okx_text, r"id: complete") + 4
+
+
+def test_every_bundled_step_finds_its_element_without_aria(okx: Flow) -> None:
+    for step in okx.steps:
+        for where, cands in step.finders():
+            assert len(cands) >= 2 and any(not c.needs_aria for c in cands), (step.id, where)
+
+
+def test_option_candidates_take_the_option_name(okx: Flow) -> None:
+    perms = next(s for s in okx.steps if s.id == "permissions").choose
+    assert perms is not None
+    bound = [c.bind(option="Trade") for c in perms.option]
+    assert [c.describe() for c in bound] == [
+        "role='option' name='Trade'",
+        "text='Trade' in the popup",
+        "css=\"[class*='select-item']\" with text 'Trade'",
+    ]

@@ -1,6 +1,6 @@
 // Finding things the way a person does, with no ARIA: Playwright selector engines.
 //
-// okx.com is not known to give its selects, options or dialogs any role, so a page
+// Exchanges' web apps are not known to give their selects, options or dialogs any role, so a page
 // is read by what shows: the text of a label and the box beside it, the list that
 // appeared under a box one just clicked, the floating window around a title. Each
 // engine takes a JSON body (`ob-field={"label": "Permissions"}`) and returns elements,
@@ -307,7 +307,10 @@ const OB = (() => {
         out.push(chip);
         continue;
       }
-      const parts = descendants(chip).filter((x) => x !== chip && !x.contains(t) && !t.contains(x) && visible(x));
+      // Its other parts: what does not hold the address (an icon, a glyph in its own element).
+      const parts = descendants(chip).filter(
+        (x) => x !== chip && !x.contains(t) && !norm(x.innerText).includes(ip) && visible(x)
+      );
       const ctl = parts.find(isControl) || parts.filter((x) => !parts.some((o) => o !== x && o.contains(x))).pop();
       if (ctl) out.push(ctl);
     }

@@ -262,6 +262,21 @@ class Step(Strict):
     def action(self) -> str:
         return next(n for n in ACTIONS if getattr(self, n) is not None)
 
+    def finders(self) -> list[tuple[str, list[Loc]]]:
+        """The candidate lists this step finds the element it acts on with."""
+        act = getattr(self, self.action)
+        fields = {
+            "navigate": ["ready"],
+            "click": ["target"],
+            "fill": ["target"],
+            "fill_chips": ["input"],
+            "choose": ["open", "option"],
+            "check": ["target"],
+            "wait_codes": ["dialog", "boxes", "submit"],
+            "capture": ["container"],
+        }.get(self.action, [])
+        return [(f, getattr(act, f)) for f in fields]
+
 
 ACTIONS = (
     "navigate",
@@ -362,6 +377,14 @@ class Flow(Strict):
                 if at and at != list(range(at[0], at[0] + len(at))):
                     raise ValueError(
                         f"@drafts.{block}: the steps repeated per key must follow each other"
+                    )
+        for i, s in enumerate(self.steps):
+            for where, cands in s.finders():
+                if len(cands) < 2 or all(c.needs_aria for c in cands):
+                    raise ValueError(
+                        f"@steps.{i}.{s.action.rstrip('_')}.{where}: step {s.id!r} needs more than "
+                        "one way to find its element, at least one without an ARIA role or label "
+                        "(a field, placeholder, text, dialog title or structure)"
                     )
         withdraw = self.permissions.get("withdraw", "").lower()
         for i, s in enumerate(self.steps):

@@ -1,6 +1,6 @@
 """Clicking as a person does: on what the pointer actually reaches.
 
-okx.com lays transparent layers over some widgets (public scripts click its selects with
+Component libraries lay transparent layers over some widgets (public scripts click such selects with
 `force: true`), so Playwright's "receives pointer events" check fails there and its click
 waits out the whole step timeout. A person just clicks where the box shows. Before each
 click the element is brought into view and the point under its centre is looked at, in
@@ -41,9 +41,11 @@ HIT_JS = f"""el => {{
   const name = e => e.tagName.toLowerCase() + [...e.classList].slice(0, 2).map(c => '.' + c).join('');
   let common = el;
   while (common && !common.contains(hit)) common = common.parentElement;
-  const c = common && common.getBoundingClientRect();
+  // One widget: nothing else one could use around the two, and not much taller than the target.
+  const others = common ? [...common.querySelectorAll('input, textarea, select, button, a[href], [tabindex]')]
+    .filter(x => !el.contains(x) && !x.contains(el) && !hit.contains(x) && !x.contains(hit)) : [];
   const same = !!common && common !== document.body && common !== document.documentElement
-    && c.width * c.height <= Math.max(4 * r.width * r.height, r.width * (r.height + 80));
+    && !others.length && common.getBoundingClientRect().height <= Math.max(3 * r.height, r.height + 120);
   return {{state: same ? 'layer' : 'covered', x, y, hit: name(hit)}};
 }}"""
 
