@@ -5,17 +5,36 @@ password and authenticator code on the login page, clicks Submit all when
 asked, and types each verification code it "receives" (the replica's outbox
 stands in for the phone and mailbox). The agent never calls any of this
 directly; it only sees a human who acts while it waits.
+
+Like a person, it goes by what the page shows, never by ARIA (okx.com's markup
+has none): buttons by their text, the six code boxes, error toasts by sight, the
+language menu by its text. It reads English and the replica's French (lang-fr).
+It works on every DOM mode of the replica (known, aria, prefixed, covered).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyotp
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
+from replica.i18n import FR
 from replica.outbox import latest
+
+# What a person recognises as "something went wrong": a toast or a red line under a field.
+# The class names, with and without the CSS-module prefix of the `prefixed` mode.
+_ERROR_CSS = ", ".join(
+    f".{p}okui-{c}" for p in ("", "balance_") for c in ("toast", "form-item-explain")
+)
+
+
+def _either(text: str) -> re.Pattern[str]:
+    """The English text or its French translation, whole."""
+    options = {text, FR.get(text, text)}
+    return re.compile("^(" + "|".join(re.escape(o) for o in options) + ")$")
 
 
 @dataclass
@@ -46,8 +65,12 @@ class ScriptedClient:
         except Exception as exc:  # the page changed under us; the next tick tries again
             self.actions.append(f"retry: {type(exc).__name__}")
 
+    def _button(self, page: Page, text: str) -> Locator:
+        """A visible button by its text (a native <button> is a button on every DOM mode)."""
+        return page.get_by_role("button", name=_either(text)).filter(visible=True)
+
     def _type(self, page: Page, placeholder: str, text: str) -> bool:
-        box = page.get_by_placeholder(placeholder, exact=True)
+        box = page.get_by_placeholder(_either(placeholder))
         if box.count() != 1 or not box.is_visible() or box.input_value():
             return False
         box.click()
@@ -57,32 +80,35 @@ class ScriptedClient:
     def _login(self, page: Page) -> None:
         if self._type(page, "Email", self.email):
             self._type(page, "Password", self.password)
-            page.get_by_role("button", name="Log in", exact=True).click()
+            self._button(page, "Log in").click()
             self.actions.append("login: email+password")
             return
         if self.totp_secret and self._type(
             page, "Authenticator app code", pyotp.TOTP(self.totp_secret).now()
         ):
-            page.get_by_role("button", name="Confirm", exact=True).click()
+            self._button(page, "Confirm").click()
             self.actions.append("login: totp")
 
     def _clear(self, page: Page) -> None:
         """What a person does about banners, announcements and a foreign-language page."""
         for name in ("Got it", "Accept All"):  # the topmost first, as a person would
-            button = page.get_by_role("button", name=name, exact=True).filter(visible=True)
+            button = self._button(page, name)
             if button.count() == 1:
                 button.click()
                 self.actions.append(f"clicked {name}")
                 return
         if page.evaluate("document.documentElement.lang") != "en":
-            page.get_by_text("Français/EUR").click()
-            page.get_by_role("option", name="English", exact=True).click()
+            page.get_by_text(FR["English/EUR"], exact=True).click()
+            page.get_by_text("English", exact=True).filter(visible=True).click()
             self.actions.append("switched the site to English")
 
+    def _error_shown(self, page: Page) -> bool:
+        return page.locator(_ERROR_CSS).filter(visible=True).count() > 0
+
     def _submit(self, page: Page) -> None:
-        alert = page.get_by_role("alert").filter(visible=True).count() > 0
+        alert = self._error_shown(page)
         if self._submits == 0 or (alert and not self._alert_seen):
-            page.get_by_role("button", name="Submit all", exact=True).click()
+            self._button(page, "Submit all").click()
             self._submits += 1
             self.actions.append("clicked Submit all")
         self._alert_seen = alert
@@ -91,8 +117,12 @@ class ScriptedClient:
         return latest(self.base_url, channel, self.email if channel == "email" else None)
 
     def _code(self, page: Page, factor: str | None) -> None:
-        dialog = page.get_by_role("dialog").filter(visible=True)
-        boxes = dialog.locator("input[autocomplete='one-time-code']")
+        """The six boxes in front of them: click the first, type the code, press Enter.
+
+        Enter does what Continue/Confirm does; where the boxes submit by themselves
+        (codes-autosubmit) the button is disabled by then and Enter does nothing.
+        """
+        boxes = page.locator("input[autocomplete='one-time-code']").filter(visible=True)
         if boxes.count() != 6 or any(boxes.nth(i).input_value() for i in range(6)):
             return
         if factor == "totp":
@@ -103,7 +133,5 @@ class ScriptedClient:
             return
         boxes.first.click()
         page.keyboard.type(code, delay=self.typing_delay_ms)
-        dialog.get_by_role("button", name="Continue", exact=True).or_(
-            dialog.get_by_role("button", name="Confirm", exact=True)
-        ).click()
+        page.keyboard.press("Enter")
         self.actions.append(f"typed {factor} code")

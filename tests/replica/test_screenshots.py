@@ -15,6 +15,8 @@ from playwright.sync_api import Page, expect
 from tests.replica.test_ui_common import (
     CLIENT,
     api_login,
+    dialog,
+    dialog_titled,
     enter_code,
     fill_form,
     outbox_code,
@@ -59,7 +61,7 @@ def test_render_all_screens(page: Page, replica) -> None:
     page.get_by_role("heading", name="Create API keys").click()
     shot(page, "03-create-form.png")
     page.get_by_role("button", name="Submit all").click()
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     expect(dlg.get_by_text("Verify with authenticator app")).to_be_visible()
     shot(page, "04-verify-authenticator.png")
     enter_code(page, totp_now(CLIENT[2]))
@@ -72,7 +74,7 @@ def test_render_all_screens(page: Page, replica) -> None:
     shot(page, "05-verify-email.png")
     enter_code(page, outbox_code(base, "email"))
     dlg.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("dialog", name="API key created")).to_be_visible()
+    expect(dialog_titled(page, "API key created")).to_be_visible()
     shot(page, "06-key-created.png")
     page.get_by_role("button", name="Complete").click()
     expect(page.get_by_text("ICG-MM", exact=True)).to_be_visible()

@@ -1,4 +1,9 @@
-"""Helpers shared by the replica UI tests (no tests here): log in through the UI, read codes."""
+"""Helpers shared by the replica UI tests (no tests here): log in through the UI, read codes.
+
+They find things the way the replica's default DOM ("as known" of okx.com) allows: no
+ARIA roles, states or labels; okui classes (with or without the `prefixed` mode's
+CSS-module prefix), visible text, native elements.
+"""
 
 from __future__ import annotations
 
@@ -47,10 +52,49 @@ def issued(base: str) -> list[dict]:
     return httpx.get(f"{base}/replica/issued").json()["keys"]
 
 
+def okui(name: str) -> str:
+    """CSS for the okui class `okui-<name>`, also under the `prefixed` mode's `balance_` prefix."""
+    return f":is(.okui-{name}, .balance_okui-{name})"
+
+
+def dialog(page: Page):
+    """The visible dialog window (there is at most one)."""
+    return page.locator(okui("dialog-window")).filter(visible=True)
+
+
+def dialog_titled(page: Page, title: str):
+    """The dialog window whose title reads `title` (okx.com's dialogs have no role or name)."""
+    return page.locator(okui("dialog-window")).filter(
+        has=page.locator(okui("dialog-title")).get_by_text(title, exact=True)
+    )
+
+
+def dialog_title(page: Page) -> str:
+    return dialog(page).locator(okui("dialog-title")).inner_text()
+
+
+def popup(page: Page):
+    """The open select's popup (appended at the end of <body>)."""
+    return page.locator(okui("popup"))
+
+
+def options(page: Page):
+    return popup(page).locator(okui("select-item"))
+
+
+def option(page: Page, text: str):
+    """An option of the open popup, by its text."""
+    return options(page).filter(has_text=re.compile("^" + re.escape(text) + "$"))
+
+
+def toast(page: Page, text: str):
+    return page.locator(okui("toast")).filter(has_text=text)
+
+
 def field(page: Page, label: str):
     """The form item whose label text is `label` (labels are not tied to inputs)."""
-    return page.locator("div.okui-form-item").filter(
-        has=page.locator("div.okui-form-item-label", has_text=re.compile("^" + re.escape(label)))
+    return page.locator(okui("form-item")).filter(
+        has=page.locator(okui("form-item-label"), has_text=re.compile("^" + re.escape(label)))
     )
 
 
@@ -63,15 +107,19 @@ def fill_form(
         ip.fill(addr)
         ip.press("Enter")
     if trade:
-        field(page, "Permissions").locator(".okui-select").click()
-        page.get_by_role("option", name="Trade").click()
+        field(page, "Permissions").locator(okui("select")).click()
+        option(page, "Trade").click()
         page.get_by_role("heading", name="Create API keys").click()
+        expect(popup(page)).to_have_count(0)
     field(page, "Passphrase").locator("input").fill(passphrase)
 
 
+def code_boxes(page: Page):
+    return dialog(page).locator("input[autocomplete='one-time-code']")
+
+
 def enter_code(page: Page, code: str) -> None:
-    dlg = page.get_by_role("dialog")
-    dlg.locator("input[autocomplete='one-time-code']").first.click()
+    code_boxes(page).first.click()
     page.keyboard.type(code)
 
 
@@ -94,10 +142,10 @@ def open_create(page: Page, base: str, who: tuple[str, str, str] = CLIENT, query
 
 def verify_all(page: Page, base: str, steps: int = 3) -> None:
     """Pass every verification step shown (authenticator, then SMS, then email)."""
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     for i in range(steps):
         expect(dlg.get_by_text(f"{i + 1} / {steps}", exact=True)).to_be_visible()
-        title = dlg.get_by_role("heading").inner_text()
+        title = dialog_title(page)
         if "authenticator" in title:
             code = totp_now(CLIENT[2])
         elif "phone" in title:
@@ -107,4 +155,4 @@ def verify_all(page: Page, base: str, steps: int = 3) -> None:
         enter_code(page, code)
         last = i == steps - 1
         dlg.get_by_role("button", name="Confirm" if last else "Continue", exact=True).click()
-    expect(page.get_by_role("dialog", name="API key created")).to_be_visible()
+    expect(dialog_titled(page, "API key created")).to_be_visible()

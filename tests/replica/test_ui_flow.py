@@ -10,14 +10,20 @@ from playwright.sync_api import Page, expect
 
 from tests.replica.test_ui_common import (
     CLIENT,
+    code_boxes,
+    dialog,
+    dialog_titled,
     enter_code,
     field,
     fill_form,
     fill_login,
     issued,
     login,
+    okui,
     open_create,
+    option,
     outbox_code,
+    toast,
     totp_now,
     verify_all,
 )
@@ -26,23 +32,19 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 SECRET = re.compile(r"^[0-9A-F]{32}$")
 
 
-def boxes(page: Page):
-    return page.get_by_role("dialog").locator("input[autocomplete='one-time-code']")
-
-
 def test_full_flow_three_factors(page: Page, replica) -> None:
     base = replica.base_url
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     open_create(page, base)
     fill_form(page, "ICG-MM", ["11.111.111.111", "22.22.22.22"])
     page.get_by_role("button", name="Submit all").click()
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     # step 1: authenticator
     expect(dlg.get_by_text("1 / 3", exact=True)).to_be_visible()
     expect(dlg.get_by_text("Verify with authenticator app")).to_be_visible()
     expect(dlg.get_by_text("Enter the 6-digit code from your authenticator app.")).to_be_visible()
     expect(dlg.get_by_text(re.compile("Resend"))).to_have_count(0)
-    b = boxes(page)
+    b = code_boxes(page)
     expect(b).to_have_count(6)
     for i in range(6):
         expect(b.nth(i)).to_have_attribute("maxlength", "1")
@@ -99,7 +101,7 @@ def test_full_flow_three_factors(page: Page, replica) -> None:
     enter_code(page, outbox_code(base, "email"))
     confirm.click()
     # created
-    created = page.get_by_role("dialog", name="API key created")
+    created = dialog_titled(page, "API key created")
     expect(created).to_be_visible()
     keys = issued(base)
     assert len(keys) == 1
@@ -111,16 +113,21 @@ def test_full_flow_three_factors(page: Page, replica) -> None:
     expect(created.get_by_text("Read, Trade", exact=True)).to_be_visible()
     expect(created.get_by_text("11.111.111.111, 22.22.22.22", exact=True)).to_be_visible()
     expect(created.locator("svg").first).to_be_visible()
-    expect(created.locator(".okui-dialog-top-r")).to_have_count(0)
+    expect(created.locator(okui("dialog-top-r"))).to_have_count(0)
+    qr = created.locator("svg").first
+    assert qr.get_attribute("viewBox") and qr.get_attribute("width") is None
+    box = qr.bounding_box()
+    assert box and box["width"] == box["height"] == 108
     page.keyboard.press("Escape")
     expect(created).to_be_visible()
     created.get_by_role("button", name="Copy API key info").click()
-    expect(page.get_by_role("alert").filter(has_text="Copied")).to_be_visible()
+    expect(toast(page, "Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == (
         f"API key name: ICG-MM\nAPI key: {k['apiKey']}\nSecret key: {k['secretKey']}\n"
         "Permissions: Read, Trade\nIP address allowlist: 11.111.111.111, 22.22.22.22"
     )
-    created.get_by_role("button", name="Copy").nth(1).click()
+    # the copy icon right of the secret (no name, no role: an icon a person sees)
+    created.get_by_text(k["secretKey"], exact=True).locator("xpath=following-sibling::*").click()
     page.wait_for_function("async () => (await navigator.clipboard.readText()).length === 32")
     assert page.evaluate("navigator.clipboard.readText()") == k["secretKey"]
     created.get_by_role("button", name="Complete").click()
@@ -139,7 +146,7 @@ def test_resend_countdown(page: Page, replica) -> None:
     page.get_by_role("button", name="Submit all").click()
     enter_code(page, totp_now(CLIENT[2]))
     page.get_by_role("button", name="Continue").click()
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     expect(dlg.get_by_text("Resend (60s)", exact=True)).to_be_visible()
     page.clock.run_for(1000)
     expect(dlg.get_by_text("Resend (59s)", exact=True)).to_be_visible()
@@ -156,20 +163,21 @@ def test_resend_countdown(page: Page, replica) -> None:
     expect(dlg.get_by_text("3 / 3", exact=True)).to_be_visible()
 
 
+@pytest.mark.scenarios("account-selectable")
 def test_two_drafts_one_verification_two_keys(page: Page, replica) -> None:
     base = replica.base_url
     open_create(page, base)
     fill_form(page, "alpha", ["1.2.3.4"])
     page.get_by_role("button", name="Add another").click()
     fill_form(page, "beta", ["5.6.7.8"], trade=False)
-    acct = field(page, "Account").locator(".okui-select")
+    acct = field(page, "Account").locator(okui("select"))
     acct.click()
-    page.get_by_role("option", name="icg-mm-sub2").click()
+    option(page, "icg-mm-sub2").click()
     page.get_by_role("button", name="Submit all").click()
     verify_all(page, base, 3)
-    created = page.get_by_role("dialog", name="API key created")
-    expect(created.get_by_role("heading", name="alpha")).to_be_visible()
-    expect(created.get_by_role("heading", name="beta")).to_be_visible()
+    created = dialog_titled(page, "API key created")
+    expect(created.get_by_text("alpha", exact=True)).to_be_visible()
+    expect(created.get_by_text("beta", exact=True)).to_be_visible()
     expect(created.get_by_role("button", name="Copy API key info")).to_have_count(2)
     keys = {k["label"]: k for k in issued(base)}
     assert keys["alpha"]["account"] == "main" and keys["alpha"]["perms"] == ["read_only", "trade"]
@@ -177,7 +185,7 @@ def test_two_drafts_one_verification_two_keys(page: Page, replica) -> None:
     created.get_by_role("button", name="Complete").click()
     expect(page.get_by_text("alpha", exact=True)).to_be_visible()
     page.get_by_text("Account:").click()
-    page.get_by_role("option", name="icg-mm-sub2").click()
+    option(page, "icg-mm-sub2").click()
     expect(page.get_by_text("beta", exact=True)).to_be_visible()
 
 
@@ -186,10 +194,10 @@ def test_close_cancels_and_keeps_drafts(page: Page, replica) -> None:
     open_create(page, base)
     fill_form(page, "closer", ["1.2.3.4"])
     page.get_by_role("button", name="Submit all").click()
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     expect(dlg.get_by_text("1 / 3", exact=True)).to_be_visible()
-    dlg.locator(".okui-dialog-top-r").click()
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    dlg.locator(okui("dialog-top-r")).click()
+    expect(dialog(page)).to_have_count(0)
     expect(field(page, "API key name").locator("input")).to_have_value("closer")
     assert issued(base) == []
     # submitting again starts a fresh verification that works
@@ -204,7 +212,7 @@ def test_totp_only_one_step(page: Page, replica) -> None:
     open_create(page, base)
     fill_form(page, "solo", [])
     page.get_by_role("button", name="Submit all").click()
-    dlg = page.get_by_role("dialog")
+    dlg = dialog(page)
     expect(dlg.get_by_text("1 / 1", exact=True)).to_be_visible()
     expect(dlg.get_by_role("button", name="Continue")).to_have_count(0)
     verify_all(page, base, 1)
@@ -216,9 +224,8 @@ def test_submit_error_toast_then_retry(page: Page, replica) -> None:
     open_create(page, base)
     fill_form(page, "retry", ["1.2.3.4"])
     page.get_by_role("button", name="Submit all").click()
-    toast = page.locator("div.okui-toast[role=alert]")
-    expect(toast).to_have_text("System error. Please try again later.")
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator(okui("toast"))).to_have_text("System error. Please try again later.")
+    expect(dialog(page)).to_have_count(0)
     page.get_by_role("button", name="Submit all").click()
     verify_all(page, base, 3)
 
@@ -229,8 +236,8 @@ def test_key_limit_refused(page: Page, replica) -> None:
     open_create(page, base)
     fill_form(page, "one-too-many", [])
     page.get_by_role("button", name="Submit all").click()
-    expect(page.get_by_role("alert").filter(has_text="already has 50 API keys")).to_be_visible()
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(toast(page, "already has 50 API keys")).to_be_visible()
+    expect(dialog(page)).to_have_count(0)
 
 
 @pytest.mark.scenarios("duplicate-label")
@@ -289,13 +296,13 @@ def test_headed_widgets_and_one_step(page: Page, replica) -> None:
     ip = page.get_by_placeholder("Enter IP address")
     ip.press_sequentially("1.2.3.4, 5.6.7.8 ")
     expect(field(page, "IP address allowlist (optional)").locator(".okui-tag")).to_have_count(2)
-    field(page, "Permissions").locator(".okui-select").click()
-    page.get_by_role("option", name="Trade").click()
-    expect(page.get_by_role("option", name="Trade")).to_have_attribute("aria-selected", "true")
+    field(page, "Permissions").locator(okui("select")).click()
+    option(page, "Trade").click()
+    expect(option(page, "Trade")).to_have_class(re.compile(r"okui-select-item-selected"))
     page.get_by_role("heading", name="Create API keys").click()
     field(page, "API key name").locator("input").fill("headed")
     field(page, "Passphrase").locator("input").fill("Strong-Pass-1!")
     page.get_by_role("button", name="Submit all").click()
-    expect(page.get_by_role("dialog").get_by_text("1 / 1", exact=True)).to_be_visible()
+    expect(dialog(page).get_by_text("1 / 1", exact=True)).to_be_visible()
     verify_all(page, base, 1)
     assert issued(base)[0]["ips"] == ["1.2.3.4", "5.6.7.8"]

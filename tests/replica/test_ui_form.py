@@ -7,17 +7,20 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.replica.test_ui_common import field, open_create
+from tests.replica.test_ui_common import field, okui, open_create, option, options, popup
 
 DONE = re.compile(r"okui-checklist-item-done")
 
 
+SELECTED = re.compile(r"okui-select-item-selected")
+
+
 def chips(page: Page):
-    return field(page, "IP address allowlist (optional)").locator(".okui-tag")
+    return field(page, "IP address allowlist (optional)").locator(okui("tag"))
 
 
 def ip_error(page: Page):
-    return field(page, "IP address allowlist (optional)").locator(".okui-form-item-explain")
+    return field(page, "IP address allowlist (optional)").locator(okui("form-item-explain"))
 
 
 def test_form_structure_matches_okx(page: Page, replica) -> None:
@@ -52,18 +55,38 @@ def test_form_structure_matches_okx(page: Page, replica) -> None:
         )
     ).to_be_visible()
     # the (?) tooltip of the IP allowlist
-    field(page, "IP address allowlist (optional)").locator(".okui-tooltip").hover()
-    expect(page.get_by_role("tooltip").filter(visible=True)).to_contain_text("IP addresses")
-    # account select: Main account + sub-accounts
-    acct = field(page, "Account").locator(".okui-select")
+    field(page, "IP address allowlist (optional)").locator(okui("tooltip")).hover()
+    expect(page.locator(okui("tooltip-inner")).filter(visible=True)).to_contain_text("IP addresses")
+    # the account is shown, greyed out, not chosen here (screenshot 03)
+    acct = field(page, "Account").locator(okui("select"))
+    expect(acct).to_have_text("Main account")
+    expect(acct).to_have_class(re.compile(r"okui-select-disabled"))
+    expect(acct.locator(okui("select-inner-box"))).to_have_css("cursor", "not-allowed")
+    acct.click()
+    expect(popup(page)).to_have_count(0)
+
+
+@pytest.mark.scenarios("account-selectable")
+def test_account_selectable_per_draft(page: Page, replica) -> None:
+    open_create(page, replica.base_url)
+    acct = field(page, "Account").locator(okui("select"))
+    expect(acct).not_to_have_class(re.compile(r"okui-select-disabled"))
     expect(acct).to_have_text("Main account")
     acct.click()
-    expect(page.get_by_role("option")).to_have_text(
+    expect(options(page)).to_have_text(
         ["Main account", "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
     )
-    page.get_by_role("option", name="icg-mm-sub1").click()
+    expect(option(page, "Main account")).to_have_class(SELECTED)
+    option(page, "icg-mm-sub1").click()
+    expect(popup(page)).to_have_count(0)  # a single select closes on choosing
     expect(acct).to_have_text("icg-mm-sub1")
-    expect(page.locator("span", has_text=re.compile("^icg-mm-sub1$"))).to_have_count(2)
+    expect(page.locator("span", has_text=re.compile("^icg-mm-sub1$"))).to_have_count(1)  # tile tag
+    page.get_by_role("button", name="Add another").click()
+    expect(acct).to_have_text("Main account")  # a new draft starts on the page's account
+    acct.click()
+    option(page, "icg-mm-sub3").click()
+    tags = page.locator("span", has_text=re.compile("^icg-mm-sub[13]$"))
+    expect(tags).to_have_text(["icg-mm-sub1", "icg-mm-sub3"])
 
 
 def test_ip_chips_by_comma_space_enter_confirm_and_paste(page: Page, replica) -> None:
@@ -126,36 +149,54 @@ def test_ip_refusals_invalid_duplicate_and_limit(page: Page, replica) -> None:
 def test_permissions_dropdown(page: Page, replica) -> None:
     open_create(page, replica.base_url)
     box = field(page, "Permissions").locator("div.okui-select.okui-select-multiple")
-    expect(box).to_have_text("Read")
-    expect(page.get_by_role("listbox")).to_have_count(0)
-    box.click()
-    lb = page.get_by_role("listbox")
-    expect(lb).to_have_attribute("aria-multiselectable", "true")
-    expect(lb.get_by_role("option")).to_have_text(["Read", "Trade", "Withdraw"])
-    read = lb.get_by_role("option", name="Read")
-    expect(read).to_have_attribute("aria-disabled", "true")
-    expect(read).to_have_attribute("aria-selected", "true")
-    read.click(force=True)  # aria-disabled: Playwright refuses a plain click
-    expect(read).to_have_attribute("aria-selected", "true")
-    trade = lb.get_by_role("option", name="Trade")
-    withdraw = lb.get_by_role("option", name="Withdraw")
+    inner = box.locator(
+        "> div.okui-select-value-box > div.okui-input-box.auto-size.okui-select-inner-box"
+    )
+    expect(inner).to_have_text("Read")
+    expect(inner.locator("input")).to_have_count(0)  # not searchable
+    expect(popup(page)).to_have_count(0)
+    inner.locator(".okui-select-arrow").click()  # any part of the box opens it
+    pop = page.locator("body > div.okui-popup.select-popup-reference")
+    expect(pop).to_have_count(1)
+    assert page.evaluate("document.body.lastElementChild.classList.contains('okui-popup')")
+    # positioned just under the box
+    b, p = box.bounding_box(), pop.bounding_box()
+    assert b and p and abs(p["x"] - b["x"]) < 1 and 0 <= p["y"] - (b["y"] + b["height"]) <= 8
+    items = pop.locator("div.okui-select-item.okui-select-item-border-box")
+    expect(items).to_have_text(["Read", "Trade", "Withdraw"])
+    read, trade, withdraw = (option(page, t) for t in ("Read", "Trade", "Withdraw"))
+    expect(read).to_have_class(re.compile(r"okui-select-item-disabled"))
+    expect(read).to_have_class(SELECTED)
+    expect(read.locator("svg")).to_be_visible()  # the check
+    expect(trade.locator("svg")).to_have_count(0)
+    read.click()  # fixed: nothing happens
+    expect(read).to_have_class(SELECTED)
     trade.click()
-    expect(trade).to_have_attribute("aria-selected", "true")
+    expect(trade).to_have_class(SELECTED)
+    expect(trade.locator("svg")).to_be_visible()
+    withdraw.click()  # a multi-select stays open
+    expect(withdraw).to_have_class(SELECTED)
+    tags = box.locator(".okui-select-selection-item")
+    expect(tags).to_have_text(["Read", "Trade", "Withdraw"])
     withdraw.click()
-    expect(withdraw).to_have_attribute("aria-selected", "true")
-    expect(box.locator(".okui-select-selection-item")).to_have_text(["Read", "Trade", "Withdraw"])
-    withdraw.click()
-    expect(withdraw).to_have_attribute("aria-selected", "false")
+    expect(withdraw).not_to_have_class(SELECTED)
     # click outside closes
     page.get_by_role("heading", name="Create API keys").click()
-    expect(page.get_by_role("listbox")).to_have_count(0)
-    expect(box.locator(".okui-select-selection-item")).to_have_text(["Read", "Trade"])
+    expect(popup(page)).to_have_count(0)
+    expect(tags).to_have_text(["Read", "Trade"])
     # Read is fixed (no x); Trade has an x that removes it
-    items = box.locator(".okui-select-selection-item")
-    expect(items.first.locator(".okui-select-selection-item-remove")).to_have_count(0)
-    items.nth(1).locator(".okui-select-selection-item-remove").click()
-    expect(items).to_have_text(["Read"])
-    expect(page.get_by_role("listbox")).to_have_count(0)
+    expect(tags.first.locator(".okui-select-selection-item-remove")).to_have_count(0)
+    tags.nth(1).locator(".okui-select-selection-item-remove").click()
+    expect(tags).to_have_text(["Read"])
+    expect(popup(page)).to_have_count(0)
+    # a click on the box toggles; Escape closes
+    inner.click()
+    expect(popup(page)).to_have_count(1)
+    inner.click()
+    expect(popup(page)).to_have_count(0)
+    box.click()
+    page.keyboard.press("Escape")
+    expect(popup(page)).to_have_count(0)
 
 
 @pytest.mark.scenarios("withdraw-preselected")
@@ -164,8 +205,8 @@ def test_withdraw_preselected_scenario(page: Page, replica) -> None:
     box = field(page, "Permissions").locator(".okui-select-multiple")
     expect(box.locator(".okui-select-selection-item")).to_have_text(["Read", "Withdraw"])
     box.click()
-    expect(page.get_by_role("option", name="Withdraw")).to_have_attribute("aria-selected", "true")
-    expect(page.get_by_role("option", name="Trade")).to_have_attribute("aria-selected", "false")
+    expect(option(page, "Withdraw")).to_have_class(SELECTED)
+    expect(option(page, "Trade")).not_to_have_class(SELECTED)
 
 
 def test_passphrase_checklist_and_eye(page: Page, replica) -> None:
@@ -184,7 +225,7 @@ def test_passphrase_checklist_and_eye(page: Page, replica) -> None:
         ]
     )
     for i in range(5):
-        expect(items.nth(i)).to_have_attribute("aria-checked", "false")
+        expect(items.nth(i)).not_to_have_class(DONE)
     steps = [
         ("a", [0, 1, 0, 0, 0]),
         ("A", [0, 1, 1, 0, 0]),
@@ -195,17 +236,17 @@ def test_passphrase_checklist_and_eye(page: Page, replica) -> None:
     for chunk, want in steps:
         pp.press_sequentially(chunk)
         for i, on in enumerate(want):
-            expect(items.nth(i)).to_have_attribute("aria-checked", "true" if on else "false")
             if on:
                 expect(items.nth(i)).to_have_class(DONE)
             else:
                 expect(items.nth(i)).not_to_have_class(DONE)
     pp.fill("x" * 33 + "A1!")
-    expect(items.nth(0)).to_have_attribute("aria-checked", "false")
-    eye = page.get_by_role("button", name="Show passphrase")
+    expect(items.nth(0)).not_to_have_class(DONE)
+    # the eye: an icon right of the input (no role, no name)
+    eye = field(page, "Passphrase").locator(okui("input-box") + " svg")
     eye.click()
     expect(pp).to_have_attribute("type", "text")
-    page.get_by_role("button", name="Hide passphrase").click()
+    eye.click()
     expect(pp).to_have_attribute("type", "password")
 
 
@@ -225,11 +266,11 @@ def test_submit_validation_messages(page: Page, replica) -> None:
     ip.fill("1.2.3.999")
     page.get_by_role("button", name="Submit all").click()
     expect(ip_error(page)).to_have_text("Invalid IP address: 1.2.3.999")
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator(okui("dialog-window"))).to_have_count(0)
     # leftover valid text becomes a chip on submit
     ip.fill("1.2.3.4")
     page.get_by_role("button", name="Submit all").click()
-    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.locator(okui("dialog-window"))).to_be_visible()
     expect(chips(page)).to_have_text(["1.2.3.4"])
 
 

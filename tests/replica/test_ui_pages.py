@@ -8,7 +8,20 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.replica.test_ui_common import CLIENT, FIRM, api_login, fill_login, login
+from tests.replica.test_ui_common import (
+    CLIENT,
+    FIRM,
+    api_login,
+    dialog_titled,
+    field,
+    fill_login,
+    login,
+    okui,
+    option,
+    options,
+    popup,
+    toast,
+)
 
 
 def test_logged_out_redirects_to_login_and_back_with_totp(page: Page, replica) -> None:
@@ -32,7 +45,7 @@ def test_logged_out_redirects_to_login_and_back_with_totp(page: Page, replica) -
     fill_login(page)
     expect(page).to_have_url(base + "/account/my-api/create?account=icg-mm-sub2")
     expect(page.get_by_role("heading", name="Create API keys")).to_be_visible()
-    acct = page.locator("div.okui-form-item").filter(has_text="Account").locator(".okui-select")
+    acct = field(page, "Account").locator(okui("select"))
     expect(acct).to_have_text("icg-mm-sub2")
 
 
@@ -71,7 +84,11 @@ def test_profile_menu_hover_leads_to_api(page: Page, replica) -> None:
     api_item.click()
     expect(page).to_have_url(base + "/account/my-api")
     expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
-    expect(page.locator("[aria-current=page]")).to_have_text("API keys")
+    active = (
+        page.locator("a[href='/account/my-api']").filter(visible=True).filter(has_text="API keys")
+    )
+    expect(active).to_have_class(re.compile(r"subnav-active"))
+    expect(active).to_have_css("border-bottom-color", "rgb(0, 0, 0)")
 
 
 def test_profile_icon_click_navigates_and_logout(page: Page, replica) -> None:
@@ -117,16 +134,25 @@ def test_account_pill_switches_list_and_url(page: Page, replica) -> None:
     api_login(page, base)
     page.goto(base + "/account/my-api")
     expect(page.get_by_text("No API keys yet")).to_be_visible()
+    pill = page.locator(okui("select")).filter(has_text="Account:")
+    expect(pill).to_have_text("Account:Main account")
     page.get_by_text("Account:").click()
-    options = page.get_by_role("option")
-    expect(options).to_have_text(["Main account", "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"])
-    page.get_by_role("option", name="icg-mm-sub3").click()
+    expect(options(page)).to_have_text(
+        ["Main account", "icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
+    )
+    assert page.evaluate("document.body.lastElementChild.classList.contains('okui-popup')")
+    option(page, "icg-mm-sub3").click()
     expect(page).to_have_url(base + "/account/my-api?account=icg-mm-sub3")
-    expect(page.get_by_role("option")).to_have_count(0)
+    expect(popup(page)).to_have_count(0)
+    expect(pill).to_have_text("Account:icg-mm-sub3")
     expect(page.get_by_text("No API keys yet")).to_be_visible()
     page.get_by_role("button", name="Create API key").click()
     expect(page).to_have_url(base + "/account/my-api/create?account=icg-mm-sub3")
-    expect(page.get_by_text("icg-mm-sub3").first).to_be_visible()
+    # the create form shows that account, greyed out; the draft carries it
+    acct = field(page, "Account").locator(okui("select"))
+    expect(acct).to_have_text("icg-mm-sub3")
+    expect(acct).to_have_class(re.compile(r"okui-select-disabled"))
+    expect(page.locator("span", has_text=re.compile("^icg-mm-sub3$"))).to_have_count(1)
     page.get_by_role("link", name="API key", exact=True).click()
     expect(page).to_have_url(base + "/account/my-api")
 
@@ -152,15 +178,14 @@ def test_key_list_for_firm_and_delete(page: Page, replica) -> None:
     assert page.locator("table").count() == 0
     # the firm has no sub-accounts: the pill only offers the main account
     page.get_by_text("Account:").click()
-    expect(page.get_by_role("option")).to_have_text(["Main account"])
+    expect(options(page)).to_have_text(["Main account"])
     page.keyboard.press("Escape")
+    expect(popup(page)).to_have_count(0)
     page.get_by_role("heading", name="API keys", exact=True).click()
     card.get_by_role("button", name="Edit").click()
-    expect(
-        page.get_by_role("alert").filter(has_text="Editing is not available in the replica")
-    ).to_be_visible()
+    expect(toast(page, "Editing is not available in the replica")).to_be_visible()
     card.get_by_role("button", name="Delete").click()
-    dlg = page.get_by_role("dialog", name="Delete API key?")
+    dlg = dialog_titled(page, "Delete API key?")
     expect(dlg).to_be_visible()
     dlg.get_by_role("button", name="Cancel").click()
     expect(dlg).to_be_hidden()
