@@ -199,3 +199,42 @@ def test_lang_fr_translates_the_pages_until_switched(page: Page, replica) -> Non
     expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
     expect(page.get_by_text("English/EUR", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Create API key")).to_be_visible()
+
+
+# -- other create-page variants still work on the new widgets ---------------------------
+
+
+@pytest.mark.scenarios("perm-checkboxes")
+def test_perm_checkboxes(page: Page, replica) -> None:
+    base = replica.base_url
+    open_create(page, base)
+    read = page.get_by_role("checkbox", name="Read")
+    expect(read).to_be_checked()
+    expect(read).to_be_disabled()
+    page.get_by_role("checkbox", name="Trade").check()
+    field(page, "API key name").locator("input").fill("boxes")
+    field(page, "Passphrase").locator("input").fill("Strong-Pass-1!")
+    page.get_by_role("button", name="Submit all").click()
+    verify_all(page, base, 3)
+    assert issued(base)[0]["perms"] == ["read_only", "trade"]
+
+
+@pytest.mark.scenarios("ip-chip-dropped")
+def test_ip_chip_dropped_when_permissions_open(page: Page, replica) -> None:
+    open_create(page, replica.base_url)
+    ip = page.get_by_placeholder("Enter IP address")
+    ip.press_sequentially("1.1.1.1 2.2.2.2 ")
+    chips = field(page, "IP address allowlist (optional)").locator(okui("tag"))
+    expect(chips).to_have_count(2)
+    field(page, "Permissions").locator(okui("select")).click()
+    expect(option(page, "Trade")).to_be_visible()
+    expect(chips).to_have_text(["1.1.1.1"])
+
+
+@pytest.mark.scenarios("reordered", "withdraw-preselected")
+def test_reordered_fields_and_withdraw_preselected(page: Page, replica) -> None:
+    open_create(page, replica.base_url)
+    labels = page.locator(okui("form-item-label"))
+    expect(labels.first).to_have_text(re.compile("^Passphrase"))
+    tags = field(page, "Permissions").locator(".okui-select-selection-item")
+    expect(tags).to_have_text(["Read", "Withdraw"])
