@@ -125,6 +125,7 @@ class ScriptedClient:
         boxes = page.locator("input[autocomplete='one-time-code']").filter(visible=True)
         if boxes.count() != 6 or any(boxes.nth(i).input_value() for i in range(6)):
             return
+        code: str | None
         if factor == "totp":
             code = pyotp.TOTP(self.totp_secret or "").now()
         else:
