@@ -167,10 +167,12 @@ def open_session(
     # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
     os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
     with sync_playwright() as p:
-        engines.register(p)
         viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
             browser = p.chromium.connect_over_cdp(spec.cdp)
+            # After connecting: registering reaches the contexts Playwright knows of, and the
+            # client's own context only arrives with the connection.
+            engines.register(p)
             context = browser.contexts[0] if browser.contexts else browser.new_context()
             _prepare(context, origin)
             page = context.new_page()
@@ -179,6 +181,7 @@ def open_session(
             finally:
                 page.close()  # the client's browser stays open
             return
+        engines.register(p)  # before any context: each new one gets the engines
         if spec.browser_ws and remote is not None:
             browser = _connect(p, spec.browser_ws, remote)
             context = browser.new_context(viewport=viewport, no_viewport=viewport is None)  # type: ignore[arg-type]
