@@ -522,7 +522,7 @@ def drive(
     )
     rec = Recorder(out, flow, site or base_url, dict(vars), known=[passphrase, *known])
 
-    def on_capture(records: list[dict[str, str]]) -> None:
+    def on_capture(records: list[dict[str, str]], _first: int = 0, _count: int = 0) -> None:
         for r in records:  # never stored: the key is only a fixture; delete it on the site
             rec.add_secret(r.get("api_key"), r.get("secret"))
 

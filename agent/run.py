@@ -142,20 +142,22 @@ def execute(
                             known=[d["passphrase"] for d in drafts])  # fmt: skip
         runner_cls = recording_runner(recorder)
 
-    def on_capture(records: list[dict[str, str]]) -> None:
+    def on_capture(records: list[dict[str, str]], first: int = 0, count: int = 0) -> None:
+        """The `count` keys shown for drafts[first:]: all at once, or one per submission."""
+        count = count or len(drafts)
         for rec in records:
             redact.register_secret(rec.get("secret"))
             redact.register_key(rec.get("api_key"))
             if recorder is not None:
                 recorder.add_secret(rec.get("api_key"), rec.get("secret"))
         faults.point("capture:before-store")
-        if len(records) != len(drafts):
+        if len(records) != count:
             # Never lose a shown key: store each (matched by position where possible), then stop.
             reporter.warn(
-                f"the exchange shows {len(records)} key(s) for {len(drafts)} draft(s); storing all"
+                f"the exchange shows {len(records)} key(s) for {count} draft(s); storing all"
             )
         for k, rec in enumerate(records):
-            d = drafts[min(k, len(drafts) - 1)]
+            d = drafts[min(first + k, len(drafts) - 1)]
             cred = Credential(
                 exchange=flow.exchange,
                 site=req.site,
@@ -180,9 +182,9 @@ def execute(
         journal.set(art.id, "stored", vault_ids=stored)
         notify("stored")
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
-        if len(records) != len(drafts):
+        if len(records) != count:
             raise AgentError(
-                f"the exchange shows {len(records)} key(s) for {len(drafts)} draft(s); all are "
+                f"the exchange shows {len(records)} key(s) for {count} draft(s); all are "
                 f"stored ({', '.join(stored)}); check each on the exchange before using it",
                 Exit.VERIFY_FAILED,
             )

@@ -47,6 +47,15 @@ class Resubmit(Exception):
     """The verification dialog closed before it finished: submit again."""
 
 
+class AccountFixed(AgentError):
+    """A later key's account cannot be chosen on the create form: submit each key on its own."""
+
+
+class NoSuchOption(AgentError):
+    """A select's list opened without the value asked for (an unknown sub-account, say):
+    not a page the flow misreads, so it is not handed to the human."""
+
+
 class SessionLost(Exception):
     """The site logged the client out mid-flow: log in again, then start over."""
 
@@ -92,7 +101,7 @@ class Runner:
         origins: list[str],
         opts: Options,
         reporter: Reporter,
-        on_capture: Callable[[list[dict[str, str]]], None],
+        on_capture: Callable[[list[dict[str, str]], int, int], None],
         stand_in: StandIn | None = None,
         artifacts: Any = None,
         on_state: Callable[[str], None] | None = None,
@@ -102,6 +111,7 @@ class Runner:
         # Several keys in one submission: each draft's values, swapped into `vars` in turn.
         self.drafts = drafts if drafts and len(drafts) > 1 and flow.drafts else []
         self._draft = 0
+        self._separate = False  # one submission per key (the form fixes the account)
         self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self._listed = 0
         self._add_step: Step | None = None
@@ -137,6 +147,8 @@ class Runner:
         if self.drafts:
             self._draft = k
             self.vars.update(self.drafts[k])
+            if self._separate:
+                self.vars["multi_draft"] = False
 
     def _plan(self, steps: list[Step]) -> list[tuple[Step, int]]:
         """The flow's steps, with the per-key blocks repeated once per draft."""
@@ -161,6 +173,14 @@ class Runner:
                     out.append((add, k))
                 out += [(t, k) for t in steps[i:j]]
             i = j
+        return out
+
+    def _plan_separate(self) -> list[tuple[Step, int]]:
+        """The whole flow once per key: for exchanges whose form fixes the account."""
+        out: list[tuple[Step, int]] = []
+        for k, draft in enumerate(self.drafts):
+            values = {**self.vars, **draft, "multi_draft": False}
+            out += [(s, k) for s in self.flow.steps if not s.when or values.get(s.when)]
         return out
 
     def add_draft(self) -> None:
@@ -254,9 +274,6 @@ class Runner:
         i = 0
         resubmits = 0
         restarts = 0
-        submit_index = next(
-            (k for k, s in enumerate(steps) if s.click and s.click.by == "submit"), None
-        )
         while i < len(steps):
             step, k = plan[i]
             self._use_draft(k)
@@ -291,6 +308,18 @@ class Runner:
                     self.add_draft()
                 else:
                     getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
+            except AccountFixed as fixed:
+                # Nothing is submitted yet: one submission per account, each from its own list.
+                self.rep.warn(
+                    f"{fixed.message.removesuffix('; not submitted')}: the create form shows the "
+                    "account its list was switched to, so each sub-account's key is submitted "
+                    "(and verified) on its own"
+                )
+                self._separate = True
+                plan = self._plan_separate()
+                steps = [s for s, _ in plan]
+                i = 0
+                continue
             except SessionLost:
                 restarts += 1
                 if restarts > 2:
@@ -301,10 +330,11 @@ class Runner:
                     "the site ended the session mid-flow; log in again and the agent starts over"
                 )
                 self.wait_for_login()
-                i = 0
+                i = next(j for j, (_, d) in enumerate(plan) if d == k) if self._separate else 0
                 continue
             except Resubmit:
                 resubmits += 1
+                submit_index = next((j for j in range(i, -1, -1) if _submits(steps[j])), None)
                 if submit_index is None or resubmits > self.opts.max_resubmits:
                     raise AgentError(
                         "the verification was closed repeatedly; stopped", Exit.HUMAN_TIMEOUT
@@ -366,7 +396,11 @@ class Runner:
         return step.caption
 
     def _may_ask(self, err: AgentError) -> bool:
-        return err.code == Exit.UI_NOT_UNDERSTOOD and self.opts.drift_to_human
+        return (
+            err.code == Exit.UI_NOT_UNDERSTOOD
+            and self.opts.drift_to_human
+            and not isinstance(err, NoSuchOption)
+        )
 
     def _ask_human(
         self, step: Step, cands: list[Loc], err: AgentError, say: str, done: Callable[[], bool]
@@ -777,6 +811,14 @@ class Runner:
             self._press(box, f"{step.caption}: the select")
             if self.find.wait_any(every, self.opts.step_timeout / 2):
                 return
+            offered = self.page.locator("ob-popup=" + engines.body(text="/\\S/"))
+            if offered.count():  # a list opened, without what is asked for: no one can pick it
+                texts = [" ".join(t.split()) for t in offered.all_inner_texts()][:12]
+                raise NoSuchOption(
+                    f"{step.caption}: the list offers no {' / '.join(names)!r} "
+                    f"(it shows: {', '.join(texts)})",
+                    Exit.UI_NOT_UNDERSTOOD,
+                )
         raise AgentError(
             f"{step.caption}: the select shows no options after a click "
             f"(looked for {', '.join(names)})",
@@ -808,7 +850,10 @@ class Runner:
         if self._state(box, ch, step, names) == target:
             self.rep.info(f"{step.caption}: already shows {', '.join(want)}; left as it is")
         elif is_disabled(box):
-            raise AgentError(
+            fixed = AccountFixed if ch.audit == "account" and self._draft > 0 else AgentError
+            if self._separate:
+                fixed = AgentError
+            raise fixed(
                 f"{step.caption}: the field is fixed and shows "
                 f"{' '.join(self._select_shows(box, ch, step)) or 'nothing'!r}, expected "
                 f"{', '.join(want)!r}; not submitted",
@@ -847,6 +892,7 @@ class Runner:
             if not todo:
                 return
             self._open_select(box, ch, step, names)
+            self._all_drafts_offered(ch, step)
             for name in todo:
                 if not self.find.any_visible(self._options(ch, name)):
                     self._open_select(box, ch, step, names)  # a list that closes after each click
@@ -864,6 +910,20 @@ class Runner:
                 [c for n in names for c in self._options(ch, n)]
             ):
                 self._close_select(ch, step, names)
+
+    def _all_drafts_offered(self, ch: Choose, step: Step) -> None:
+        """Several keys, each for its own value of this select (their accounts): all must be
+        offered before any is made, so an unknown one stops the run before the first key."""
+        if len(self.drafts) < 2 or ch.multiple:
+            return
+        values = {Vars(d).sub(w) for d in self.drafts for w in ch.want if "{" in w}
+        missing = [v for v in sorted(values) if not self.find.any_visible(self._options(ch, v))]
+        if missing:
+            raise NoSuchOption(
+                f"{step.caption}: the list offers no {', '.join(map(repr, missing))}; nothing "
+                "was submitted",
+                Exit.UI_NOT_UNDERSTOOD,
+            )
 
     def do_check(self, step: Step, c: Check) -> None:
         on = c.state == "on"
@@ -903,11 +963,13 @@ class Runner:
         With several drafts, each is shown in turn and read back: the human verifies once
         for all of them, so every one must be exactly as requested."""
         diffs = []
-        for k in range(max(1, len(self.drafts))):
+        keys = [self._draft] if self._separate else range(max(1, len(self.drafts)))
+        for k in keys:
             prefix = ""
             if self.drafts:
                 self._use_draft(k)
-                self._select_draft(k)
+                if not self._separate:
+                    self._select_draft(k)
                 prefix = f"key {k + 1} ({self.vars.get('account_text')}) "
             for name, read in self.readers.items():
                 got = read()
@@ -1059,7 +1121,9 @@ class Runner:
                 ]
         if not records or not all(valid(r, cap.formats) for r in records):
             records = self._from_prompt(cap)
-        self.out.displayed = [{k: v for k, v in r.items() if k not in ("secret",)} for r in records]
+        self.out.displayed += [
+            {k: v for k, v in r.items() if k not in ("secret",)} for r in records
+        ]
         self.on_state("captured")
         # Any image in the credentials' box may encode them (the QR code): always painted over.
         self.secret_targets.append(box.locator("svg, canvas, img"))
@@ -1069,9 +1133,11 @@ class Runner:
             self.find.visible(self.page, Loc(text=f"/^\\s*(?:{fmt})\\s*$/"))
             for fmt in cap.formats.values()
         ]
-        self.on_capture(records)  # encrypted and on disk before anything else happens
+        # Which keys these are: the current one alone, or every draft of one submission.
+        first, count = (self._draft, 1) if self._separate else (0, max(1, len(self.drafts)))
+        self.on_capture(records, first, count)  # encrypted and on disk before anything else
         faults.point("capture:after-store")
-        self.out.records = records
+        self.out.records += records
         self.out.timings["capture_to_disk"] = time.monotonic() - t0
         self._mark(box, step, "saved, encrypted")
 
@@ -1107,6 +1173,10 @@ class Runner:
 
 
 ADD_DRAFT = "add-draft"
+
+
+def _submits(step: Step) -> bool:
+    return step.click is not None and step.click.by == "submit"
 
 
 def enter_code(boxes: Locator, code: str) -> None:

@@ -18,12 +18,34 @@ from tests.agent.test_run_e2e import issued, keys_on
 SUBS = ["icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
 
 
+def sms_sent(replica) -> int:
+    """How many SMS codes the exchange sent: one per security verification."""
+    msgs = httpx.get(f"{replica.base_url}/replica/outbox", params={"channel": "sms"}).json()
+    return len(msgs["messages"])
+
+
+@pytest.mark.scenarios("account-selectable")
 def test_three_sub_accounts_one_submission(replica, settings, run_agent):
     result = run_agent(auto=True, auto_submit=True, sub_accounts=SUBS)
     assert result["status"] == "ok", result
+    assert sms_sent(replica) == 1  # one verification for the three keys
+    assert_three_keys(replica, settings, result)
+
+
+def test_three_sub_accounts_where_the_form_fixes_the_account(replica, settings, run_agent):
+    """okx.com as known: the create form shows the account the list was switched to, greyed
+    out. Each key is then submitted from its own account's list, one verification each."""
+    result = run_agent(auto=True, auto_submit=True, sub_accounts=SUBS)
+    assert result["status"] == "ok", result
+    assert sms_sent(replica) == 3
+    assert_three_keys(replica, settings, result)
+
+
+def assert_three_keys(replica, settings, result) -> None:
     made = issued(replica)
     assert sorted(k["account"] for k in made) == SUBS
-    assert result["factors"] == ["totp", "sms", "email"]  # asked once, for all three
+    assert all(sorted(k["ips"]) == ["2001:db8::7", "203.0.113.7"] for k in made)
+    assert result["factors"] == ["totp", "sms", "email"]
     by_account = {k["account"]: k for k in made}
     assert len(result["vault_ids"]) == 3
     phrases = set()
@@ -36,23 +58,26 @@ def test_three_sub_accounts_one_submission(replica, settings, run_agent):
         assert cred.permissions == ["read_only", "trade"]
         phrases.add(cred.passphrase)
     assert len(phrases) == 3  # each key its own passphrase
-    listed = keys_on(replica)
-    assert all(k["perms"] == ["read_only", "trade"] for k in listed if k["label"] == "ICG-MM")
+    listed = [k for k in keys_on(replica) if k["label"] == "ICG-MM"]
+    assert len(listed) == 3 and all(k["perms"] == ["read_only", "trade"] for k in listed)
     assert [k["account"] for k in result["keys"]] == SUBS
     audit = result["verification"]
     assert audit["form audit"] == "ok" and audit["key list"] == "ok", audit
     assert audit["shown by exchange"] == "ok"
 
 
-def test_main_and_sub_in_one_submission_with_withdraw_preselected(replica, settings, run_agent):
+@pytest.mark.parametrize("selectable", [True, False], ids=["one-submission", "one-each"])
+def test_two_subs_with_withdraw_preselected(replica, settings, run_agent, selectable):
+    scenarios = ["withdraw-preselected"] + (["account-selectable"] if selectable else [])
     httpx.post(
-        f"{replica.base_url}/replica/reset", json={"scenarios": ["withdraw-preselected"]}
+        f"{replica.base_url}/replica/reset", json={"scenarios": scenarios}
     ).raise_for_status()
     req_subs = ["icg-mm-sub1", "icg-mm-sub3"]
     result = run_agent(auto=True, auto_submit=True, sub_accounts=req_subs)
     assert result["status"] == "ok", result
     assert all(k["perms"] == ["read_only", "trade"] for k in issued(replica))
     assert sorted(k["account"] for k in issued(replica)) == req_subs
+    assert all(sorted(k["ips"]) == ["2001:db8::7", "203.0.113.7"] for k in issued(replica))
 
 
 def test_too_many_or_repeated_sub_accounts_refused_before_a_browser():
@@ -66,7 +91,11 @@ def test_too_many_or_repeated_sub_accounts_refused_before_a_browser():
     assert one.sub_account == "s1" and one.accounts == ["s1"]
 
 
-def test_unknown_sub_account_stops_before_submit(replica, settings, run_agent):
+@pytest.mark.parametrize("scenarios", [[], ["account-selectable"]], ids=["fixed", "selectable"])
+def test_unknown_sub_account_stops_before_submit(replica, settings, run_agent, scenarios):
+    httpx.post(
+        f"{replica.base_url}/replica/reset", json={"scenarios": scenarios}
+    ).raise_for_status()
     result = run_agent(auto=True, auto_submit=True, sub_accounts=["icg-mm-sub1", "nope-sub"])
     assert result["exit_code"] == Exit.UI_NOT_UNDERSTOOD, result
     assert "nope-sub" in result["message"]
