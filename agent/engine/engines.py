@@ -42,8 +42,14 @@ def shown(control: Locator, label: str | None = None) -> list[str]:
     """What a control shows a person, piece by piece (a select's value, each of its tags, a
     field's value), without the field's label; for a box that shows nothing itself, the
     nearest one around it that does."""
-    got = control.evaluate(f"(el, a) => {{ {SOURCE}; return OB.shown(el, a) }}", label)
+    got = control.evaluate_all(
+        f"(els, a) => {{ {SOURCE}; return els[0] ? OB.shown(els[0], a) : [] }}", label
+    )
     return [str(x) for x in got or []]
+
+
+# Page script for press(before=...): remember what shows before a select opens (ob-popup).
+SNAP_JS = f"{SOURCE}; OB.engines['ob-snap'].queryAll(el)"
 
 
 def shows(pieces: list[str], text: str) -> bool:

@@ -51,33 +51,45 @@ HIT_JS = f"""el => {{
 
 
 class NotActionable(AgentError):
-    """Found, but a person could not use it now (disabled, covered, not responding)."""
+    """Found, but a person could not use it now: `why` is disabled, covered, hidden, gone or
+    unresponsive."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, why: str = "unresponsive") -> None:
         super().__init__(message, Exit.UI_NOT_UNDERSTOOD)
+        self.why = why
 
 
 def is_disabled(target: Locator) -> bool:
-    return bool(target.evaluate(DISABLED_JS))
+    # evaluate_all: one round trip (evaluate is three: resolve, run, release).
+    return bool(target.evaluate_all(f"els => !!els[0] && ({DISABLED_JS})(els[0])"))
 
 
 def press(
-    page: Page, target: Locator, what: str, log: Callable[[str], Any], timeout: float
+    page: Page,
+    target: Locator,
+    what: str,
+    log: Callable[[str], Any],
+    timeout: float,
+    before: str = "",
 ) -> None:
-    """Click `target` where a person would; NotActionable when no person could."""
+    """Click `target` where a person would; NotActionable when no person could. `before`:
+    page script run on the element (`el`) first, in the same round trip."""
     try:
-        hit = target.evaluate(HIT_JS)
+        got = target.evaluate_all(
+            f"els => {{ const el = els[0]; if (!el) return null; {before}; return ({HIT_JS})(el) }}"
+        )
     except PWError as exc:
-        raise NotActionable(
-            f"{what}: it went away before it could be clicked ({_first(exc)})"
-        ) from None
+        raise NotActionable(f"{what}: it could not be looked at ({_first(exc)})") from None
+    hit = got or {"state": "gone"}
     state = hit.get("state")
+    if state == "gone":
+        raise NotActionable(f"{what}: it went away before it could be clicked", "gone")
     if state == "disabled":
-        raise NotActionable(f"{what} is disabled")
+        raise NotActionable(f"{what} is disabled", "disabled")
     if state == "hidden":
-        raise NotActionable(f"{what} is not shown")
+        raise NotActionable(f"{what} is not shown", "hidden")
     if state == "covered":
-        raise NotActionable(f"{what} is covered by another element ({hit.get('hit')})")
+        raise NotActionable(f"{what} is covered by another element ({hit.get('hit')})", "covered")
     try:
         if state == "layer":
             log(

@@ -112,6 +112,7 @@ class Runner:
         self.drafts = drafts if drafts and len(drafts) > 1 and flow.drafts else []
         self._draft = 0
         self._separate = False  # one submission per key (the form fixes the account)
+        self._requests: list[int] = []  # the page's own fetch/xhr requests, once followed
         self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self._listed = 0
         self._add_step: Step | None = None
@@ -630,10 +631,10 @@ class Runner:
         )
         self.page.wait_for_load_state("load")
 
-    def _press(self, target: Locator, what: str) -> None:
+    def _press(self, target: Locator, what: str, before: str = "") -> None:
         """A click as a person makes it (see agent.engine.press), on an allowed origin only."""
         self.guard_origin()
-        press(self.page, target, what, self.rep.info, self.opts.step_timeout)
+        press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
 
     def _error_text(self, errors: list[Loc] | None) -> str:
         if not errors:
@@ -807,8 +808,7 @@ class Runner:
         the box's own text) and wait for an option; a second click if the page was not ready."""
         every = [c for n in names for c in self._options(ch, n)]
         for _ in range(2):
-            box.locator("ob-snap=open").count()
-            self._press(box, f"{step.caption}: the select")
+            self._press(box, f"{step.caption}: the select", before=engines.SNAP_JS)
             if self.find.wait_any(every, self.opts.step_timeout / 2):
                 return
             offered = self.page.locator("ob-popup=" + engines.body(text="/\\S/"))
@@ -995,26 +995,6 @@ class Runner:
         self.rep.info("pre-submit audit: every field reads back exactly as requested")
 
     # -- the human's verification -------------------------------------------------
-    def _first_shown(self, cands: list[Loc], scope: Page | Locator | None = None) -> Locator:
-        """The first candidate's first visible match (one look per candidate, in order)."""
-        for c in cands:
-            found = self.find.visible(scope or self.page, c)
-            if found.count():
-                return found.first
-        return self.find.union(cands, scope).first
-
-    def _code_boxes(self, cd: Codes, dialog: Locator) -> Locator:
-        """The code's boxes: the first candidate with several visible in the dialog."""
-        for c in cd.boxes:
-            found = self.find.visible(dialog, c)
-            if found.count() >= 4:
-                return found
-        raise AgentError(
-            "the verification shows no code boxes (tried "
-            + "; ".join(c.describe() for c in cd.boxes) + ")",
-            Exit.UI_NOT_UNDERSTOOD,
-        )  # fmt: skip
-
     def do_wait_codes(self, step: Step, cd: Codes) -> None:
         self.on_state("verifying-human")
         if not self.find.wait_any(cd.dialog + cd.done, self.opts.step_timeout):
@@ -1023,7 +1003,7 @@ class Runner:
         while True:
             if self.find.any_visible(cd.done):
                 return
-            dialog = self._first_shown(cd.dialog)
+            dialog = self.find.union(cd.dialog).first
             # A factor showing in the dialog means the dialog shows: no separate look for it.
             factor = next(
                 (f for f, c in cd.factors.items() if self.find.any_visible(c, dialog)), None
@@ -1037,7 +1017,7 @@ class Runner:
                 continue
             if factor not in self.out.factors:
                 self.out.factors.append(factor)
-            boxes = self._code_boxes(cd, dialog)
+            boxes = self.find.union(cd.boxes, dialog)
             say = cd.say.get(factor, f"Enter the {factor} code")
             if self.opts.codes.automatic(factor):
                 tries[factor] = tries.get(factor, 0) + 1
@@ -1057,29 +1037,30 @@ class Runner:
 
     def _sends(self, act: Callable[[], None]) -> bool:
         """Whether the page sent a request of its own while `act` ran (typing the sixth digit
-        of a code that the page then submits by itself)."""
-        sent: list[str] = []
+        of a code that the page then submits by itself). The page's requests are followed from
+        the first code on (one subscription for the run)."""
+        if not self._requests:
+            self._requests.append(0)
+            self.page.on("request", self._count_request)
+        before = self._requests[0]
+        act()
+        return self._requests[0] > before
 
-        def seen(req: Any) -> None:
-            if req.resource_type in ("fetch", "xhr"):
-                sent.append(req.url)
-
-        self.page.on("request", seen)
-        try:
-            act()
-        finally:
-            self.page.remove_listener("request", seen)
-        return bool(sent)
+    def _count_request(self, req: Any) -> None:
+        if req.resource_type in ("fetch", "xhr"):
+            self._requests[0] += 1
 
     def _submit_code(self, cd: Codes, dialog: Locator) -> None:
         """Click Continue/Confirm unless the page already took the code (no button, or the
         button disabled while it checks it): never a second submission of the same code."""
-        if not self.find.any_visible(cd.submit, dialog):
-            return
-        button = self.find.one(cd.submit, "the verification button", scope=dialog)
-        if is_disabled(button):
-            return
-        self._press(button, "the verification button")
+        try:
+            button = self.find.one(cd.submit, "the verification button", dialog, timeout=0)
+            self._press(button, "the verification button")
+        except NotActionable as err:
+            if err.why != "disabled":
+                raise
+        except AgentError:
+            return  # no button: the page goes on by itself
 
     def _await_step_change(self, cd: Codes, factor: str, dialog: Locator, need: Need) -> None:
         seen_err = [""]
