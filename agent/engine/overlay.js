@@ -14,7 +14,8 @@
     if (host && host.isConnected) return;
     host = document.createElement("onboard-overlay");
     host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;";
-    root = host.attachShadow({ mode: "open" });
+    // Closed: the agent's own locators (text, css) never find its captions and banner.
+    root = host.attachShadow({ mode: "closed" });
     root.innerHTML = `<style>
       *{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}
       .banner{position:fixed;top:0;left:50%;transform:translateX(-50%);margin-top:6px;max-width:70vw;
@@ -67,6 +68,7 @@
   }
 
   window.__onboard = {
+    layer: () => (ensure(), root), // for tests: the closed shadow root
     banner(text, mode) {
       ensure();
       bannerEl.textContent = text || "";

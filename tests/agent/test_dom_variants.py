@@ -30,7 +30,9 @@ IPS = ["203.0.113.7", "2001:0db8:0000:0000:0000:0000:0000:0007"]  # written long
 
 
 def use(replica: Any, scenarios: list[str]) -> None:
-    httpx.post(f"{replica.base_url}/replica/reset", json={"scenarios": scenarios}).raise_for_status()
+    httpx.post(
+        f"{replica.base_url}/replica/reset", json={"scenarios": scenarios}
+    ).raise_for_status()
 
 
 def assert_one_exact_key(replica: Any, settings: Any, result: dict[str, Any], account: str) -> None:

@@ -69,7 +69,7 @@ def test_the_box_is_drawn_in_the_round_trip_that_finds_the_element(page: Page):
     )
     assert found.count() == 1
     captions = page.evaluate(
-        "() => [...document.querySelector('onboard-overlay').shadowRoot.querySelectorAll('*')]"
+        "() => [...window.__onboard.layer().querySelectorAll('*')]"
         ".map(e => e.textContent).filter(t => t.includes('filled by the agent'))"
     )
     assert any("1 - Name: filled by the agent" in t for t in captions)

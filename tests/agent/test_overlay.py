@@ -22,7 +22,7 @@ def test_layer_is_isolated_and_never_blocks_a_click(replica, page: Page):
     host = page.locator("onboard-overlay")
     assert host.evaluate("h => getComputedStyle(h).pointerEvents") == "none"
     assert host.evaluate(
-        "h => h.shadowRoot !== null && h.shadowRoot.querySelector('.banner').textContent"
+        "h => !!window.__onboard && window.__onboard.layer().querySelector('.banner').textContent"
     ) == ("Please log in to OKX in this window")
     # What is under the middle of the highlighted field is the field itself, not the overlay.
     hit = email.evaluate(
@@ -47,8 +47,7 @@ def test_box_follows_scrolling_and_layer_survives_navigation(replica, page: Page
 
     def gap() -> float:
         return page.evaluate(
-            """() => { const host = document.querySelector('onboard-overlay');
-                 const box = host.shadowRoot.querySelector('.box');
+            """() => { const box = window.__onboard.layer().querySelector('.box');
                  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
                    const links = [...document.querySelectorAll('a')].filter(a => a.textContent.trim() === 'Sign up');
                    const el = links[links.length - 1];
@@ -88,7 +87,7 @@ def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, 
 
     def gap() -> float:
         return page.evaluate(
-            """() => { const box = document.querySelector('onboard-overlay').shadowRoot
+            """() => { const box = window.__onboard.layer()
                    .querySelector('.box');
                  const links = [...document.querySelectorAll('a')]
                    .filter(a => a.textContent.trim() === 'Sign up');
@@ -103,7 +102,7 @@ def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, 
     )
     page.wait_for_function(
         """(want) => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
-             const box = document.querySelector('onboard-overlay').shadowRoot.querySelector('.box');
+             const box = window.__onboard.layer().querySelector('.box');
              const links = [...document.querySelectorAll('a')]
                .filter(a => a.textContent.trim() === 'Sign up');
              r(Math.abs(box.getBoundingClientRect().top
