@@ -21,7 +21,8 @@ vault_app = typer.Typer(
         "Records live in <data dir>/vault/ ($ONBOARD_HOME): <id>.age (age-encrypted) and "
         "<id>.json (metadata, no secret). Decrypting needs an identity: the local one "
         "(<data dir>/identity.age.txt) or the firm's key file with --identity.\n\n"
-        "Exit codes: 0 ok, 1 a record is damaged or could not be written, "
+        "Exit codes: 0 ok, 1 a record is damaged or could not be written, 9 a record marked "
+        "unusable (its key has more than Read + Trade: delete it on the exchange), "
         "2 bad input (unknown id, missing identity, bad recipient)."
     ),
     no_args_is_help=True,
@@ -39,6 +40,7 @@ IdentityOpt = Annotated[
 
 BAD_INPUT = 2
 FAILED = 1
+UNUSABLE = 9  # Exit.VERIFY_FAILED: the key must be deleted on the exchange
 
 
 def _one_line(message: str) -> str:
@@ -336,6 +338,14 @@ def export(
     if out is not None and (out.exists() or out.is_symlink()):
         _fail(f"{out} already exists; refusing to overwrite (remove it or pick another --out)")
     vault = _vault()
+    _require(vault, record_id)
+    reason = vault.unusable(record_id)
+    if reason:
+        _fail(
+            f"record {record_id} is marked unusable ({_one_line(reason)}): delete that key on "
+            "the exchange; it is not exported",
+            UNUSABLE,
+        )
     cred = _load(vault, record_id, identity)
     text = _render(cred, record_id, fmt)
     if out is None:

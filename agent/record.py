@@ -390,7 +390,7 @@ class Recorder:
         return self.out
 
 
-_PUBLIC_VARS = {"label", "ips", "account_text", "permissions_text", "never_permissions"}
+_PUBLIC_VARS = {"label", "ips", "account_text", "permissions_text"}
 
 
 # -- recording while the engine runs the flow ---------------------------------------------
@@ -518,7 +518,6 @@ def drive(
         sub_account=None,
         passphrase=passphrase,
         permissions_text=", ".join(perms),
-        never_permissions=[flow.permissions["withdraw"]],
     )
     rec = Recorder(out, flow, site or base_url, dict(vars), known=[passphrase, *known])
 

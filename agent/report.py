@@ -91,6 +91,8 @@ def next_action(outcome: str, row: dict[str, Any] | None, result: dict[str, Any]
         if rest.startswith("pending") or rest.startswith("not run"):
             return f"stored ({ids}); prove it works: `onboard verify {ids.split(',')[0]}` from a whitelisted host"
         return f"nothing: the key is stored ({ids}) and checked"
+    if str(result.get("message", "")).startswith("DELETE THIS KEY NOW"):
+        return str(result["message"])
     if outcome == "flagged":
         return verdict(row) + "; then `onboard batch ROSTER --retry " + "ID`"
     if result.get("exit_code") == 7:
@@ -173,6 +175,7 @@ def render_html(s: dict[str, Any]) -> str:
             ("label", en["label"]),
             ("account", en["account"]),
             ("profile", en["profile"]),
+            ("flow", r.get("flow")),
             ("API key", r.get("api_key_masked") if len(r.get("keys") or []) < 2 else ""),
             ("stored", ", ".join(r.get("vault_ids") or [])),
             ("message", r.get("message")),

@@ -18,7 +18,7 @@ from agent.config import Settings
 from agent.custody import redact
 from agent.custody.sinks import Sink, VaultSink, make_sink
 from agent.custody.vault import Credential, Vault, VaultError
-from agent.engine.flow import Flow, load_named
+from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
@@ -96,6 +96,11 @@ def execute(
     base, origins = plan_target(flow, req)
     if req.base_url:
         reporter.warn(f"TEST TARGET: acting on {req.base_url} instead of the real exchange")
+    if not is_bundled(plan.flow):
+        reporter.warn(
+            f"CUSTOM FLOW: {plan.flow} (not the bundled okx flow); the engine still makes keys "
+            "with exactly Read + Trade and reads every permission back before submit"
+        )
     # One key per account; several accounts are drafted together and submitted at once.
     # Each key gets its own passphrase (or the client's, when they chose one).
     drafts: list[dict[str, Any]] = []
@@ -114,7 +119,6 @@ def execute(
         **drafts[0],
         ips=list(req.ips),
         permissions_text=", ".join(perms),
-        never_permissions=[flow.permissions["withdraw"]],
         multi_draft=len(drafts) > 1,
     )
     result: dict[str, Any] = {
@@ -122,6 +126,7 @@ def execute(
         "exchange": flow.exchange,
         "site": req.site,
         "base_url": base,
+        "flow": plan.flow if is_bundled(plan.flow) else f"CUSTOM: {plan.flow}",
         "label": req.label,
         "account": account,
         "permissions": ["read_only", "trade"],
@@ -255,12 +260,29 @@ def execute(
         and checks["key list"] == "ok"
         and not checks["signed REST"].startswith("failed")
     )
+    message = (
+        "" if ok else "created and stored, but what the exchange shows differs from the request"
+    )
+    beyond = _beyond_requested(out.displayed, perms) or (
+        "the signed REST check shows the withdraw permission"
+        if "CRITICAL" in checks["signed REST"]
+        else ""
+    )
+    if beyond:
+        # More than Read + Trade: no one may use this key. Said once, plainly, and recorded.
+        if sink.name == "vault":
+            for rid in stored:
+                vault.mark_unusable(rid, beyond)
+        masked = ", ".join(redact.mask_key(r.get("api_key", "")) for r in out.records)
+        message = f"DELETE THIS KEY NOW on the exchange ({masked}): {beyond}" + (
+            "; its vault record is marked unusable" if sink.name == "vault" else ""
+        )
+        reporter.warn(message)
+        ok = False
     result.update(
         status="ok" if ok else "failed",
         exit_code=int(Exit.OK if ok else Exit.VERIFY_FAILED),
-        message=""
-        if ok
-        else "created and stored, but what the exchange shows differs from the request",
+        message=message,
         api_key_masked=redact.mask_key(rec.get("api_key", "")),
         keys=[
             {
@@ -347,6 +369,25 @@ def _signed_rest(vault: Vault, creds: dict[str, Credential], reporter: Reporter)
     if worst == "ok":
         return "ok"
     return f"{worst}: " + "; ".join(f"{rid}: {o}" for rid, o in outcomes.items())
+
+
+def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
+    """What the created dialog shows beyond the requested permissions, said in words ("" if
+    nothing): any other permission makes the key unusable, whatever it is called."""
+    want = {p.lower() for p in perms}
+    extra = sorted(
+        {
+            p.strip()
+            for shown in displayed
+            for p in shown.get("permissions", "").split(",")
+            if p.strip() and p.strip().lower() not in want
+        }
+    )
+    return (
+        f"the exchange created it with {', '.join(extra)} besides {', '.join(perms)}"
+        if extra
+        else ""
+    )
 
 
 def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:

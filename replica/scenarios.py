@@ -37,6 +37,7 @@ class Knobs:
     dom: str = "known"
     codes_autosubmit: bool = False  # the code boxes submit by themselves after the 6th digit
     account_selectable: bool = False  # the create form's Account select is enabled per draft
+    grants_withdraw: bool = False  # the exchange adds Withdraw to every key it creates (a fault)
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
@@ -184,6 +185,12 @@ def codes_autosubmit(k: Knobs) -> None:
 def account_selectable(k: Knobs) -> None:
     """The create form's Account select is enabled (Main account + sub-accounts), one per draft."""
     k.account_selectable = True
+
+
+@scenario
+def grants_withdraw(k: Knobs) -> None:
+    """A fault: the exchange creates every key with Withdraw too, whatever was submitted."""
+    k.grants_withdraw = True
 
 
 def describe() -> dict[str, str]:

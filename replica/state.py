@@ -452,7 +452,8 @@ class World:
                     api_key=new_api_key(),
                     secret=new_secret(),
                     passphrase=d.passphrase,
-                    perms=d.perms,
+                    # grants-withdraw: an exchange bug the agent must catch after the fact.
+                    perms=[*d.perms, "withdraw"] if self.knobs.grants_withdraw else d.perms,
                     ips=d.ips,
                     used_for=d.used_for,
                 )

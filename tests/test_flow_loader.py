@@ -74,18 +74,18 @@ def test_real_flow_loads(okx: Flow) -> None:
     assert len(okx.steps) >= 5
     ids = [s.id for s in okx.steps]
     assert len(ids) == len(set(ids))
-    assert okx.permissions["withdraw"]
+    assert okx.permissions == {"read": "Read", "trade": "Trade"}  # nothing else can be asked
+    assert okx.permission_field == "Permissions"
     assert all(s.action for s in okx.steps)
     assert load_flow(OKX).model_dump() == okx.model_dump()
 
 
 def test_real_flow_never_wants_withdraw(okx: Flow) -> None:
-    withdraw = okx.permissions["withdraw"]
     for s in okx.steps:
         if s.choose:
-            assert withdraw not in s.choose.want
+            assert "Withdraw" not in s.choose.want
     perms = [s.choose for s in okx.steps if s.choose and s.choose.multiple]
-    assert perms and all(withdraw in c.never for c in perms)
+    assert perms and all(c.want == ["Read", "Trade"] for c in perms)
 
 
 def test_load_named_accepts_a_path(tmp_path: Path, okx_text: str) -> None:
@@ -176,7 +176,7 @@ def _withdraw_text(okx_text: str) -> str:
 
 def test_choose_wanting_withdraw_is_refused(tmp_path: Path, okx_text: str) -> None:
     _, msg = load_error(tmp_path, _withdraw_text(okx_text))
-    assert "wants 'Withdraw': no flow may enable it" in msg
+    assert "the permissions step must want exactly Read, Trade" in msg
 
 
 def test_choose_wanting_withdraw_names_its_line(tmp_path: Path, okx_text: str) -> None:
@@ -194,7 +194,7 @@ def test_choose_wanting_withdraw_names_its_line(tmp_path: Path, okx_text: str) -
     [
         pytest.param('"/Withdraw/"', id="regex"),
         pytest.param('"/withdraw/i"', id="regex-ignorecase"),
-        pytest.param('"{never_permissions}"', id="variable"),
+        pytest.param('"{label}"', id="variable"),
     ],
 )
 def test_choose_wanting_withdraw_in_disguise_is_refused(
@@ -203,7 +203,7 @@ def test_choose_wanting_withdraw_in_disguise_is_refused(
     text, n = re.subn(r"want: \[Read, Trade\]", f"want: [Read, Trade, {want}]", okx_text)
     assert n == 1
     _, msg = load_error(tmp_path, text)
-    assert "no flow may enable it" in msg
+    assert "only literal names (or {account_text}) may be chosen" in msg
 
 
 def test_duplicate_step_ids_are_refused(tmp_path: Path, okx_text: str) -> None:
@@ -452,3 +452,77 @@ def test_option_candidates_take_the_option_name(okx: Flow) -> None:
         "text='Trade' in the popup",
         "css=\"[class*='select-item']\" with text 'Trade'",
     ]
+
+
+# -- hostile flows: no flow can make a Withdraw key (the engine owns the rule) -------------
+TRADE_BOX = """    check:
+      target:
+        - {role: checkbox, name: Trade, exact: true}
+        - {field: Trade}
+      state: "on\""""
+
+
+def _one_line(msg: str) -> None:
+    assert "\n" not in msg and "Traceback" not in msg
+
+
+def test_hostile_check_step_turning_on_a_pattern_is_refused(tmp_path: Path, okx_text: str) -> None:
+    assert okx_text.count(TRADE_BOX) == 1
+    bad = TRADE_BOX.replace(
+        "{role: checkbox, name: Trade, exact: true}", '{role: checkbox, name: "/^Withdr/"}'
+    )
+    text = okx_text.replace(TRADE_BOX, bad)
+    p, msg = load_error(tmp_path, text)
+    assert "acts on a pattern (role='checkbox' name='/^Withdr/')" in msg
+    assert error_line(p, msg) == line_of(text, r"/\^Withdr/")
+    _one_line(msg)
+
+
+def test_hostile_flow_naming_another_permission_is_refused(tmp_path: Path, okx_text: str) -> None:
+    text = okx_text.replace("  trade: Trade\n", "  trade: Trade\n  withdraw: Retrait\n", 1)
+    assert text != okx_text
+    _, msg = load_error(tmp_path, text)
+    assert "a flow names only the permissions the engine requests (read, trade)" in msg
+    _one_line(msg)
+
+
+def test_hostile_flow_without_the_withdraw_off_step_is_refused(
+    tmp_path: Path, okx_text: str
+) -> None:
+    text = re.sub(r"\n  - id: permissions-withdraw-box\n.*?(?=\n  - id: )", "", okx_text,
+                  count=1, flags=re.S)  # fmt: skip
+    text = text.replace(" permissions-withdraw-box,", "")  # and from the drafts' step list
+    assert "permissions-withdraw-box" not in text
+    _, msg = load_error(tmp_path, text)
+    assert "permissions as checkboxes need a step that keeps the others off" in msg
+    _one_line(msg)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "- {text: Complete, exact: true}",
+            "- {text: Withdraw, exact: true}",
+            "no flow may act on 'withdraw'",
+        ),
+        (
+            "- {text: Complete, exact: true}",
+            '- {css: "[data-perm=withdraw]"}',
+            "no flow may act on 'withdraw'",
+        ),
+        (
+            "- {text: Complete, exact: true}",
+            '- {text: "{passphrase}"}',
+            "may use only {account_text}, {label}, {option}",
+        ),
+        ("- {text: Add another, exact: true}", '- {text: "/Add/"}', "acts on a pattern"),
+    ],
+)
+def test_action_targets_are_literal_and_never_name_withdraw(
+    tmp_path: Path, okx_text: str, old: str, new: str, says: str
+) -> None:
+    assert okx_text.count(old) == 1
+    _, msg = load_error(tmp_path, okx_text.replace(old, new))
+    assert says in msg
+    _one_line(msg)

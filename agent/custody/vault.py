@@ -274,6 +274,18 @@ class Vault:
         _replace_atomic(path, json.dumps(meta, indent=2).encode())
         return meta
 
+    def mark_unusable(self, rid: str, reason: str) -> None:
+        """The key was made with more than was asked (more than Read + Trade): it must be deleted on
+        the exchange; export and verify refuse the record from now on."""
+        self.update_meta(rid, unusable=reason, unusable_at=time.time())
+
+    def unusable(self, rid: str) -> str | None:
+        try:
+            reason = json.loads((self.dir / f"{rid}.json").read_text()).get("unusable")
+        except (OSError, ValueError):
+            return None
+        return str(reason) if reason else None
+
     # -- reading -------------------------------------------------------------------------
 
     def identities(self, identity_file: Path | None = None) -> list[Any]:

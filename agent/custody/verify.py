@@ -410,6 +410,8 @@ def record(vault: Vault, res: VerifyResult) -> None:
     """Write ok/failed/pending to the record's metadata; errors (key untested) are not written."""
     if res.status == "error" or not res.id:
         return
+    if res.critical:
+        vault.mark_unusable(res.id, redact.redact(res.detail))
     vault.update_meta(
         res.id,
         verification=redact.redact(res.verification),
@@ -426,8 +428,18 @@ def verify_stored(vault: Vault, rid: str, cred: Credential, **kw: Any) -> Verify
 
 
 def verify_record(vault: Vault, rid: str, identity: Any | None = None, **kw: Any) -> VerifyResult:
-    """Decrypt record `rid` with the local identity, verify it, record the outcome."""
+    """Decrypt record `rid` with the local identity, verify it, record the outcome. A record
+    marked unusable is refused without sending anything: its key must be deleted."""
     meta = _meta(vault, rid)
+    if meta.get("unusable"):
+        return VerifyResult(
+            id=rid,
+            label=str(meta.get("label", "")),
+            api_key_masked=str(meta.get("api_key_masked", "")),
+            status="failed",
+            critical=True,
+            detail=f"marked unusable ({meta['unusable']}): delete this key on the exchange",
+        )
     try:
         cred = vault.load(rid, identity or _identity(vault))
     except Exception as exc:

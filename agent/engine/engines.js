@@ -130,14 +130,27 @@ const OB = (() => {
   function controlFor(label, editable, tick) {
     const inside = descendants(label).filter((x) => x !== label && visible(x));
     if (tick) {
-      // A checkbox or radio: in the label's own line, else in the box just before or after it.
-      const row = rowOf(label);
-      const own = [row, ...row.querySelectorAll("*")].find((x) => x.matches(TICK) && visible(x));
-      if (own) return own;
-      const sibs = [row.previousElementSibling, row.nextElementSibling].filter((x) => x && visible(x));
-      for (const b of sibs) {
-        const t = descendants(b).find((x) => x.matches(TICK) && visible(x));
-        if (t) return t;
+      // A checkbox or radio: the one beside the words. Climbing from the label, the first
+      // ancestor holding any: its only one, else (ticks in a row) the one just before the
+      // words, or just after when none comes before.
+      const lh = label.getBoundingClientRect().height;
+      let a = label;
+      for (let up = 0; a && up < 4; up++, a = a.parentElement) {
+        if (up && a.getBoundingClientRect().height > lh * 3 + 10) break;
+        const ts = descendants(a).filter((x) => x.matches(TICK) && visible(x));
+        if (!ts.length) {
+          // The box just before the words (or just after), as a sibling of their element.
+          for (const b of [a.previousElementSibling, a.nextElementSibling]) {
+            if (!b || b.getBoundingClientRect().height > lh * 3 + 10) continue; // a box, not a block
+            const t = descendants(b).find((x) => x.matches(TICK) && visible(x));
+            if (t) return t;
+          }
+          continue;
+        }
+        if (ts.length === 1) return ts[0];
+        const pos = (x) => label.compareDocumentPosition(x);
+        const before = ts.filter((x) => pos(x) & Node.DOCUMENT_POSITION_PRECEDING);
+        return before.length ? before[before.length - 1] : ts[0];
       }
       return null;
     }
@@ -325,6 +338,22 @@ const OB = (() => {
     return null;
   }
 
+  // Checkboxes (and radios) in an area, each with the words beside it: a permission list
+  // drawn as ticks. [{text, checked, disabled}] in page order.
+  function ticks(area) {
+    return [...area.querySelectorAll(TICK)].filter(visible).map((t) => {
+      let words = "";
+      const lab = t.closest("label");
+      if (lab) words = norm(lab.innerText);
+      for (let a = t.parentElement, up = 0; !words && a && a !== area && up < 3; up++, a = a.parentElement) {
+        words = norm(a.innerText);
+        if (!words && a.nextElementSibling) words = norm(a.nextElementSibling.innerText);
+      }
+      const on = t.matches("input") ? t.checked : t.getAttribute("aria-checked") === "true";
+      return { text: words, checked: on, disabled: t.matches(":disabled") };
+    });
+  }
+
   const parse = (body) => {
     try {
       return JSON.parse(body);
@@ -368,5 +397,6 @@ const OB = (() => {
     },
     shown,
     ipOf,
+    ticks,
   };
 })();

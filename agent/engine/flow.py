@@ -262,6 +262,24 @@ class Step(Strict):
     def action(self) -> str:
         return next(n for n in ACTIONS if getattr(self, n) is not None)
 
+    def targets(self) -> list[tuple[str, list[Loc]]]:
+        """The candidate lists this step acts on (clicks, ticks, chooses): never a pattern,
+        never a forbidden word. A check turning something off is not an action on it."""
+        if self.check and self.check.state == "off":
+            return []
+        if self.navigate:
+            return [
+                (f"via.{k}.{kind}", getattr(m, kind))
+                for k, m in enumerate(self.navigate.via)
+                for kind in ("hover", "click")
+                if getattr(m, kind)
+            ]
+        return [
+            (w, c)
+            for w, c in self.finders()
+            if self.action in ("click", "check", "choose") and w in ("target", "open", "option")
+        ]
+
     def finders(self) -> list[tuple[str, list[Loc]]]:
         """The candidate lists this step finds the element it acts on with."""
         act = getattr(self, self.action)
@@ -342,6 +360,15 @@ class Drafts(Strict):
     _l = field_validator("add", "empty", mode="before")(_as_list)
 
 
+# What every key is made with, owned by the engine: no flow can ask for more. Every other
+# permission the page offers is kept off, whatever it is called.
+REQUESTED = ("read", "trade")
+# Words an action target may never hold, whatever the flow calls things (defence in depth).
+FORBIDDEN_WORDS = ("withdraw",)
+# Variables an action target may use: none can name a permission.
+TARGET_VARS = {"label", "account_text", "option"}
+
+
 class Flow(Strict):
     name: str
     version: int
@@ -349,7 +376,9 @@ class Flow(Strict):
     sites: dict[str, str]
     origins: list[str]
     rules: Rules = Field(default_factory=Rules)
-    permissions: dict[str, str]  # read/trade/withdraw -> the label the site shows
+    # The labels the site shows for the requested permissions (read, trade), and nothing else.
+    permissions: dict[str, str]
+    permission_field: str  # the visible label of the permissions widget, read back by the engine
     main_account: str
     login: Login
     interruptions: list[Interruption] = Field(default_factory=list)
@@ -386,35 +415,75 @@ class Flow(Strict):
                         "one way to find its element, at least one without an ARIA role or label "
                         "(a field, placeholder, text, dialog title or structure)"
                     )
-        withdraw = self.permissions.get("withdraw", "").lower()
-        for i, s in enumerate(self.steps):
-            if s.check and s.check.state == "on" and withdraw:
-                names = " ".join(
-                    str(x.name or x.label or x.text or x.field or x.css or "")
-                    for x in s.check.target
-                )
-                if withdraw in names.lower() or "never" in names:
-                    raise ValueError(
-                        f"@steps.{i}.check: step {s.id!r} turns on {names!r}: no flow may enable it"
-                    )
-            if not s.choose:
-                continue
-            for w in s.choose.want:
-                # Patterns and variables could reach the forbidden option in disguise: refuse them.
-                if (withdraw and withdraw in w.lower()) or w.startswith("/") or "never" in w:
-                    raise ValueError(
-                        f"@steps.{i}.choose.want: step {s.id!r} wants {w!r}: no flow may enable it"
-                    )
-            if (
-                s.choose.audit == "permissions"
-                and withdraw
-                and withdraw not in [n.lower() for n in s.choose.never]
-            ):
-                raise ValueError(
-                    f"@steps.{i}.choose.never: the permissions step must list {self.permissions['withdraw']!r} "
-                    "under never"
-                )
+        self._only_requested_permissions()
         return self
+
+    def _only_requested_permissions(self) -> None:
+        """No step can turn on a permission other than those the engine requests."""
+        if sorted(self.permissions) != sorted(REQUESTED):
+            raise ValueError(
+                "@permissions: a flow names only the permissions the engine requests "
+                f"({', '.join(REQUESTED)}), got {', '.join(sorted(self.permissions))}; every "
+                "other option on the page is kept off by the engine"
+            )
+        requested = {v.lower() for v in self.permissions.values()}
+        for n, c in enumerate(self.drafts.add if self.drafts else []):
+            problem = _target_problem(c)
+            if problem:
+                raise ValueError(f"@drafts.add.{n}: {problem}")
+        for i, s in enumerate(self.steps):
+            for where, cands in s.targets():
+                for n, c in enumerate(cands):
+                    problem = _target_problem(c)
+                    if problem:
+                        raise ValueError(
+                            f"@steps.{i}.{s.action.rstrip('_')}.{where}.{n}: step {s.id!r} {problem}"
+                        )
+            if s.check and s.check.state == "on" and (s.audit or "").startswith("permissions"):
+                words = {c.words().lower() for c in s.check.target}
+                if not words <= requested:
+                    raise ValueError(
+                        f"@steps.{i}.check: step {s.id!r} turns on {', '.join(sorted(words))}: "
+                        f"a permission step may turn on only {', '.join(self.permissions.values())}"
+                    )
+            if s.choose:
+                for w in s.choose.want:
+                    if w != "{account_text}" and ("{" in w or w.startswith("/")):
+                        raise ValueError(
+                            f"@steps.{i}.choose.want: step {s.id!r} wants {w!r}: only literal "
+                            "names (or {account_text}) may be chosen"
+                        )
+                if (
+                    s.choose.audit == "permissions"
+                    and {w.lower() for w in s.choose.want} != requested
+                ):
+                    raise ValueError(
+                        f"@steps.{i}.choose.want: the permissions step must want exactly "
+                        f"{', '.join(self.permissions.values())}"
+                    )
+        boxes = [s for s in self.steps if s.check and (s.audit or "").startswith("permissions")]
+        if boxes and not any(s.check and s.check.state == "off" for s in boxes):
+            raise ValueError(
+                "@steps: permissions as checkboxes need a step that keeps the others off"
+            )
+
+
+def _target_problem(c: Loc) -> str | None:
+    """Why a candidate may not be acted on (a click, a tick, a choice), or None."""
+    text = " ".join(str(v) for v in c.model_dump(exclude_none=True).values()).lower()
+    for word in FORBIDDEN_WORDS:
+        if word in text:
+            return f"acts on {c.describe()}: no flow may act on {word!r}"
+    for v in (c.name, c.label, c.text, c.field, c.placeholder, c.dialog, c.has_text):
+        if v and v.startswith("/"):
+            return f"acts on a pattern ({c.describe()}): an action's target must be literal"
+    used = set(re.findall(r"\{([a-z_]+)\}", text))
+    if used - TARGET_VARS:
+        return (
+            f"acts on {c.describe()}: an action's target may use only "
+            f"{', '.join('{' + v + '}' for v in sorted(TARGET_VARS))}"
+        )
+    return None
 
 
 Navigate.model_rebuild()
@@ -484,6 +553,17 @@ def flows_dir() -> Path:
         if cand.is_dir():
             return cand
     raise FlowError("no flows directory found (broken install?)")
+
+
+def is_bundled(name: str) -> bool:
+    """Whether `name` is the flow that ships with the agent (not a custom one)."""
+    if name == "okx":
+        return True
+    p = Path(name)
+    try:
+        return p.suffix in (".yaml", ".yml") and p.resolve() == (flows_dir() / "okx.yaml").resolve()
+    except (OSError, FlowError):
+        return False
 
 
 def load_named(name: str = "okx") -> Flow:

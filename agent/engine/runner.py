@@ -23,6 +23,7 @@ from agent import faults
 from agent.engine import engines
 from agent.engine.engines import shows
 from agent.engine.flow import (
+    REQUESTED,
     Assert,
     Capture,
     Check,
@@ -956,6 +957,89 @@ class Runner:
                 c.target, step.caption, tick=True
             ).is_checked()
 
+    # -- permissions: the engine's rule, whatever the flow's steps did ---------------
+    def _permission_widget(self) -> Locator:
+        label = self.flow.permission_field
+        cands = [Loc(field=label), Loc(role="combobox", name=label, exact=True)]
+        return self.find.one(cands, f"the {label!r} field", timeout=self.opts.step_timeout / 3)
+
+    def _permission_state(self, box: Locator) -> dict[str, bool]:
+        """Every permission the page offers, and whether it is on, read as a person reads it:
+        the ticks beside each name, or the list a select opens and the tags its box shows."""
+        label = self.flow.permission_field
+        area = box.locator("ob-area=" + engines.body(label=label))
+        if area.count() == 1:
+            ticks = area.evaluate_all(
+                f"els => {{ {engines.SOURCE}; return OB.ticks(els[0]) }}"
+            )  # fmt: skip
+            if ticks:
+                return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
+        tags = engines.shown(box, label)
+        offered = self._open_list(box, label)
+        self.page.keyboard.press("Escape")
+        if offered and self._list_open():
+            self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
+        state = {o: shows(tags, o) for o in offered}
+        # A tag that is no option offered (a name the list does not show): on, and unknown.
+        for piece in tags:
+            if re.search(r"[^\W\d_]", piece) and not any(shows([piece], o) for o in offered):
+                state[piece] = True
+        return state
+
+    def _open_list(self, box: Locator, label: str) -> list[str]:
+        """Open a select and read every option its list shows (empty when none shows)."""
+        self._press(box, f"the {label!r} list", before=engines.SNAP_JS)
+        if not self.find.wait_any([Loc(text="/\\S/", popup=True)], self.opts.step_timeout / 2):
+            return []
+        texts = self.page.locator("ob-popup=" + engines.body(text="/\\S/")).all_inner_texts()
+        return list(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip()))
+
+    def _list_open(self) -> bool:
+        return self.find.any_visible([Loc(text="/\\S/", popup=True)])
+
+    def _keep_only_requested(self, prefix: str = "") -> list[str]:
+        """Before any submit: every permission the page offers is read, whatever the flow's
+        steps did; anything on that was not requested is switched off by the engine, and what
+        was requested must read on. Problems, one line each (none: exactly as requested)."""
+        want = [self.flow.permissions[k] for k in REQUESTED]
+        label = self.flow.permission_field
+        try:
+            box = self._permission_widget()
+            state = self._permission_state(box)
+            for name in [n for n, on in state.items() if on and not _among(n, want)]:
+                self.rep.warn(f"{prefix}{label}: {name!r} was on; the agent switches it off")
+                self._switch_off(box, name)
+            if any(on and not _among(n, want) for n, on in state.items()):
+                state = self._permission_state(box)
+        except AgentError as err:
+            return [f"{prefix}{label}: could not be read back from the page ({err.message})"]
+        problems = [f"{prefix}{label}: {n!r} is on" for n, on in state.items()
+                    if on and not _among(n, want)]  # fmt: skip
+        for w in want:
+            got = [on for n, on in state.items() if _among(n, [w])]
+            if not got:
+                problems.append(f"{prefix}{label}: the page offers no {w!r}")
+            elif not any(got):
+                problems.append(f"{prefix}{label}: {w!r} is off")
+        offered = ", ".join(f"{n} {'on' if on else 'off'}" for n, on in state.items())
+        self.out.audit[f"{prefix}permissions offered".strip()] = offered
+        return problems
+
+    def _switch_off(self, box: Locator, name: str) -> None:
+        label = self.flow.permission_field
+        area = box.locator("ob-area=" + engines.body(label=label))
+        scope = area if area.count() == 1 else self.page
+        tick = self.find.visible(scope, Loc(field=name), tick=True)
+        if tick.count() == 1:
+            self._press(tick, f"{name!r}")
+            return
+        self._open_list(box, label)
+        option = self.find.one([Loc(text=name, exact=True, popup=True)], f"the option {name!r}")
+        self._press(option, f"the option {name!r}")
+        self.page.keyboard.press("Escape")
+        if self._list_open():
+            self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
+
     # -- before submit ---------------------------------------------------------
     def audit(self) -> None:
         """Read every filled field back from the page; any difference stops before submit.
@@ -971,6 +1055,7 @@ class Runner:
                 if not self._separate:
                     self._select_draft(k)
                 prefix = f"key {k + 1} ({self.vars.get('account_text')}) "
+            diffs += self._keep_only_requested(prefix)
             for name, read in self.readers.items():
                 got = read()
                 want = self.expected[name]
@@ -1154,6 +1239,10 @@ class Runner:
 
 
 ADD_DRAFT = "add-draft"
+
+
+def _among(name: str, labels: list[str]) -> bool:
+    return any(" ".join(name.split()).lower() == " ".join(x.split()).lower() for x in labels)
 
 
 def _submits(step: Step) -> bool:
