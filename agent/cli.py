@@ -7,6 +7,29 @@ from typing import Annotated
 
 import typer
 
+
+def Seconds(lo: float, hi: float | None = None):
+    """A parser for a number of seconds within [lo, hi], and finite: `nan` or `inf` would
+    mean no bound at all."""
+
+    def parse(value: str | float) -> float:
+        import math
+
+        try:
+            got = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a number") from None
+        if not math.isfinite(got):
+            raise typer.BadParameter(f"{value!r} is not a finite number")
+        if got < lo or (hi is not None and got > hi):
+            bound = f"between {lo:g} and {hi:g}" if hi is not None else f"at least {lo:g}"
+            raise typer.BadParameter(f"{value!r}: give a number {bound}")
+        return got
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 app = typer.Typer(
     name="onboard",
     help=(
@@ -138,7 +161,10 @@ def run(
     headless: Annotated[bool, typer.Option(help="No visible window (tests, ops).")] = False,
     pace: Annotated[
         float,
-        typer.Option(min=0, max=10, help="Seconds each highlight stays before the agent moves on."),
+        typer.Option(
+            parser=Seconds(0, 10),
+            help="Seconds each highlight stays before the agent moves on (0-10).",
+        ),
     ] = 0.6,
     auto_submit: Annotated[
         bool,
@@ -172,10 +198,10 @@ def run(
         ),
     ] = None,
     login_timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds to wait for the client to log in.")
+        float, typer.Option(parser=Seconds(1), help="Seconds to wait for the client to log in.")
     ] = 300,
     human_timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds to wait for each human step.")
+        float, typer.Option(parser=Seconds(1), help="Seconds to wait for each human step.")
     ] = 600,
     flow: Annotated[
         str, typer.Option(help="Flow name in flows/ or a path to a flow YAML.")
@@ -318,7 +344,9 @@ def demo(
         bool | None,
         typer.Option("--headless/--headed", help="Default: visible when a display exists."),
     ] = None,
-    pace: Annotated[float, typer.Option(min=0, max=10, help="Seconds per highlight.")] = 0.4,
+    pace: Annotated[
+        float, typer.Option(parser=Seconds(0, 10), help="Seconds per highlight (0-10).")
+    ] = 0.4,
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", "-s", help="Replica scenario(s).")
     ] = None,
@@ -428,7 +456,7 @@ def runs(
 def batch(
     roster: Annotated[Path, typer.Argument(help="Roster: YAML (.yaml/.yml) or CSV (.csv).")],
     concurrency: Annotated[
-        int, typer.Option(min=1, max=16, help="Entries at once (one browser each).")
+        int, typer.Option(parser=Seconds(1, 16), help="Entries at once (one browser each).")
     ] = 1,
     resume: Annotated[
         str | None, typer.Option(help="Resume this batch id (default: the roster's last batch).")
@@ -445,14 +473,20 @@ def batch(
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
     headless: Annotated[bool, typer.Option(help="No visible windows.")] = False,
-    pace: Annotated[float, typer.Option(min=0, max=10, help="Seconds per highlight.")] = 0.6,
+    pace: Annotated[
+        float, typer.Option(parser=Seconds(0, 10), help="Seconds per highlight (0-10).")
+    ] = 0.6,
     auto_submit: Annotated[bool, typer.Option(help="The agent clicks submit.")] = False,
-    login_timeout: Annotated[float, typer.Option(min=1, help="Seconds per login wait.")] = 300,
+    login_timeout: Annotated[
+        float, typer.Option(parser=Seconds(1), help="Seconds per login wait.")
+    ] = 300,
     human_timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds per human step (roster may override).")
+        float,
+        typer.Option(parser=Seconds(1), help="Seconds per human step (roster may override)."),
     ] = 600,
     entry_timeout: Annotated[
-        float | None, typer.Option(min=1, help="Seconds for a whole entry (roster: timeout).")
+        float | None,
+        typer.Option(parser=Seconds(1), help="Seconds for a whole entry (roster: timeout)."),
     ] = None,
     verify: Annotated[
         bool | None,
@@ -523,7 +557,7 @@ def doctor(
         str | None, typer.Option(help="Directory of fixture sets (default: fixtures/okx).")
     ] = None,
     timeout: Annotated[
-        float, typer.Option(min=0.5, max=30, help="Seconds per network check.")
+        float, typer.Option(parser=Seconds(0.5, 30), help="Seconds per network check.")
     ] = 3.0,
 ) -> None:
     """Check this machine and the flow: each check ok/warn/fail with how to fix it."""
@@ -580,7 +614,9 @@ def record(
     ] = None,
     flow: Annotated[str, typer.Option(help="Flow name or path.")] = "okx",
     force: Annotated[bool, typer.Option(help="Replace an existing set.")] = False,
-    step_timeout: Annotated[float, typer.Option(min=1, help="--drive: seconds per step.")] = 15,
+    step_timeout: Annotated[
+        float, typer.Option(parser=Seconds(1), help="--drive: seconds per step.")
+    ] = 15,
 ) -> None:
     """Record a fixture set: a redacted snapshot of every page the flow passes through."""
     from agent.cli_tools import record_cmd

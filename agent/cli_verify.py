@@ -52,6 +52,15 @@ def run_verify(
         except VerifyInputError as exc:
             _say(err, f"error: {exc}")
             return int(Exit.BAD_INPUT)
+    if base_url:
+        from agent import urls
+
+        try:  # before any connection: the request carries the key and its passphrase
+            urls.check(base_url, "--base-url", ("http", "https"))
+            urls.check_clear(base_url, "--base-url", "http", "the API key and passphrase")
+        except urls.URLError as exc:
+            _say(err, f"error: {exc}")
+            return int(Exit.BAD_INPUT)
     vault = Vault(Settings())
     known = record_ids(vault)
     if all_:

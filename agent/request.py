@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent import urls
 from agent.engine.flow import Rules
 
 SITES = ("global", "eea", "us")
@@ -149,10 +150,15 @@ class OnboardRequest(BaseModel):
         if v is None:
             return None
         parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RequestError(f"--base-url {v!r} is not an http(s) URL")
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise RequestError(f"--base-url {v!r} must be an origin only (no path or query)")
+        try:
+            urls.check(v, "--base-url", ("http", "https"))
+            if parts.path not in ("", "/") or parts.query or parts.fragment:
+                raise urls.URLError(
+                    f"--base-url {v!r} must be an origin only (no path or query)"  # no credentials: checked
+                )
+            urls.check_clear(v, "--base-url", "http")
+        except urls.URLError as exc:
+            raise RequestError(str(exc)) from None
         return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")

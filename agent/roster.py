@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -417,8 +418,8 @@ def _entry(
             bad(fld, msg)
     for fld in ("human_timeout", "login_timeout", "timeout"):
         val = getattr(f, fld)
-        if val is not None and val <= 0:
-            bad(fld, f"{fld} must be a positive number of seconds")
+        if val is not None and (not math.isfinite(val) or val <= 0):
+            bad(fld, f"{fld} must be a positive, finite number of seconds (got {val})")
     if len(problems) > before or not complete:
         return []
     assert f.id is not None and f.ips is not None

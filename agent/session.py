@@ -9,7 +9,6 @@ remote Playwright server (`playwright run-server`) launches for this run
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -17,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from playwright.sync_api import (
     Browser,
@@ -29,6 +27,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PWError
 
+from agent import urls
 from agent.browser import BrowserChoice, base_args, find_browser, require_browser
 from agent.config import Settings, private_dir
 from agent.engine import engines
@@ -43,35 +42,23 @@ CONNECT_TIMEOUT_MS = 180_000  # connect + the server's launch; Playwright's own 
 
 
 def browser_ws_problem(url: str, name: str = "--browser-ws") -> str | None:
-    """One line saying what is wrong with a browser server URL, or None."""
+    """One line saying what is wrong with a browser server URL, or None. Plain ws:// to another
+    host is refused: the pages, and so each new key's secret, would cross in clear text."""
     if not WS_RE.fullmatch(url):
         return (
             f"{name} {url!r} is not a Playwright browser server URL like "
             "ws://127.0.0.1:3000/ (ws:// or wss://)"
         )
-    if url.startswith("ws://") and not is_loopback(url):
-        # The pages, and so each new key's secret, would cross the network in clear text.
-        return (
-            f"{name} {endpoint(url)}: plain ws:// to another host would carry the new key's "
-            "secret unencrypted; use wss:// or an SSH tunnel to a loopback port"
-        )
+    try:
+        urls.check(url, name, ("ws", "wss"))
+        urls.check_clear(url, name, "ws")
+    except urls.URLError as exc:
+        return str(exc)
     return None
 
 
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def endpoint(url: str) -> str:
-    """The URL for messages: no user info or query (a service token may sit there)."""
-    u = urlsplit(url)
-    return f"{u.scheme}://{u.netloc.rsplit('@', 1)[-1]}{u.path}"
+is_loopback = urls.is_loopback
+endpoint = urls.shown
 
 
 @dataclass
@@ -90,10 +77,16 @@ class SessionSpec:
                 f"--profile {self.profile!r}: use letters, digits, '.', '_' or '-' (max 64)",
                 Exit.BAD_INPUT,
             )
-        if self.cdp is not None and not re.fullmatch(r"(https?|wss?)://[^\s/]+(/.*)?", self.cdp):
-            raise AgentError(
-                f"--cdp {self.cdp!r} is not a URL like http://127.0.0.1:9222", Exit.BAD_INPUT
-            )
+        if self.cdp is not None:
+            if not re.fullmatch(r"(https?|wss?)://[^\s/]+(/.*)?", self.cdp):
+                raise AgentError(
+                    f"--cdp {urls.shown(self.cdp)!r} is not a URL like http://127.0.0.1:9222",
+                    Exit.BAD_INPUT,
+                )
+            try:
+                urls.check(self.cdp, "--cdp", ("http", "https", "ws", "wss"))
+            except urls.URLError as exc:
+                raise AgentError(str(exc), Exit.BAD_INPUT) from None
         if self.browser_ws is not None:
             problem = browser_ws_problem(self.browser_ws)
             if problem:

@@ -423,9 +423,14 @@ def test_launch_options_remote_host_sends_only_what_was_asked(monkeypatch):
 
 
 def test_messages_never_show_the_urls_credentials_or_query():
-    url = "wss://u:tok@grid.example:443/pw?token=abc"
+    url = "wss://grid.example:443/pw?token=abc"
     SessionSpec(browser_ws=url).validate()  # a service's URL with a token is a valid URL
     assert endpoint(url) == "wss://grid.example:443/pw"
+    # credentials as user info are refused, and never echoed
+    with pytest.raises(AgentError) as err:
+        SessionSpec(browser_ws="wss://u:tok@grid.example:443/pw").validate()
+    assert "credentials in the URL (user:password@) are refused" in err.value.message
+    assert "tok" not in err.value.message
     mismatch = (
         "BrowserType.connect: WebSocket error: 428 Precondition Required\n"
         "╔══════════════════════════╗\n║ Playwright version mismatch: ║\n"
