@@ -82,7 +82,7 @@ class RunArtifacts:
         """Full-page PNG with every secret-bearing element painted over."""
         masks = [
             page.locator("input[type=password]"),
-            page.locator("input[autocomplete='one-time-code']"),
+            page.locator("input[autocomplete='one-time-code'], input[maxlength='1']"),
             *(extra_masks or []),
         ]
         # (No mask is built from a secret's value: the selector itself would land in traces.)

@@ -38,6 +38,7 @@ class Knobs:
     codes_autosubmit: bool = False  # the code boxes submit by themselves after the 6th digit
     account_selectable: bool = False  # the create form's Account select is enabled per draft
     grants_withdraw: bool = False  # the exchange adds Withdraw to every key it creates (a fault)
+    redirect_mid_codes: bool = False  # after the first code the page goes to another origin
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
@@ -185,6 +186,13 @@ def codes_autosubmit(k: Knobs) -> None:
 def account_selectable(k: Knobs) -> None:
     """The create form's Account select is enabled (Main account + sub-accounts), one per draft."""
     k.account_selectable = True
+
+
+@scenario
+def redirect_mid_codes(k: Knobs) -> None:
+    """After the first verification code the page moves to another origin (`localhost`)."""
+    k.redirect_mid_codes = True
+    k.factors = k.factors or ["totp", "sms", "email"]
 
 
 @scenario

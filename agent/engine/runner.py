@@ -215,6 +215,7 @@ class Runner:
                 f"expected {len(same)}; not submitted",
                 Exit.AUDIT_MISMATCH,
             )
+        self.guard_origin()
         tiles.nth(same.index(k)).click()
 
     # -- guards ------------------------------------------------------------
@@ -374,8 +375,10 @@ class Runner:
                         self.find.visible(self.page, m) for m in step.mask
                     ]
                     self.art.screenshot(self.page, step.screenshot, masks)
-                if step.sensitive == "end":
+                if step.sensitive == "end" and not self.out.records:
                     self.art.resume_trace()
+                elif step.sensitive == "end":  # the key list shows the new key: keep it out
+                    self.art.log("trace", state="stays paused: the new key shows on the page")
             if step.sensitive == "end":
                 self.on_state("confirmed")
                 faults.point("complete:after")
@@ -507,10 +510,13 @@ class Runner:
         self.page.goto(self.base + "/", wait_until="domcontentloaded")
         self.clear_interruptions()
         for menu in nav.via:
+            self.guard_origin()
             if menu.hover:
                 self.find.one(menu.hover, f"menu entry for {step.caption}").hover()
             if menu.click:
-                self.find.one(menu.click, f"menu entry for {step.caption}").click()
+                self._press(
+                    self.find.one(menu.click, f"menu entry for {step.caption}"), step.caption
+                )
         self.guard_origin()
         if not self.find.wait_any(nav.ready, self.opts.step_timeout):
             raise AgentError(
@@ -834,6 +840,7 @@ class Runner:
             return
         label = self.find.visible(self.page, Loc(text=self._label(ch, step), exact=True))
         if label.count():
+            self.guard_origin()
             label.first.click()
         if self.find.any_visible(every):
             raise AgentError(f"{step.caption}: its list does not close", Exit.UI_NOT_UNDERSTOOD)
@@ -978,6 +985,7 @@ class Runner:
         offered = self._open_list(box, label)
         self.page.keyboard.press("Escape")
         if offered and self._list_open():
+            self.guard_origin()
             self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
         state = {o: shows(tags, o) for o in offered}
         # A tag that is no option offered (a name the list does not show): on, and unknown.
@@ -1038,6 +1046,7 @@ class Runner:
         self._press(option, f"the option {name!r}")
         self.page.keyboard.press("Escape")
         if self._list_open():
+            self.guard_origin()
             self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
 
     # -- before submit ---------------------------------------------------------
@@ -1086,6 +1095,7 @@ class Runner:
             raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
         tries: dict[str, int] = {}
         while True:
+            self.guard_origin()  # between codes too: a redirect there is never typed into
             if self.find.any_visible(cd.done):
                 return
             dialog = self.find.union(cd.dialog).first
@@ -1213,6 +1223,7 @@ class Runner:
         out = []
         buttons = self.find.union(cap.clipboard, box)
         for k in range(buttons.count()):
+            self.guard_origin()
             buttons.nth(k).click()
             try:
                 text = self.page.evaluate("navigator.clipboard.readText()")

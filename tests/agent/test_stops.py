@@ -99,6 +99,17 @@ def test_redirect_to_another_origin_stops_before_touching_it(replica, settings, 
     assert keys == []
 
 
+@pytest.mark.scenarios("redirect-mid-codes")
+def test_redirect_between_two_codes_stops_before_the_next_code(replica, settings, run_agent):
+    """The page moves to another origin after the first code: the SMS code is never typed."""
+    result = run_agent(auto=True, auto_submit=True)
+    assert result["exit_code"] == Exit.ORIGIN_REFUSED, result
+    assert "http://localhost:" in result["message"]
+    assert issued(replica) == []
+    [challenge] = replica.world.challenges.values()
+    assert challenge.done == ["totp"]  # the authenticator code went in; nothing after it
+
+
 @pytest.mark.scenarios("ip-chip-dropped")
 def test_audit_mismatch_stops_before_submit(replica, settings, run_agent):
     """The page silently loses an IP after it was filled: the read-back catches it, nothing is sent."""
