@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PWError
 
 from agent.config import private_dir
 from agent.custody import redact
@@ -78,7 +79,9 @@ class RunArtifacts:
                 self._tracing = False
 
     # -- screenshots -------------------------------------------------------------
-    def screenshot(self, page: Page, name: str, extra_masks: list[Locator] | None = None) -> Path:
+    def screenshot(
+        self, page: Page, name: str, extra_masks: list[Locator] | None = None
+    ) -> Path | None:
         """Full-page PNG with every secret-bearing element painted over."""
         masks = [
             page.locator("input[type=password]"),
@@ -87,7 +90,15 @@ class RunArtifacts:
         ]
         # (No mask is built from a secret's value: the selector itself would land in traces.)
         path = self.dir / f"{len([f for f in self.files if f.suffix == '.png']) + 1:02d}-{name}.png"
-        page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
+        try:
+            if page.evaluate("document.hidden"):  # another tab in front: nothing is painted
+                page.bring_to_front()
+            page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
+        except PWError as exc:
+            # Evidence, never a reason to fail a run (the key may be on screen right now).
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            self.log("screenshot", name=name, error=first)
+            return None
         path.chmod(0o600)
         self.files.append(path)
         self.log("screenshot", name=name, file=path.name)

@@ -414,18 +414,29 @@ def verify(
 def runs(
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list on stdout.")] = False,
 ) -> None:
-    """Every run in the journal and what to do about it (e.g. a key that must be recreated)."""
+    """Every run in the journal and what to do about it (e.g. a key that must be recreated).
+
+    The vault has the last word: interrupted stores are completed first (one stderr line
+    each), and a run killed after storing its keys but before its journal said so is ok.
+    """
     import json
 
+    from agent.cli_vault import recover
     from agent.config import Settings
+    from agent.custody.vault import Vault
     from agent.journal import Journal, verdict
 
     settings = Settings()
+    vault = Vault(settings)
+    by_run: dict[str, list[dict[str, object]]] = {}
+    for entry in vault.list(leftovers=recover(vault)):
+        if entry.get("run_id"):
+            by_run.setdefault(str(entry["run_id"]), []).append(entry)
     if not settings.journal_file.exists():
         rows = []
     else:
         j = Journal(settings.journal_file)
-        rows = [{**r, "verdict": verdict(r)} for r in j.all()]
+        rows = [{**r, "verdict": verdict(r, by_run.get(r["id"], []))} for r in j.all()]
         j.close()
     if json_out:
         typer.echo(json.dumps(rows, indent=2))

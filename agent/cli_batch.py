@@ -14,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from agent.batch import Batch, BatchOptions, Board, Stop, View, env_screen
-from agent.config import Settings
+from agent.config import ConfigError, Settings, dir_problem
 from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
 
@@ -82,8 +82,15 @@ def run_batch_command(
         return fail("give only one of --resume and --fresh")
     if browser_ws is not None and browser_ws_problem(browser_ws):
         return fail(browser_ws_problem(browser_ws) or "")
+    # The report is written after every entry ran: a place it cannot go is said now.
+    problem = dir_problem(report_dir) if report_dir is not None else None
+    if problem:
+        return fail(f"--report {report_dir}: {problem}")
     try:
+        settings = Settings()
         rules = load_named(flow).rules
+    except ConfigError as exc:
+        return fail(exc.message)
     except FlowError as exc:
         return fail(str(exc))
     try:
@@ -92,7 +99,6 @@ def run_batch_command(
         for line in exc.lines:
             print(f"error: {redact(line)}", file=sys.stderr)
         return int(Exit.BAD_INPUT)
-    settings = Settings()
     opts = BatchOptions(
         concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
         login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,

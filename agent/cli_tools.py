@@ -24,16 +24,22 @@ def doctor_cmd(
 ) -> int:
     from pydantic import ValidationError
 
-    from agent.config import Settings
+    from agent import urls
+    from agent.config import ConfigError, Settings
     from agent.doctor import FAIL, Check, run_checks
 
     for name, value in (("--flows", flows), ("--fixtures", fixtures)):
         if value and not Path(value).is_dir():
             return _bad(f"{name} {value}: not a directory")
-    if base_url and not base_url.startswith(("http://", "https://")):
-        return _bad(f"--base-url {base_url!r}: give a URL such as http://127.0.0.1:8700")
+    if base_url:
+        try:  # the same rule as every URL argument: an http(s) origin, no credentials in it
+            urls.check(base_url, "--base-url", ("http", "https"))
+        except urls.URLError as exc:
+            return _bad(str(exc))
     try:
         settings = Settings()
+    except ConfigError as exc:  # the doctor reports the environment rather than refusing it
+        checks = [Check("config", FAIL, exc.message, "fix the variable")]
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
@@ -85,7 +91,7 @@ def record_cmd(
     force: bool,
     timeout: float,
 ) -> int:
-    from agent.config import Settings
+    from agent.config import ConfigError, Settings
     from agent.console import ConsoleReporter
     from agent.engine.flow import FlowError, load_named
     from agent.engine.human import CodeSources, validate_code_sources
@@ -143,7 +149,10 @@ def record_cmd(
     except (AgentError, ValueError) as exc:
         return _bad(getattr(exc, "message", str(exc)))
     base = req.base_url or flow.sites[site]
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ConfigError as exc:
+        return _bad(exc.message)
     reporter = ConsoleReporter()
     if drive:
         reporter.warn(

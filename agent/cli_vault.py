@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from agent.custody.vault import Credential, Vault
+    from agent.custody.vault import Credential, Leftover, Vault
 
 vault_app = typer.Typer(
     help=(
@@ -58,7 +58,26 @@ def _vault() -> Vault:
     from agent.config import Settings
     from agent.custody.vault import Vault
 
-    return Vault(Settings())
+    vault = Vault(Settings())
+    recover(vault)
+    return vault
+
+
+def recover(vault: Vault, identities: list[Any] | None = None) -> list[Leftover]:
+    """Complete interrupted stores before anything reads the vault, one stderr line for each
+    thing found (recovered, interrupted, unrecovered, stale). Used by every command that
+    reads records: `vault ...`, `verify`, `runs`."""
+    from agent.custody.redact import redact
+    from agent.custody.vault import VaultError
+
+    try:
+        found = vault.recover(identities)
+    except VaultError as exc:  # busy (a store in progress), or the directory unreadable
+        typer.echo(f"vault: {redact(_one_line(str(exc)))}", err=True)
+        return []
+    for lo in found:
+        typer.echo(f"vault: {redact(_one_line(lo.detail))}", err=True)
+    return found
 
 
 def _exit_for(exc: Exception) -> int:
@@ -145,13 +164,19 @@ def list_(
     permissions, IPs, created, verification.
 
     A damaged or missing .age/.json file is shown as a row naming the file; the other
-    records are still listed, and the exit code is 1.
+    records are still listed, and the exit code is 1. Interrupted stores are dealt with
+    first (one stderr line each): one killed after its commit point is completed and
+    listed; one killed before it is a row of its own (its files kept), exit 1.
     """
     import json
 
-    vault = _vault()
-    idents = _identities(vault, identity) if check else None
-    entries = vault.list(idents)
+    from agent.config import Settings
+    from agent.custody.vault import Vault
+
+    vault = Vault(Settings())
+    idents = _identities(vault, identity) if check or identity else None
+    found = recover(vault, idents)  # --identity alone: to rebuild lost metadata with it
+    entries = vault.list(idents if check else None, leftovers=found)
     bad = sum(1 for e in entries if e.get("error"))
     if json_out:
         typer.echo(json.dumps(entries, indent=2))
@@ -183,7 +208,11 @@ def list_(
             _joined(e.get("permissions")),
             _joined(e.get("ips")),
             _when(e["created_at"]) if "created_at" in e else "",
-            e.get("verification", "pending") if "created_at" in e else "",
+            "not stored"
+            if e.get("interrupted")
+            else e.get("verification", "pending")
+            if "created_at" in e
+            else "",
         ]
         if check:
             row.append(e.get("check", ""))
@@ -194,7 +223,10 @@ def list_(
     console = Console(width=None if _stdout_is_tty() else 400, soft_wrap=False)
     console.print(table)
     if bad:
-        typer.echo(f"{bad} damaged record(s); the others are listed above", err=True)
+        typer.echo(
+            f"{bad} damaged record(s) or interrupted store(s); the others are listed above",
+            err=True,
+        )
         raise typer.Exit(FAILED)
 
 
@@ -405,6 +437,7 @@ def rekey(
     except VaultError as exc:
         _fail(str(exc))
     vault = Vault(settings)
+    recover(vault)
     if all_:
         ids = [rid for rid in vault.ids() if vault.path(rid, "age").exists()]
         if not ids:

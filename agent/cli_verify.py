@@ -7,6 +7,8 @@ when the command runs. Every string printed passes the redaction layer.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,6 +16,10 @@ from rich.table import Table
 
 from agent.custody.redact import redact
 from agent.exitcodes import Exit
+
+if TYPE_CHECKING:
+    from agent.custody.vault import Vault
+    from agent.custody.verify import VerifyResult
 
 STYLE = {"ok": "green", "failed": "bold red", "pending": "yellow", "error": "red"}
 
@@ -30,15 +36,14 @@ def run_verify(
     base_url: str | None,
     as_json: bool,
 ) -> int:
+    from agent.cli_vault import recover
     from agent.config import Settings
     from agent.custody.vault import Vault
     from agent.custody.verify import (
         VerifyInputError,
-        VerifyResult,
         check_proxy,
         overall_exit,
         record_ids,
-        verify_record,
     )
 
     out = Console(highlight=False)
@@ -62,6 +67,7 @@ def run_verify(
             _say(err, f"error: {exc}")
             return int(Exit.BAD_INPUT)
     vault = Vault(Settings())
+    recover(vault)  # a store killed between its two files is completed before it is read
     known = record_ids(vault)
     if all_:
         ids = known
@@ -77,15 +83,10 @@ def run_verify(
 
     results: list[VerifyResult] = []
     for rid in ids:
-        res = verify_record(
-            vault,
-            rid,
-            base_url=base_url,
-            proxy=proxy,
-            demo=demo,
-            log=lambda m: _say(err, f"  {m}"),
-        )
+        res = _verify_one(vault, rid, base_url, proxy, demo, lambda m: _say(err, f"  {m}"))
         results.append(res)
+        if res.status == "error":
+            _say(err, f"error: {rid}: {res.detail}")
         if res.critical:
             err.rule(style="bold red")
             _say(err, f"{res.id} key {res.api_key_masked}: {res.detail}")
@@ -121,3 +122,24 @@ def run_verify(
     else:
         _say(err, summary)
     return int(code)
+
+
+def _verify_one(
+    vault: Vault,
+    rid: str,
+    base_url: str | None,
+    proxy: str | None,
+    demo: bool,
+    log: Callable[[str], None],
+) -> VerifyResult:
+    """One record, whatever is wrong with it: a bad record is an `error` result (one line,
+    exit code 1), and `--all` goes on with the next."""
+    from agent.custody.verify import VerifyResult, verify_record
+
+    try:
+        return verify_record(vault, rid, base_url=base_url, proxy=proxy, demo=demo, log=log)
+    except Exception as exc:
+        detail = f"could not be verified ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        return VerifyResult(
+            id=rid, label="", api_key_masked="", status="error", detail=redact(detail)
+        )

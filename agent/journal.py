@@ -2,13 +2,17 @@
 
 Its job is the question after a crash: did a key get created that nobody
 holds? A run that reached `submitted` but not `stored` created (or may have
-created) a key whose secret is lost: the journal says so, loudly.
+created) a key whose secret is lost: the journal says so, loudly. The vault has
+the last word, though: a run killed after storing a record but before its
+journal said so has that record (the vault writes the run id into it), and its
+key must not be deleted. `verdict` takes the run's vault entries for that.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,17 +214,31 @@ class Journal:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def verdict(row: dict[str, Any]) -> str:
-    """What an operator must do about a run, in plain words."""
+def verdict(row: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> str:
+    """What an operator must do about a run, in plain words.
+
+    `records`: the vault's entries (`Vault.list`) whose `run_id` is this run's: intact
+    records, and stores that stopped before their commit point (`interrupted`).
+    """
     reached = row.get("reached") or row.get("state")
     if reached in ("stored", "confirmed", "verified"):
         ids = f" ({row['vault_ids']})" if row.get("vault_ids") else ""
         extra = f"; but: {row['note']}" if row["state"] == "failed" and row.get("note") else ""
         return f"ok: credentials stored{ids}{extra}"
+    held = [r for r in records if not r.get("error")]
+    if reached in LOST and held:
+        return _stored_unjournaled(row, held)
+    kept = (
+        "; its store stopped before its commit point (the files it wrote are kept in the "
+        "vault, reported as interrupted: see `onboard vault list`)"
+        if any(r.get("interrupted") for r in records)
+        else ""
+    )
     if reached == "captured":
         return (
             f"KEY MUST BE DELETED AND RECREATED: the key '{row['label']}' was created but the run "
             "stopped before its credentials were stored; delete it on the exchange and run again"
+            + kept
         )
     if reached in LOST:
         return (
@@ -230,3 +248,23 @@ def verdict(row: dict[str, Any]) -> str:
     if row["state"] == "failed":
         return f"failed before submit, nothing was created: {row.get('note') or 'see the run log'}"
     return f"interrupted at '{reached}' before submit: nothing was created; run again"
+
+
+def _stored_unjournaled(row: dict[str, Any], held: Sequence[dict[str, Any]]) -> str:
+    """A run that stopped between storing (some of) its keys and journaling it: the vault
+    holds those keys' credentials; only the accounts without a record lost theirs."""
+    ids = ", ".join(str(r["id"]) for r in held)
+    accounts = [a.strip() for a in str(row.get("account") or "").split(",") if a.strip()]
+    have = {str(r.get("account")) for r in held}
+    missing = [a for a in accounts if a not in have]
+    if not missing:
+        return (
+            f"ok: credentials stored ({ids}); the run stopped after storing them, before "
+            f"its journal said so: check them with `onboard verify {' '.join(ids.split(', '))}`"
+        )
+    return (
+        f"KEY MUST BE DELETED AND RECREATED: the key '{row['label']}' of "
+        f"{', '.join(missing)} was created but the run stopped before its credentials were "
+        f"stored; delete it on the exchange and run again (the credentials of "
+        f"{', '.join(sorted(have))} are stored ({ids}): keep those keys)"
+    )

@@ -23,6 +23,47 @@ class RequestError(ValueError):
     """A bad request, already phrased for the user (one line)."""
 
 
+BASE32_TOKEN = re.compile(r"(?:[A-Z2-7]{16,}|(?=[a-z2-7]*[2-7])[a-z2-7]{16,})=*")
+GROUPED_BASE32 = re.compile(r"(?:[A-Z2-7]{4}\s){3,}[A-Z2-7]{4,}|(?:[a-z2-7]{4}\s){3,}[a-z2-7]{4,}")
+HEX32 = re.compile(r"[0-9A-Fa-f]{32}")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def looks_secret(value: str, name: bool = False) -> str | None:
+    """What secret `value` looks like ("looks like a TOTP secret ..."), or None.
+
+    `name`: the value is a name people choose, such as a key's label. Capitals alone are then
+    a name (MARKETMAKINGDESK), not a TOTP seed: a seed's base32 must also hold a digit 2-7.
+    """
+    b32 = [m.group(0) for m in GROUPED_BASE32.finditer(value)]
+    b32 += [t for t in value.split() if BASE32_TOKEN.fullmatch(t)]
+    if any(not name or re.search(r"[2-7]", t) for t in b32):
+        return "looks like a TOTP secret (16+ base32 characters)"
+    if any(HEX32.fullmatch(t) for t in re.split(r"[\s=:]+", value)):
+        return "looks like an API secret (32 hex characters)"
+    if UUID.search(value):
+        return "looks like an API key (a UUID)"
+    return None
+
+
+def label_problem(value: str, rules: Rules) -> str | None:
+    """The one rule for a key's name, `onboard run`'s and a roster's: the exchange's length and
+    characters (length first: a 10,000-character label is too long whatever it holds), then
+    not a secret, since a label is printed, logged and shown on screenshots in clear."""
+    if not value:
+        return "--label is empty: give the API key name, e.g. ICG-MM"
+    if len(value) > rules.label_max:
+        return f"--label is {len(value)} characters; the exchange allows {rules.label_max}"
+    if not re.fullmatch(rules.label_pattern, value):
+        return f"--label {value!r} has characters the exchange refuses ({rules.label_hint})"
+    why = looks_secret(value, name=True)
+    if why:
+        return (
+            f"--label {why}; a key's name is shown in clear everywhere: give a name, not a secret"
+        )
+    return None
+
+
 def check_ip(raw: str, allow_private: bool) -> str:
     text = raw.strip()
     if not text:
@@ -108,16 +149,9 @@ class OnboardRequest(BaseModel):
     def _label(cls, v: str, info: Any) -> str:
         rules: Rules = (info.context or {}).get("rules") or Rules()
         v = v.strip()
-        if not v:
-            raise RequestError("--label is empty: give the API key name, e.g. ICG-MM")
-        if len(v) > rules.label_max:
-            raise RequestError(
-                f"--label is {len(v)} characters; the exchange allows {rules.label_max}"
-            )
-        if not re.fullmatch(rules.label_pattern, v):
-            raise RequestError(
-                f"--label {v!r} has characters the exchange refuses ({rules.label_hint})"
-            )
+        problem = label_problem(v, rules)
+        if problem:
+            raise RequestError(problem)
         return v
 
     @field_validator("sub_account")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agent.engine.flow import Rules
 from agent.engine.human import CodeSources, validate_code_sources
 from agent.exitcodes import AgentError
-from agent.request import OnboardRequest, RequestError, build_request, check_ip
+from agent.request import OnboardRequest, RequestError, build_request, check_ip, looks_secret
 from agent.session import PROFILE_RE, browser_ws_problem
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -46,10 +46,6 @@ SECRET_FIELDS = {
     "sms_code": "give sms_code_cmd: a command that prints the code",
     "email_code": "give email_code_cmd: a command that prints the code",
 }
-BASE32_TOKEN = re.compile(r"(?:[A-Z2-7]{16,}|(?=[a-z2-7]*[2-7])[a-z2-7]{16,})=*")
-GROUPED_BASE32 = re.compile(r"(?:[A-Z2-7]{4}\s){3,}[A-Z2-7]{4,}|(?:[a-z2-7]{4}\s){3,}[a-z2-7]{4,}")
-HEX32 = re.compile(r"[0-9A-Fa-f]{32}")
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class RosterError(ValueError):
@@ -140,7 +136,7 @@ def load(path: Path, rules: Rules | None = None) -> Roster:
     rules = rules or Rules()
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as Excel writes, is not a field
     except FileNotFoundError:
         raise RosterError([f"{path}: no such roster file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -197,11 +193,12 @@ def _parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}:" if mark else ""
-        return [], [f"{name}:{line} not valid YAML ({getattr(exc, 'problem', exc)})"]
+        return [], [_yaml_problem(name, text, exc)]
     if root is None:
         return [], [f"{name}: the roster is empty"]
+    bad = _key_problems(name, root)
+    if bad:
+        return [], bad
     defaults: dict[str, Any] = {}
     seq: Any = root
     if isinstance(root, yaml.MappingNode):
@@ -216,7 +213,10 @@ def _parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
             dnode = top["defaults"]
             if not isinstance(dnode, yaml.MappingNode):
                 return [], [f"{name}:{dnode.start_mark.line + 1}: 'defaults' must be a mapping"]
-            defaults = yaml.safe_load(yaml.serialize(dnode)) or {}
+            try:
+                defaults = _construct(dnode) or {}
+            except yaml.YAMLError as exc:
+                return [], [_yaml_problem(name, text, exc)]
         seq = top.get("entries")
         if seq is None:
             return [], [f"{name}: no 'entries' list"]
@@ -233,51 +233,114 @@ def _parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
             problems.append(f"{name}:{line}: an entry must be a mapping of fields")
             continue
         lines = {"": line, **{k.value: k.start_mark.line + 1 for k, _ in node.value}}
-        item = yaml.safe_load(yaml.serialize(node)) or {}
+        try:
+            item = _construct(node) or {}
+        except yaml.YAMLError as exc:
+            problems.append(_yaml_problem(name, text, exc))
+            continue
         out.append(({**defaults, **item}, lines))
     return out, problems
 
 
+def _construct(node: yaml.Node) -> Any:
+    """The Python value of one node, by the safe constructor, its errors marked in the file."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(name: str, text: str, exc: yaml.YAMLError) -> str:
+    """One line, with the line number when PyYAML knows where (a bad character: by offset)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        where = f"{mark.line + 1}:"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        where = f"{text.count(chr(10), 0, max(exc.position, 0)) + 1}:"
+    else:
+        where = ""
+    problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if problem.startswith("but ") and context:  # "but found another document": say what not
+        problem = f"{context}, {problem}"
+    return f"{name}:{where} not valid YAML ({problem})"
+
+
+def _key_problems(name: str, root: yaml.Node) -> list[str]:
+    """Keys that are not plain names (`? [a, b]`), and keys given twice in one mapping: the
+    YAML loader would fail on the first and silently keep the last of the second."""
+    problems: list[str] = []
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(reversed(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if not isinstance(key, yaml.ScalarNode):
+                kind = "list" if isinstance(key, yaml.SequenceNode) else "mapping"
+                problems.append(f"{name}:{line}: a key must be a plain name, not a {kind}")
+            elif key.value in first and key.tag != "tag:yaml.org,2002:merge":
+                problems.append(
+                    f"{name}:{line}: key {key.value!r} is given twice (first on line "
+                    f"{first[key.value]})"
+                )
+            else:
+                first.setdefault(key.value, line)
+            todo.append(value)
+    return sorted(problems, key=_line_of)
+
+
 def _parse_csv(name: str, text: str) -> tuple[Raw, list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        return [], [f"{name}: the roster is empty"]
-    header = [h.strip() for h in reader.fieldnames]
+    reader = csv.reader(io.StringIO(text))
     problems: list[str] = []
     out: Raw = []
-    for row in reader:
-        line = reader.line_num
-        item: dict[str, Any] = {}
-        for key, value in zip(header, [row.get(h) for h in reader.fieldnames], strict=True):
-            if value is None or not str(value).strip():
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            return [], [f"{name}: the roster is empty"]
+        named = [h for h in header if h]
+        twice = next((h for h in named if named.count(h) > 1), None)
+        if twice is not None:
+            return [], [f"{name}:{reader.line_num}: column {twice!r} appears twice in the header"]
+        for cells in reader:
+            if not cells:
                 continue
-            value = str(value).strip()
-            if key in LIST_FIELDS:
-                item[key] = [v for v in re.split(r"[\s;|]+", value) if v]
-            elif key == "allow_private_ip":
-                item[key] = value.lower() in ("1", "true", "yes", "y")
-            else:
-                item[key] = value
-        for extra in row.get(None) or []:  # type: ignore[call-overload]
-            if str(extra).strip():
+            line = reader.line_num
+            item = _csv_item(header, cells)
+            if any(c.strip() for c in cells[len(header) :]):
                 problems.append(f"{name}:{line}: more cells than columns in the header")
-                break
-        if item:
-            out.append((item, {"": line, **dict.fromkeys(item, line)}))
+            if item:
+                out.append((item, {"": line, **dict.fromkeys(item, line)}))
+    except csv.Error as exc:  # e.g. a cell over the csv module's limit (131072 characters)
+        problems.append(f"{name}:{reader.line_num}: not valid CSV ({exc})")
     return out, problems
 
 
+def _csv_item(header: list[str], cells: list[str]) -> dict[str, Any]:
+    """One row's fields: empty cells left out, lists split on spaces or ';'. allow_private_ip
+    stays text for the field's own check (a typo there must not read as "no")."""
+    item: dict[str, Any] = {}
+    for key, value in zip(header, cells, strict=False):
+        value = value.strip()
+        if not value:
+            continue
+        if key in LIST_FIELDS:
+            item[key] = [v for v in re.split(r"[\s;|]+", value) if v]
+        else:
+            item[key] = value
+    return item
+
+
 # -- checking --------------------------------------------------------------------
-def _looks_secret(value: str) -> str | None:
-    if GROUPED_BASE32.search(value) or any(BASE32_TOKEN.fullmatch(t) for t in value.split()):
-        return "looks like a TOTP secret (16+ base32 characters)"
-    if any(HEX32.fullmatch(t) for t in re.split(r"[\s=:]+", value)):
-        return "looks like an API secret (32 hex characters)"
-    if UUID.search(value):
-        return "looks like an API key (a UUID)"
-    return None
-
-
 def _entry(
     name: str, item: dict[str, Any], lines: dict[str, int], rules: Rules, problems: list[str]
 ) -> list[Entry]:
@@ -300,9 +363,11 @@ def _entry(
             bad(key, f"field {key!r} would put a secret in the roster; refused ({hint})")
             item.pop(key)
             continue
+        # The id is a name; the label is checked by the request's own rule below (the same as
+        # `onboard run`'s: a name in capitals is a name there, and length comes first).
         for v in item[key] if isinstance(item[key], list) else [item[key]]:
-            if isinstance(v, str) and key not in ("id",):
-                why = _looks_secret(v)
+            if isinstance(v, str) and key not in ("id", "label"):
+                why = looks_secret(v)
                 if why:
                     bad(key, f"{key}: the value {why}; secrets never go in a roster "
                         "(reference them: totp_secret_env, sms_code_cmd, email_code_cmd)")  # fmt: skip

@@ -17,7 +17,7 @@ from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
 from agent.custody.sinks import Sink, VaultSink, make_sink
-from agent.custody.vault import Credential, Vault, VaultError
+from agent.custody.vault import Credential, Vault, VaultError, held_message
 from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
@@ -176,7 +176,7 @@ def execute(
                 ips=list(req.ips),
             )
             try:
-                stored.append(sink.store(cred))
+                stored.append(sink.store(cred, run_id=art.id))
                 creds[stored[-1]] = cred
             except VaultError as exc:
                 raise AgentError(
@@ -227,6 +227,24 @@ def execute(
                 if recorder is not None:
                     result["recorded"] = _write_recording(recorder, reporter)
     except AgentError as err:
+        if err.code == Exit.EXCHANGE_REFUSED and not stored:
+            # The flow's duplicate-name check (it looks for the label on the key list) says
+            # "delete it"; after a kill the vault may hold that key's working credentials.
+            dups = [
+                st.assert_.message
+                for st in flow.steps
+                if st.assert_
+                and st.assert_.absent
+                and "{label}" in st.assert_.absent.model_dump_json()
+            ]
+            if any(err.message == vars.sub(m) for m in dups):
+                try:
+                    held = vault.holding(flow.exchange, req.site, req.base_url,
+                                         str(vars["account"]), req.label)  # fmt: skip
+                except VaultError:
+                    held = []
+                if held:
+                    err = AgentError(held_message(req.label, held), err.code)
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
             result["stored"] = sink.describe(stored)

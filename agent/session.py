@@ -41,6 +41,18 @@ LAUNCH_HEADER = "x-playwright-launch-options"
 CONNECT_TIMEOUT_MS = 180_000  # connect + the server's launch; Playwright's own launch timeout
 
 
+def executable_problem(path: Path) -> str | None:
+    """Why `path` cannot be launched as a browser, or None: said now, before Playwright starts,
+    rather than as its launch failure (a spawn error and a call log)."""
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "a directory, not a browser executable"
+    if not os.access(path, os.X_OK):
+        return "not executable (no execute permission)"
+    return None
+
+
 def browser_ws_problem(url: str, name: str = "--browser-ws") -> str | None:
     """One line saying what is wrong with a browser server URL, or None. Plain ws:// to another
     host is refused: the pages, and so each new key's secret, would cross in clear text."""
@@ -92,12 +104,10 @@ class SessionSpec:
             if problem:
                 raise AgentError(problem, Exit.BAD_INPUT)
         # With --browser-ws the executable is a path on the server's machine, not checked here.
-        if (
-            self.executable is not None
-            and self.browser_ws is None
-            and not Path(self.executable).exists()
-        ):
-            raise AgentError(f"--executable {self.executable}: no such file", Exit.BAD_INPUT)
+        if self.executable is not None and self.browser_ws is None:
+            problem = executable_problem(Path(self.executable))
+            if problem:
+                raise AgentError(f"--executable {self.executable}: {problem}", Exit.BAD_INPUT)
         if sum(x is not None for x in (self.cdp, self.browser_ws)) > 1:
             raise AgentError("give only one of --cdp and --browser-ws", Exit.BAD_INPUT)
         if self.profile is not None and self.browser_ws is not None:
@@ -162,7 +172,7 @@ def open_session(
     with sync_playwright() as p:
         viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
-            browser = p.chromium.connect_over_cdp(spec.cdp)
+            browser = _connect_cdp(p, spec.cdp)
             # After connecting: registering reaches the contexts Playwright knows of, and the
             # client's own context only arrives with the connection.
             engines.register(p)
@@ -223,6 +233,21 @@ def _connect(p: Playwright, url: str, options: dict[str, object]) -> Browser:
         )
     except PWError as exc:
         raise AgentError(_remote_failure(url, exc.message), Exit.FAILED) from None
+
+
+def _connect_cdp(p: Playwright, url: str) -> Browser:
+    """The client's running Chrome; when it cannot be reached, one line (exit 1) saying where
+    and why, not Playwright's call log."""
+    try:
+        return p.chromium.connect_over_cdp(url)
+    except PWError as exc:
+        lines = [ln.strip() for ln in exc.message.splitlines() if ln.strip()]
+        why = lines[0].removeprefix("BrowserType.connect_over_cdp: ") if lines else "no answer"
+        raise AgentError(
+            f"cannot reach the browser at {endpoint(url)}: {why} (is Chrome running with "
+            "--remote-debugging-port on that port?)",
+            Exit.FAILED,
+        ) from None
 
 
 def _remote_failure(url: str, message: str) -> str:

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import onboard
+
 OK = ["--label", "ICG-MM", "--ip", "203.0.113.7"]
-
-
-def onboard(
-    home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
-    e.pop("FORCE_COLOR", None)
-    e.update(ONBOARD_HOME=str(home), COLUMNS="200", NO_COLOR="1", **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        env=e,
-        cwd=ROOT,
-        timeout=60,
-    )
 
 
 def assert_nothing_opened(home: Path) -> None:
@@ -86,7 +68,7 @@ def test_bad_input_one_line_exit_2(
     tmp_path: Path, args: list[str], env: dict[str, str], expect: str
 ) -> None:
     home = tmp_path / "home"
-    proc = onboard(home, "run", *args, env=env)
+    proc = onboard(home, "run", *args, env={"NO_COLOR": "1", **env})
     lines = proc.stderr.splitlines()
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 2, proc.stderr

@@ -14,6 +14,7 @@ GOOD: dict[str, Any] = {"label": "ICG-MM", "ips": ["203.0.113.7"]}
 
 HINT = "(use the public address, or --allow-private-ip for test setups)"
 LABEL_CHARS = "has characters the exchange refuses (letters, numbers, spaces, - _ .)"
+NAME = "a key's name is shown in clear everywhere: give a name, not a secret"
 PUBLIC_IPS_21 = [f"203.0.113.{i}" for i in range(1, 22)]
 
 
@@ -37,6 +38,34 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("label-emoji", {"label": "ICG\U0001f600"}, f"--label 'ICG\U0001f600' {LABEL_CHARS}"),
     ("label-tab", {"label": "ICG\tMM"}, f"--label 'ICG\\tMM' {LABEL_CHARS}"),
     ("label-none", {"label": None}, "label: Input should be a valid string"),
+    # length before anything else: a 10,000-character label is too long whatever it holds
+    ("label-10k", {"label": "A" * 10_000}, "--label is 10000 characters; the exchange allows 50"),
+    (
+        "label-10k-base32",
+        {"label": "JBSWY3DPEHPK3PXP" * 625},
+        "--label is 10000 characters; the exchange allows 50",
+    ),
+    # a secret is not a name (a label is shown in clear everywhere)
+    (
+        "label-totp-seed",
+        {"label": "JBSWY3DPEHPK3PXP"},
+        f"--label looks like a TOTP secret (16+ base32 characters); {NAME}",
+    ),
+    (
+        "label-totp-grouped",
+        {"label": "jbsw y3dp ehpk 3pxp"},
+        f"--label looks like a TOTP secret (16+ base32 characters); {NAME}",
+    ),
+    (
+        "label-api-secret",
+        {"label": "9A1F3C5E7B2D4F6A8C0E1B3D5F7A9C2E"},
+        f"--label looks like an API secret (32 hex characters); {NAME}",
+    ),
+    (
+        "label-api-key",
+        {"label": "5b0c7c2e-6a3f-4d35-9d8e-2f1a4b7c9e01"},
+        f"--label looks like an API key (a UUID); {NAME}",
+    ),
     # IPs: shape
     (
         "no-ips",
@@ -216,6 +245,14 @@ def test_documentation_ips_accepted(okx_rules: Rules) -> None:
     assert req.label == "ICG-MM"
     assert req.site == "global"
     assert req.passphrase is None
+
+
+@pytest.mark.parametrize(
+    "label", ["MARKETMAKINGDESK", "MARKET MAKING DESK ASIA", "ICG-MM-2024", "desk 7 main"]
+)
+def test_names_in_capitals_or_with_digits_are_labels(label: str, okx_rules: Rules) -> None:
+    """Capitals alone are a name, not a TOTP seed (a seed's base32 holds a digit 2-7)."""
+    assert build_request({**GOOD, "label": label}, okx_rules).label == label
 
 
 def test_ipv6_normalised_and_ips_stripped() -> None:

@@ -34,8 +34,11 @@ class Sink(ABC):
         """Raise VaultError now if `store` cannot work (called before a browser opens)."""
 
     @abstractmethod
-    def store(self, cred: Credential) -> str:
-        """Store `cred`; return a reference (e.g. a vault record id). Raises VaultError."""
+    def store(self, cred: Credential, run_id: str = "") -> str:
+        """Store `cred`; return a reference (e.g. a vault record id). Raises VaultError.
+
+        `run_id` is the journal's run, kept beside the record where the sink can (the
+        vault's metadata), so a crash's verdict can find the run's stored keys."""
 
     def describe(self, refs: list[str]) -> str:
         """One line for the result panel: where the credentials are."""
@@ -51,8 +54,8 @@ class VaultSink(Sink):
     def check(self) -> None:
         self.vault.recipients()
 
-    def store(self, cred: Credential) -> str:
-        return self.vault.store(cred)
+    def store(self, cred: Credential, run_id: str = "") -> str:
+        return self.vault.store(cred, run_id)
 
 
 def _record_json(cred: Credential) -> str:
@@ -90,7 +93,7 @@ class KeyringSink(Sink):
     def check(self) -> None:
         self.backend()
 
-    def store(self, cred: Credential) -> str:
+    def store(self, cred: Credential, run_id: str = "") -> str:
         kr = self.backend()
         user = self.username(cred)
         ref = f"keyring:{self.service}/{user}"
@@ -131,7 +134,7 @@ class StdoutSink(Sink):
         self.reveal = reveal
         self.stream = stream
 
-    def store(self, cred: Credential) -> str:
+    def store(self, cred: Credential, run_id: str = "") -> str:
         if not self.reveal:
             raise VaultError("the stdout sink needs reveal=True")
         out = self.stream or sys.stdout

@@ -421,16 +421,43 @@ def record(vault: Vault, res: VerifyResult) -> None:
 
 
 def verify_stored(vault: Vault, rid: str, cred: Credential, **kw: Any) -> VerifyResult:
-    """Verify a credential already in hand (e.g. just captured) and record the outcome."""
+    """Verify a credential already in hand (e.g. just captured) and record the outcome.
+
+    The request has been sent by the time the outcome is written: a metadata file that
+    cannot be written turns the result into an error that says so (the key's own outcome
+    kept in the detail; a failure stays a failure), never an exception.
+    """
+    from agent.custody.vault import VaultError
+
     res = verify_credential(cred, rid, **kw)
-    record(vault, res)
+    try:
+        record(vault, res)
+    except VaultError as exc:
+        res.detail = redact.redact(
+            f"{res.verification}; but the outcome was not recorded: {_short(exc)}"
+        )
+        if res.status != "failed":
+            res.status = "error"
     return res
 
 
 def verify_record(vault: Vault, rid: str, identity: Any | None = None, **kw: Any) -> VerifyResult:
     """Decrypt record `rid` with the local identity, verify it, record the outcome. A record
-    marked unusable is refused without sending anything: its key must be deleted."""
-    meta = _meta(vault, rid)
+    marked unusable is refused without sending anything: its key must be deleted. So is a
+    record whose metadata cannot be read: it could hide that mark, and nothing could be
+    recorded in it."""
+    from agent.custody.vault import VaultError
+
+    try:
+        meta = vault.meta(rid)
+    except VaultError as exc:
+        return VerifyResult(
+            id=rid,
+            label="",
+            api_key_masked="",
+            status="error",
+            detail=redact.redact(f"{_short(exc)}; nothing was sent"),
+        )
     if meta.get("unusable"):
         return VerifyResult(
             id=rid,
@@ -453,13 +480,6 @@ def verify_record(vault: Vault, rid: str, identity: Any | None = None, **kw: Any
     return verify_stored(vault, rid, cred, **kw)
 
 
-def _meta(vault: Vault, rid: str) -> dict[str, Any]:
-    try:
-        return json.loads((vault.dir / f"{rid}.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def _identity(vault: Vault) -> Any:
     """The local identity, never a freshly generated one (that could decrypt nothing)."""
     path = vault.settings.identity_file
@@ -472,9 +492,8 @@ def _identity(vault: Vault) -> Any:
 
 
 def record_ids(vault: Vault) -> list[str]:
-    if not vault.dir.exists():
-        return []
-    return sorted(p.stem for p in vault.dir.glob("*.age"))
+    """Every record in the vault, damaged ones included (each gets its own line)."""
+    return vault.ids()
 
 
 def overall_exit(results: list[VerifyResult]) -> Exit:

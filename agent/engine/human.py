@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -113,3 +114,16 @@ def validate_code_sources(src: CodeSources) -> None:
                 raise AgentError(f"{flag}: {exc}", Exit.BAD_INPUT) from None
             if not parts:
                 raise AgentError(f"{flag} is empty", Exit.BAD_INPUT)
+            problem = program_problem(parts[0])
+            if problem:
+                raise AgentError(f"{flag}: {problem}", Exit.BAD_INPUT)
+
+
+def program_problem(program: str) -> str | None:
+    """Why a code command's program cannot run, or None. Found out now, not when the exchange
+    asks for the code with a browser open and the human waiting."""
+    if shutil.which(program) is not None:
+        return None
+    if os.sep in program or (os.altsep is not None and os.altsep in program):
+        return f"{program} is not an executable file"
+    return f"program {program!r} not found on PATH"

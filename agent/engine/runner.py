@@ -560,8 +560,30 @@ class Runner:
             self.out.listed = self._listed >= max(1, len(self.drafts))
 
     def do_click(self, step: Step, c: Click) -> None:
+        if c.by == "submit" and c.until and self.find.any_visible(c.until):
+            # Someone at the browser submitted before the agent's read-back: the verification is
+            # open. Carry on (the key must be captured); what the exchange shows is checked.
+            self.rep.warn(
+                f"{step.caption}: the form was submitted at the browser before the agent read "
+                "it back; the agent carries on and checks what the exchange shows"
+            )
+            self.on_state("filled")
+            self.on_state("submitted")
+            return
         if c.by == "submit":
-            self.audit()
+            try:
+                self.audit()
+            except AgentError:
+                if not (c.until and self.find.any_visible(c.until)):
+                    raise
+                # Submitted at the browser while the agent was reading the form back.
+                self.rep.warn(
+                    f"{step.caption}: the form was submitted at the browser during the agent's "
+                    "read-back; the agent carries on and checks what the exchange shows"
+                )
+                self.on_state("filled")
+                self.on_state("submitted")
+                return
             self.on_state("filled")
         agent_clicks = c.by == "agent" or (c.by == "submit" and self.opts.auto_submit)
         box = (
@@ -1030,7 +1052,11 @@ class Runner:
             elif not any(got):
                 problems.append(f"{prefix}{label}: {w!r} is off")
         offered = ", ".join(f"{n} {'on' if on else 'off'}" for n, on in state.items())
-        self.out.audit[f"{prefix}permissions offered".strip()] = offered
+        self.out.audit[f"{prefix}every permission offered".strip()] = (
+            "MISMATCH" if problems else "ok"
+        )
+        if self.art:
+            self.art.log("permissions", offered=offered, problems=problems)
         return problems
 
     def _switch_off(self, box: Locator, name: str) -> None:

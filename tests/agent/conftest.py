@@ -69,9 +69,10 @@ def run_agent(
             if auto
             else CodeSources()
         )
+        extra_plan = dict(plan_extra or {})
         plan = RunPlan(
             request=req,
-            session=SessionSpec(headless=headless),
+            session=extra_plan.pop("session", None) or SessionSpec(headless=headless),
             options=Options(
                 pace=0,
                 auto_submit=auto_submit,
@@ -81,7 +82,7 @@ def run_agent(
                 step_timeout=10,
                 drift_to_human=drift_to_human,
             ),
-            **(plan_extra or {}),
+            **extra_plan,
         )
         client = stand_in or (
             ScriptedClient.for_seed(replica.base_url, acct, typing_delay_ms=0) if human else None

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from agent.custody.vault import Vault
-from agent.exitcodes import Exit
 from agent.engine.flow import flows_dir
+from agent.exitcodes import Exit
 from tests.helpers import onboard
 
 from .test_run_e2e import issued

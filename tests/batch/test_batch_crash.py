@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -88,18 +89,27 @@ def test_real_kill_at_a_random_point_then_resume(replica, tmp_path, totp_env):
         [sys.executable, "-m", "agent", "batch", str(roster), "--concurrency", "2", *ARGS],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    mid = "select entry_id from runs where reached in ('filled','submitted') and state not in " \
+        "('failed','confirmed','verified')"  # fmt: skip
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until an entry has filled its form
-        db = home / "journal.sqlite3"
-        if db.exists() and proc.poll() is None:
+    while True:  # until an entry has filled its form and not finished
+        if proc.poll() is not None:
+            pytest.fail(f"the batch ended (exit {proc.returncode}) before the kill")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("no entry reached 'filled' within 60 s")
+        if (home / "journal.sqlite3").exists():
             try:
-                if journal_rows(home, "select 1 from runs where reached in ('filled','submitted')"):
+                if journal_rows(home, mid):
                     break
-            except Exception:
-                pass
+            except sqlite3.OperationalError:
+                pass  # the batch is still creating its tables
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL  # the kill landed on a live batch
+    caught = {r["entry_id"] for r in journal_rows(home, mid)}
+    assert caught, "the kill found no entry mid-flow"  # the state at the moment of the kill
     before = Counter(k["label"] for k in issued(replica))
     resumed = onboard(home, "batch", str(roster), *ARGS, env=totp_env)
     out = json.loads(resumed.stdout)

@@ -64,6 +64,50 @@ def test_a_good_csv_roster(tmp_path):
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("r.yaml", "- {id: a, label: MARKETMAKINGDESK, ips: [203.0.113.7]}\n"),
+        ("r.csv", "id,label,ips\na,MARKETMAKINGDESK,203.0.113.7\n"),
+    ],
+)
+def test_a_label_in_capitals_is_a_label_as_for_run(tmp_path, name, text):
+    """`onboard run --label MARKETMAKINGDESK` is accepted: so is the same label in a roster."""
+    p = tmp_path / name
+    p.write_text(text)
+    assert [e.label for e in load(p).entries] == ["MARKETMAKINGDESK"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("r.csv", "\ufeffid,label,ips\na,ICG-A,203.0.113.7\n"),
+        ("r.yaml", "\ufeff- {id: a, label: ICG-A, ips: [203.0.113.7]}\n"),
+    ],
+)
+def test_a_byte_order_mark_is_not_part_of_the_first_field(tmp_path, name, text):
+    """Excel writes "CSV UTF-8" with a BOM; the first column is still `id`."""
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    assert [(e.id, e.label) for e in load(p).entries] == [("a", "ICG-A")]
+
+
+def test_merge_keys_and_empty_trailing_columns_are_not_keys_given_twice(tmp_path):
+    """What the duplicate checks must leave alone: YAML's `<<` merge (the entry's own value
+    wins) and the empty columns a spreadsheet leaves at the end of a header."""
+    p = tmp_path / "r.yaml"
+    p.write_text(
+        "- &a {id: a, label: ICG-A, ips: [203.0.113.7], profile: acme}\n"
+        "- {<<: *a, id: b, profile: beta}\n"
+    )
+    assert [(e.id, e.label, e.profile) for e in load(p).entries] == [
+        ("a", "ICG-A", "acme"), ("b", "ICG-A", "beta"),
+    ]  # fmt: skip
+    p = tmp_path / "r.csv"
+    p.write_text("id,label,ips,,\na,ICG-A,203.0.113.7,,\n")
+    assert [e.id for e in load(p).entries] == ["a"]
+
+
 def test_every_problem_is_listed_with_its_line(tmp_path):
     text = (
         "- id: a\n"  # 1

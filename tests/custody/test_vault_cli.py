@@ -130,13 +130,27 @@ def test_list_survives_corrupt_age_and_json(home: Path, settings: Settings, dama
 
 
 def test_list_reports_missing_halves(home: Path, settings: Settings) -> None:
+    """A lost `.age` is reported by name. A lost `.json` (a store killed between the two
+    files by an earlier version) is rebuilt from the record with the local identity, and
+    the listing says so; without an identity that can decrypt it, it is reported."""
     v = Vault(settings)
     r1, r2, r3 = v.store(make_cred()), v.store(make_cred()), v.store(make_cred())
     (settings.vault_dir / f"{r1}.json").unlink()
     (settings.vault_dir / f"{r2}.age").unlink()
     res = cli(home, "list")
     assert res.returncode == 1
-    assert f"{r1}.json" in res.stdout and f"{r2}.age" in res.stdout and r3 in res.stdout
+    assert f"{r2}.age" in res.stdout and r3 in res.stdout
+    assert f"recovered {r1}" in res.stderr and "rebuilt" in res.stderr
+    assert (settings.vault_dir / f"{r1}.json").exists()
+    assert cli(home, "list").stderr.count("recovered") == 0  # once
+
+    settings.identity_file.unlink()  # e.g. records encrypted to the firm's recipients
+    (settings.vault_dir / f"{r3}.json").unlink()
+    res = cli(home, "list", "--json")
+    assert res.returncode == 1
+    entries = {e["id"]: e for e in json.loads(res.stdout)}
+    assert f"{r3}.json" in entries[r3]["error"] and "--identity" in entries[r3]["error"]
+    assert (settings.vault_dir / f"{r3}.age").exists()  # kept
 
 
 def test_list_check_finds_payload_damage(home: Path, settings: Settings) -> None:

@@ -323,6 +323,25 @@ def test_all(replica: ReplicaServer, home: Path) -> None:
     ]
 
 
+def test_all_goes_on_past_a_bad_record(replica: ReplicaServer, home: Path) -> None:
+    """A record whose metadata cannot be read or written gets one line and an `error`
+    result; the records after it are still verified, and the exit code says so (1)."""
+    keys = [add_key(replica, label=f"K{i}") for i in range(3)]
+    rids = [store(home, replica, k) for k in keys]
+    bad = Settings(home=home).vault_dir / f"{rids[1]}.json"
+    bad.write_text('{"id": "truncat')
+    proc = onboard(home, "verify", "--all", "--json")
+    assert_no_secrets(proc, *keys)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == Exit.FAILED, proc.stderr
+    results = {r["id"]: r for r in json.loads(proc.stdout)}
+    assert [results[r]["status"] for r in rids] == ["ok", "error", "ok"]
+    assert f"{rids[1]}.json" in results[rids[1]]["detail"]
+    assert [ln for ln in proc.stderr.splitlines() if rids[1] in ln and "error" in ln]
+    assert meta(home, rids[2])["verification"] == "ok"  # verified after the bad one
+    assert bad.read_text() == '{"id": "truncat'  # a damaged file is reported, not replaced
+
+
 def test_all_with_empty_vault(home: Path) -> None:
     proc = onboard(home, "verify", "--all", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout) == []
