@@ -429,7 +429,13 @@ def runs(
     settings = Settings()
     vault = Vault(settings)
     by_run: dict[str, list[dict[str, object]]] = {}
-    for entry in vault.list(leftovers=recover(vault)):
+    try:
+        entries = vault.list(leftovers=recover(vault))
+    except OSError as exc:
+        typer.echo(f"vault: cannot read {vault.dir} ({exc.strerror}): verdicts from the "
+                   "journal alone", err=True)  # fmt: skip
+        entries = []
+    for entry in entries:
         if entry.get("run_id"):
             by_run.setdefault(str(entry["run_id"]), []).append(entry)
     if not settings.journal_file.exists():

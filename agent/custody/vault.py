@@ -567,8 +567,8 @@ class Vault:
         if leftovers is None:
             try:
                 leftovers = self.recover(identities)
-            except VaultBusy:
-                leftovers = []  # a live store's temporaries are not leftovers
+            except VaultError:
+                leftovers = []  # busy: a live store's temporaries are not leftovers
         out: _Records = []
         for rid in self.ids():
             errors: list[str] = []
@@ -647,21 +647,28 @@ class Vault:
         the decrypted record when `identities` (default: the local identity, if there is
         one) can decrypt it. Idempotent; VaultBusy if a writer keeps the lock past `wait`.
         """
-        if not self._needs_recovery():
-            return []
-        with self._lock(exclusive=True, wait=wait):
-            temps = self._temporaries()
-            orphans = {
-                rid
-                for rid in self.ids()
-                if (self.dir / f"{rid}.age").exists() and not (self.dir / f"{rid}.json").exists()
-            }
-            found: _Found = []
-            idents = _Identities(self, identities)
-            for rid in sorted(set(temps) | orphans):
-                found += self._recover_one(rid, temps.get(rid, []), idents)
-            _fsync_dir(self.dir)
-            return found
+        try:
+            if not self._needs_recovery():
+                return []
+            with self._lock(exclusive=True, wait=wait):
+                return self._recover_all(_Identities(self, identities))
+        except OSError as exc:
+            raise VaultError(
+                f"cannot recover leftovers in the vault at {self.dir}: {exc.strerror or exc}"
+            ) from None
+
+    def _recover_all(self, idents: _Identities) -> _Found:
+        temps = self._temporaries()
+        orphans = {
+            rid
+            for rid in self.ids()
+            if (self.dir / f"{rid}.age").exists() and not (self.dir / f"{rid}.json").exists()
+        }
+        found: _Found = []
+        for rid in sorted(set(temps) | orphans):
+            found += self._recover_one(rid, temps.get(rid, []), idents)
+        _fsync_dir(self.dir)
+        return found
 
     def _temporaries(self) -> dict[str, _Paths]:
         out: dict[str, _Paths] = {}
