@@ -183,7 +183,10 @@ class OnboardRequest(BaseModel):
     def _base(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        parts = urlsplit(v)
+        try:
+            parts = urlsplit(v)
+        except ValueError as exc:  # an unclosed IPv6 bracket; not echoed (may hold a password)
+            raise RequestError(f"--base-url is not a valid URL ({exc})") from None
         try:
             urls.check(v, "--base-url", ("http", "https"))
             if parts.path not in ("", "/") or parts.query or parts.fragment:

@@ -99,6 +99,8 @@ class SessionSpec:
                 urls.check(self.cdp, "--cdp", ("http", "https", "ws", "wss"))
             except urls.URLError as exc:
                 raise AgentError(str(exc), Exit.BAD_INPUT) from None
+            except ValueError as exc:  # not even showable (an unclosed IPv6 bracket): not echoed
+                raise AgentError(f"--cdp is not a valid URL ({exc})", Exit.BAD_INPUT) from None
         if self.browser_ws is not None:
             problem = browser_ws_problem(self.browser_ws)
             if problem:

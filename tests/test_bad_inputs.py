@@ -249,6 +249,18 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
         "the new key's secret unencrypted; use https:// or an SSH tunnel to a loopback port",
     ),
     (
+        "base-url-bad-ipv6",
+        [*OK, "--base-url", "http://[::1"],
+        {},
+        "error: --base-url is not a valid URL (Invalid IPv6 URL)",
+    ),
+    (
+        "cdp-bad-ipv6",
+        [*OK, "--cdp", "http://ops:pw@[::1:9222"],
+        {},
+        "error: --cdp is not a valid URL (Invalid IPv6 URL)",
+    ),
+    (
         "cdp-port-99999",
         [*OK, "--cdp", "http://127.0.0.1:99999"],
         {},
