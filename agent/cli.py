@@ -428,16 +428,12 @@ def runs(
 
     settings = Settings()
     vault = Vault(settings)
-    by_run: dict[str, list[dict[str, object]]] = {}
     try:
-        entries = vault.list(leftovers=recover(vault))
+        by_run = vault.by_run(leftovers=recover(vault))
     except OSError as exc:
         typer.echo(f"vault: cannot read {vault.dir} ({exc.strerror}): verdicts from the "
                    "journal alone", err=True)  # fmt: skip
-        entries = []
-    for entry in entries:
-        if entry.get("run_id"):
-            by_run.setdefault(str(entry["run_id"]), []).append(entry)
+        by_run = {}
     if not settings.journal_file.exists():
         rows = []
     else:

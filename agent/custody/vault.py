@@ -612,6 +612,15 @@ class Vault:
 
         return sorted(out, key=when)
 
+    def by_run(self, leftovers: Sequence[Leftover] | None = None) -> dict[str, _Records]:
+        """The vault's entries (`list`) of each run id: what a run's journal verdict needs
+        (`agent.journal.verdict(row, vault.by_run().get(row["id"], []))`)."""
+        out: dict[str, _Records] = {}
+        for entry in self.list(leftovers=leftovers):
+            if entry.get("run_id"):
+                out.setdefault(str(entry["run_id"]), []).append(entry)
+        return out
+
     def holding(
         self, exchange: str, site: str, base_url: str | None, account: str, label: str
     ) -> _Records:
