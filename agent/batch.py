@@ -27,7 +27,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -221,8 +221,11 @@ def new_batch_id() -> str:
     return "batch-" + time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def classify(runs: list[dict[str, Any]]) -> str:
-    """What to do with an entry given its attempts: run | done | flagged."""
+def classify(
+    runs: list[dict[str, Any]], records: Sequence[dict[str, Any]] = (), keys: int = 1
+) -> str:
+    """What to do with an entry given its attempts: run | done | flagged. `records`: the vault's
+    entries of the last attempt's run: a run killed after its `keys` keys were stored is done."""
     if not runs:
         return "run"
     last = runs[-1]
@@ -230,8 +233,19 @@ def classify(runs: list[dict[str, Any]]) -> str:
     if reached in DONE:
         return "done"
     if reached in LOST:
-        return "flagged"
+        held = [r for r in records if not r.get("error") and not r.get("interrupted")]
+        return "done" if len(held) >= keys else "flagged"
     return "run"
+
+
+def _records_by_run(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """The vault's entries by run id (none when the vault cannot be read: the journal decides)."""
+    from agent.custody.vault import Vault, VaultError
+
+    try:
+        return {k: list(v) for k, v in Vault(settings).by_run().items()}
+    except (VaultError, OSError):
+        return {}
 
 
 class Batch:
@@ -342,6 +356,7 @@ class Batch:
         self.batch_id = batch_id
         outcomes: dict[str, str] = {}
         todo: list[Entry] = []
+        by_run = _records_by_run(self.settings)
         for e in entries:
             self.board.add(View(e.id, e.label, e.account))
             runs = journal.entry_runs(batch_id, e.id)
@@ -349,7 +364,8 @@ class Batch:
                 if r["state"] not in TERMINAL:
                     journal.set(r["id"], "failed", note="interrupted: the batch process ended")
             runs = journal.entry_runs(batch_id, e.id)
-            what = classify(runs)
+            held = by_run.get(runs[-1]["id"], []) if runs else []
+            what = classify(runs, held, len(e.request.accounts))
             if what == "flagged" and e.id in retry:
                 what = "run"
             if what == "run":
@@ -357,12 +373,13 @@ class Batch:
                 continue
             row = runs[-1]
             outcomes[e.id] = "skipped" if what == "done" else "flagged"
+            said = verdict(row, held)
             self.board.update(
                 e.id,
-                f"{e.id}: {'already done' if what == 'done' else verdict(row)}",
+                f"{e.id}: {'already done' if what == 'done' else said}",
                 state=row["reached"] or row["state"],
                 outcome=outcomes[e.id],
-                note=verdict(row),
+                note=said,
             )
             journal.batch_entry_done(
                 batch_id, e.id, outcomes[e.id], _entry_result(row, None, self.settings)

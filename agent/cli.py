@@ -77,11 +77,41 @@ def replica(
         raise typer.Exit(0)
     from replica.server import serve_forever
 
+    problem = _replica_problem(host, port, seed)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     try:
         serve_forever(host=host, port=port, scenarios=list(scenario or []), seed=seed)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {getattr(exc, 'strerror', None) or exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from None
+
+
+def _replica_problem(host: str, port: int, seed: str | None) -> str | None:
+    """What is wrong with the replica's options, before anything binds."""
+    import ipaddress
+
+    if not 0 <= port <= 65535:
+        return f"--port {port}: give a TCP port from 0 to 65535 (0 picks a free one)"
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return f"--host {host!r}: give an IP address to bind (e.g. 127.0.0.1)"
+    if seed is not None:
+        path = Path(seed)
+        if not path.is_file():
+            return f"--seed {seed}: no such file"
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            return f"--seed {seed}: not a readable YAML file ({type(exc).__name__})"
+        if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
+            return f"--seed {seed}: not a replica seed (a mapping with an 'accounts' list)"
+    return None
 
 
 def _emit(result: dict[str, object], as_json: bool, reporter: object) -> None:
@@ -469,7 +499,7 @@ def runs(
 def batch(
     roster: Annotated[Path, typer.Argument(help="Roster: YAML (.yaml/.yml) or CSV (.csv).")],
     concurrency: Annotated[
-        int, typer.Option(parser=Seconds(1, 16), help="Entries at once (one browser each).")
+        int, typer.Option(min=1, max=16, help="Entries at once (one browser each).")
     ] = 1,
     resume: Annotated[
         str | None, typer.Option(help="Resume this batch id (default: the roster's last batch).")
@@ -659,7 +689,15 @@ def record(
 
 
 def main() -> None:
-    app()
+    """The CLI. A setting that cannot be used (ONBOARD_HOME a file, say) is one line, exit 2,
+    whichever command met it first."""
+    from agent.config import ConfigError
+
+    try:
+        app(standalone_mode=True)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise SystemExit(int(exc.code)) from None
 
 
 if __name__ == "__main__":

@@ -62,7 +62,8 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
     validate_code_sources(plan.options.codes)
     vault = Vault(settings, recipients=plan.recipients or None)
     try:
-        vault.recipients()
+        # Only the sink in use is prepared (the vault's may create the local identity), so a
+        # refused keychain leaves nothing behind.
         _sink(plan, vault, settings).check()
     except VaultError as exc:
         raise AgentError(str(exc), Exit.BAD_INPUT) from None

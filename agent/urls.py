@@ -28,7 +28,10 @@ def is_loopback(url: str) -> bool:
 
 def shown(url: str) -> str:
     """The URL for messages: no user info, query or fragment (a token may sit there)."""
-    u = urlsplit(url)
+    try:
+        u = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, say: still never show user info
+        return url.split("://", 1)[-1].rsplit("@", 1)[-1].split("?", 1)[0]
     if not u.scheme:
         return url.rsplit("@", 1)[-1]
     return f"{u.scheme}://{u.netloc.rsplit('@', 1)[-1]}{u.path}"

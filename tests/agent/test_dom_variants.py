@@ -8,13 +8,16 @@ Trade, the requested IPs, on the requested account, and the vault holding what w
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
+from agent.config import Settings
 from agent.custody.vault import Vault
 from agent.ips import same_set
+from tests.helpers import onboard, outbox_cmd
 
 from .test_run_e2e import issued, keys_on
 
@@ -71,3 +74,23 @@ def test_headed_guided_main_path_on_the_known_dom(replica, settings, run_agent, 
     use(replica, [] if dom == "known" else [dom])
     result = run_agent(headless=False, ips=IPS)
     assert_one_exact_key(replica, settings, result, "main")
+
+
+@pytest.mark.parametrize("dom", DOMS)
+def test_onboard_run_command_on_each_dom(replica, tmp_path, dom: str) -> None:
+    """The real command, as an operator runs it: `onboard run --headless --pace 0
+    --auto-submit` with automatic codes, judged by the replica's record and the vault."""
+    use(replica, ["logged-in", "all-factors"] + ([dom] if dom != "known" else []))
+    acct = replica.world.accounts["client@replica.test"]
+    outbox = outbox_cmd(replica.base_url)
+    home = tmp_path / "home"
+    proc = onboard(
+        home,
+        "run", "--label", "ICG-MM", "--ip", IPS[0], "--ip", IPS[1], "--allow-private-ip",
+        "--base-url", replica.base_url, "--headless", "--pace", "0", "--auto-submit",
+        "--totp-secret-env", "CLIENT_TOTP", "--sms-code-cmd", f"{outbox} sms",
+        "--email-code-cmd", f"{outbox} email", "--json",
+        env={"CLIENT_TOTP": acct.totp_secret or ""},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert_one_exact_key(replica, Settings(home=home), json.loads(proc.stdout), "main")

@@ -41,10 +41,15 @@ def stored_labels(home: Path) -> list[str]:
 
 @pytest.mark.scenarios("totp-only")
 @pytest.mark.parametrize(
-    ("fault", "first"),
-    [("capture:before-store", "flagged"), ("complete:after", "skipped")],
+    ("fault", "first", "at_kill"),
+    [
+        ("capture:before-store", "flagged", "captured"),
+        # stored (the record committed) but killed before the journal heard of it: done
+        ("store:between", "skipped", "captured"),
+        ("complete:after", "skipped", "confirmed"),
+    ],
 )
-def test_sigkill_mid_batch_then_resume(replica, tmp_path, totp_env, fault, first):
+def test_sigkill_mid_batch_then_resume(replica, tmp_path, totp_env, fault, first, at_kill):
     home = tmp_path / "home"
     login_profiles(replica, home, ["p1", "p2", "p3"])
     roster = three(tmp_path, replica)
@@ -52,9 +57,7 @@ def test_sigkill_mid_batch_then_resume(replica, tmp_path, totp_env, fault, first
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     [made] = issued(replica)  # the first entry got as far as the exchange issuing its key
     rows = journal_rows(home, "select entry_id, state, reached from runs")
-    assert [(r["entry_id"], r["state"]) for r in rows] == [
-        ("e1", "captured" if first == "flagged" else "confirmed")
-    ]
+    assert [(r["entry_id"], r["state"]) for r in rows] == [("e1", at_kill)]
     resumed = onboard(home, "batch", str(roster), *ARGS, env=totp_env)
     out = json.loads(resumed.stdout)
     assert out["resumed"] is True
