@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from replica.i18n import FR, translate_message, translator
-from replica.scenarios import describe
+from replica.scenarios import MARK_COLOR, describe
 from replica.state import ApiKey, ReplicaError, Session, World
 
 HERE = Path(__file__).parent
@@ -79,8 +79,11 @@ def fail(err: ReplicaError) -> JSONResponse:
     )
 
 
-def key_created_view(k: ApiKey) -> dict[str, Any]:
-    """The created modal's data: the only time a secret leaves the replica."""
+def key_created_view(k: ApiKey, marked: bool = False) -> dict[str, Any]:
+    """The created modal's data: the only time a secret leaves the replica.
+
+    `marked` (test-only scenario): the QR code is drawn in the marker colour.
+    """
     info = {
         "label": k.label,
         "apiKey": k.api_key,
@@ -92,7 +95,8 @@ def key_created_view(k: ApiKey) -> dict[str, Any]:
     }
     qr = segno.make(json.dumps({"apiKey": k.api_key, "secretKey": k.secret}), error="m")
     # omitsize: a viewBox instead of width/height, so the code scales to its box.
-    info["qrSvg"] = qr.svg_inline(scale=3, border=2, omitsize=True)
+    colour = {"dark": MARK_COLOR} if marked else {}
+    info["qrSvg"] = qr.svg_inline(scale=3, border=2, omitsize=True, **colour)
     return info
 
 
@@ -148,6 +152,7 @@ def build_app(world: World) -> Starlette:
             "tabs": ACCOUNT_TABS,
             "path": request.url.path,
             "knobs": world.knobs,
+            "mark": MARK_COLOR if world.knobs.marked else None,
             **ctx,
         }
         html = templates.get_template(name).render(context)
@@ -279,7 +284,8 @@ def build_app(world: World) -> Starlette:
         if created is None:
             ch = world.challenges[cid]
             return ok({"next": ch.current(), "keys": None})
-        return ok({"next": None, "keys": [key_created_view(k) for k in created]})
+        views = [key_created_view(k, world.knobs.marked) for k in created]
+        return ok({"next": None, "keys": views})
 
     @api
     async def resend(request: Request) -> Response:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# `marked` (test-only): the one colour every secret-bearing value is drawn in. Pure blue:
+# nothing else on the replica's pages, nor the agent's overlay or masks, has a blue cast,
+# so a pixel whose blue stands well above its red and green can only come from a mark.
+MARK_COLOR = "#0000FF"
+
 
 @dataclass
 class Knobs:
@@ -39,13 +44,22 @@ class Knobs:
     account_selectable: bool = False  # the create form's Account select is enabled per draft
     grants_withdraw: bool = False  # the exchange adds Withdraw to every key it creates (a fault)
     redirect_mid_codes: bool = False  # after the first code the page goes to another origin
+    marked: bool = False  # test-only: secret-bearing values drawn in MARK_COLOR (see `marked`)
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
+# Accepted by name like the others but never listed (`--list-scenarios`, an unknown name's
+# message): they change how a test sees the pages, nothing a person would try on the replica.
+TEST_ONLY: dict[str, Callable[[Knobs], None]] = {}
 
 
 def scenario(fn: Callable[[Knobs], None]) -> Callable[[Knobs], None]:
     SCENARIOS[fn.__name__.replace("_", "-")] = fn
+    return fn
+
+
+def unlisted(fn: Callable[[Knobs], None]) -> Callable[[Knobs], None]:
+    TEST_ONLY[fn.__name__.replace("_", "-")] = fn
     return fn
 
 
@@ -201,6 +215,19 @@ def grants_withdraw(k: Knobs) -> None:
     k.grants_withdraw = True
 
 
+@unlisted
+def marked(k: Knobs) -> None:
+    """Test-only: every secret-bearing value in the marker colour, so a test can count its pixels.
+
+    The secret and API key in the created dialog, every API key in the key list, the QR code,
+    and the text of the passphrase, password and one-time-code fields are drawn in
+    MARK_COLOR; nothing else on any page is (tests/custody/test_no_secret_pixels.py checks
+    both). Off unless a test names it: without it every page's HTML is byte for byte what it
+    was, and the scripts draw nothing differently.
+    """
+    k.marked = True
+
+
 def describe() -> dict[str, str]:
     return {name: (fn.__doc__ or "").strip() for name, fn in SCENARIOS.items()}
 
@@ -208,7 +235,7 @@ def describe() -> dict[str, str]:
 def combine(names: list[str]) -> Knobs:
     knobs = Knobs()
     for name in names:
-        fn = SCENARIOS.get(name)
+        fn = SCENARIOS.get(name) or TEST_ONLY.get(name)
         if fn is None:
             known = ", ".join(sorted(SCENARIOS))
             raise ValueError(f"unknown scenario {name!r} (known: {known})")

@@ -33,10 +33,12 @@
     }, [OKX.icon("plus"), t(PAGE.renamed ? "New API key" : "Create API key")]);
   }
 
-  function field(label, value, extra) {
+  /* `secret`: a credential; the test-only `marked` scenario draws it in the marker colour. */
+  function field(label, value, extra, secret) {
+    var mark = secret && window.__mark ? "color:" + window.__mark : null;
     return el("div", {}, [
       el("div", { class: H("kv-label"), text: label }),
-      el("div", { class: H("kv-value") }, [el("span", { text: value }), extra || null])
+      el("div", { class: H("kv-value") }, [el("span", { text: value, style: mark }), extra || null])
     ]);
   }
 
@@ -68,7 +70,7 @@
           ])
         ]),
         el("div", { class: H("key-grid") }, [
-          field(t("API key"), k.apiKey),
+          field(t("API key"), k.apiKey, null, true),
           field(t("Permissions"), k.perms.map(function (p) { return t(PERM_TEXT[p] || p); }).join(", ")),
           field(t("IP address allowlist"), k.ips.length ? k.ips.join(", ") : t("None")),
           field(t("Used for"), t(USED_TEXT[k.usedFor] || k.usedFor)),

@@ -462,11 +462,13 @@
       "IP address allowlist: " + (k.ips.length ? k.ips.join(", ") : "None")
     ].join("\n");
   }
-  function kv(label, value, withCopy, masked) {
+  /* `secret`: a credential; the test-only `marked` scenario draws it in the marker colour. */
+  function kv(label, value, withCopy, masked, secret) {
+    var mark = secret && !masked && window.__mark ? "color:" + window.__mark : null;
     return el("div", { class: H("kv") }, [
       el("div", { class: H("kv-label"), text: label }),
       el("div", { class: H("kv-value") }, [
-        el("span", { text: masked ? "\u2022".repeat(16) : value }),
+        el("span", { text: masked ? "\u2022".repeat(16) : value, style: mark }),
         withCopy ? el("span", {
           class: H("copy-icon"), role: "button", tabindex: OKX.aria ? "0" : null, "aria-label": t("Copy"),
           onclick: function () { copy(value); }
@@ -485,8 +487,8 @@
             kv(t("Permissions"), permsText(k.perms, true))
           ]),
           kv(t("IP address allowlist (optional)"), k.ips.length ? k.ips.join(", ") : t("None")),
-          kv(t("API key"), k.apiKey, true),
-          kv(t("Secret key"), k.secretKey, true, PAGE.secretMasked),
+          kv(t("API key"), k.apiKey, true, false, true),
+          kv(t("Secret key"), k.secretKey, true, PAGE.secretMasked, true),
           el("button", { type: "button", class: "okui-btn btn-outline-primary " + H("btn-block") + " " + H("copy-info"), text: t("Copy API key info"), onclick: function () { copy(info(k)); } })
         ])
       ]);
