@@ -61,17 +61,24 @@ def to_locator(
     """The candidate as a Playwright locator. For `field`, what kind of control is wanted:
     `editable` one types into, `tick` a checkbox or radio, else the control one clicks (a
     select's box)."""
+
+    def words(v: str) -> str | re.Pattern[str]:
+        # exact: the whole wording, case and surrounding space aside (a site that changes a
+        # label's case has not changed what it says); a /pattern/ as written.
+        got = _pattern(vars.sub(v))
+        return _text_re(got) if loc.exact and isinstance(got, str) else got
+
     if loc.role:
-        name = _pattern(vars.sub(loc.name)) if loc.name else None
-        out = scope.get_by_role(loc.role, name=name, exact=loc.exact if name else None)  # type: ignore[arg-type]
+        name = words(loc.name) if loc.name else None
+        out = scope.get_by_role(loc.role, name=name)  # type: ignore[arg-type]
     elif loc.label:
-        out = scope.get_by_label(_pattern(vars.sub(loc.label)), exact=loc.exact)
+        out = scope.get_by_label(words(loc.label))
     elif loc.placeholder:
-        out = scope.get_by_placeholder(_pattern(vars.sub(loc.placeholder)), exact=loc.exact)
+        out = scope.get_by_placeholder(words(loc.placeholder))
     elif loc.text and loc.popup:
         out = scope.locator("ob-popup=" + engines.body(text=vars.sub(loc.text)))
     elif loc.text:
-        out = scope.get_by_text(_pattern(vars.sub(loc.text)), exact=loc.exact)
+        out = scope.get_by_text(words(loc.text))
     elif loc.field:
         out = scope.locator(
             "ob-field="
@@ -148,15 +155,19 @@ class Resolver:
             return False
         return True
 
-    def probe(self, found: Locator, editable: bool, then: Then | None) -> tuple[int, bool]:
-        """How many match, whether the single match is usable, and `then` run on it: one call."""
+    def probe(self, found: Locator, editable: bool, then: Then | None) -> tuple[int, bool, int]:
+        """How many match, whether exactly one is usable (for a field: the one editable among
+        look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call."""
         js = (
-            f"(els, a) => {{ const n = els.length; const ok = n === 1 && (!a.editable || "
-            f"({EDITABLE_JS})(els[0])); if (ok && a.then) {{ const el = els[0]; "
-            f"{then.js if then else ''} }} return [n, ok]; }}"
+            f"(els, a) => {{ const n = els.length; const use = a.editable ? "
+            f"els.filter(e => ({EDITABLE_JS})(e)) : els; const ok = use.length === 1; "
+            f"const at = ok ? els.indexOf(use[0]) : -1; if (ok && a.then) {{ const el = use[0]; "
+            f"{then.js if then else ''} }} return [n, ok, at]; }}"
         )
-        n, ok = found.evaluate_all(js, {"editable": editable, "then": then.arg if then else None})
-        return int(n), bool(ok)
+        n, ok, at = found.evaluate_all(
+            js, {"editable": editable, "then": then.arg if then else None}
+        )
+        return int(n), bool(ok), int(at)
 
     def one(
         self,
@@ -179,14 +190,13 @@ class Resolver:
             tried = []
             for c in cands:  # in order; the first with exactly one match wins
                 found = self.visible(sc, c, editable, tick)
-                n, ok = self.probe(found, editable, then)
+                n, ok, at = self.probe(found, editable, then)
                 t = Tried(c, n)
                 tried.append(t)
+                if ok:
+                    return found if n == 1 else found.nth(at)
                 if n == 1:
-                    if not ok:
-                        t.count = -1  # one match, but not a field one can type in
-                        continue
-                    return found
+                    t.count = -1  # one match, but not a field one can type in
             if any(t.count > 1 for t in tried):
                 ambiguous += 1  # several matches and no single one: never guess
                 if ambiguous >= 3:

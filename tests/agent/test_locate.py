@@ -31,16 +31,16 @@ FIELDS = """
 def test_editable_agrees_with_playwright(page: Page, el: str):
     page.set_content(FIELDS)
     found = page.locator(f"#{el}")
-    n, ok = Resolver(page, Vars(), 1).probe(found, True, None)
+    n, ok, _ = Resolver(page, Vars(), 1).probe(found, True, None)
     assert (n, ok) == (1, found.is_editable())
 
 
 def test_not_editable_under_an_aria_disabled_ancestor_or_when_not_a_field(page: Page):
     page.set_content(FIELDS + '<p id="para">text</p>')
     probe = Resolver(page, Vars(), 1).probe
-    assert probe(page.locator("#tb-under-off"), True, None) == (1, False)
-    assert probe(page.locator("#para"), True, None) == (1, False)  # Playwright would throw
-    assert probe(page.locator("#para"), False, None) == (1, True)  # no need to type: usable
+    assert probe(page.locator("#tb-under-off"), True, None) == (1, False, -1)
+    assert probe(page.locator("#para"), True, None) == (1, False, -1)  # Playwright would throw
+    assert probe(page.locator("#para"), False, None) == (1, True, 0)  # no need to type: usable
 
 
 def test_one_refuses_a_single_match_one_cannot_type_into(page: Page):
@@ -53,9 +53,9 @@ def test_then_runs_on_the_single_match_only(page: Page):
     page.set_content("<button>Go</button><button>Go</button><button>Stop</button>")
     then = Then("el.dataset.hit = a.then.n", {"n": "7"})
     probe = Resolver(page, Vars(), 1).probe
-    assert probe(page.get_by_role("button", name="Go"), False, then) == (2, False)
+    assert probe(page.get_by_role("button", name="Go"), False, then) == (2, False, -1)
     assert page.locator("[data-hit]").count() == 0  # several matches: nothing is touched
-    assert probe(page.get_by_role("button", name="Stop"), False, then) == (1, True)
+    assert probe(page.get_by_role("button", name="Stop"), False, then) == (1, True, 0)
     assert page.locator("[data-hit='7']").count() == 1
 
 
@@ -73,3 +73,16 @@ def test_the_box_is_drawn_in_the_round_trip_that_finds_the_element(page: Page):
         ".map(e => e.textContent).filter(t => t.includes('filled by the agent'))"
     )
     assert any("1 - Name: filled by the agent" in t for t in captions)
+
+
+def test_a_disabled_copy_of_a_field_is_no_choice(page: Page):
+    """Two fields under one label, one disabled (a decoy): the editable one is the field."""
+    page.set_content(
+        "<label>Name <input id=a disabled></label><label>Name <input id=b></label>"
+        "<button>OK</button><button>ok</button>"
+    )
+    find = Resolver(page, Vars(), 0.5)
+    got = find.one([Loc(label="Name")], "the field", editable=True)
+    assert got.evaluate("e => e.id") == "b"
+    with pytest.raises(AgentError, match="2 match"):  # two buttons saying OK, case aside
+        find.one([Loc(role="button", name="OK", exact=True)], "the button")
