@@ -21,6 +21,25 @@ from agent.config import private_dir
 from agent.custody import redact
 
 MASK_COLOR = "#FF00FF"
+# Playwright paints each mask over the element's layout box, but a glyph's anti-aliased edge
+# can stand a pixel outside it (seen on the last character of an API key: one pixel a quarter
+# its colour). So each masked element also gets a cover a little larger than its box, put on
+# top of the page for the shot only and removed right after.
+COVER_ATTR = "data-onboard-mask"
+COVER_JS = """(els, [color, attr]) => {
+  for (const e of els) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    const pad = Math.max(3, Math.ceil(parseFloat(getComputedStyle(e).fontSize) * 0.25 || 0));
+    const d = document.createElement("div");
+    d.setAttribute(attr, "");
+    d.style.cssText = "position:fixed;margin:0;border:0;padding:0;pointer-events:none;" +
+      "z-index:2147483647;background:" + color + ";left:" + (r.left - pad) + "px;top:" +
+      (r.top - pad) + "px;width:" + (r.width + 2 * pad) + "px;height:" + (r.height + 2 * pad) + "px";
+    document.documentElement.appendChild(d);
+  }
+}"""
+UNCOVER_JS = "(els, attr) => document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove())"
 
 
 class RunArtifacts:
@@ -93,7 +112,13 @@ class RunArtifacts:
         try:
             if page.evaluate("document.hidden"):  # another tab in front: nothing is painted
                 page.bring_to_front()
-            page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
+            try:
+                for m in masks:
+                    m.evaluate_all(COVER_JS, [MASK_COLOR, COVER_ATTR])
+                page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
+            finally:
+                for m in masks:  # each in its own frame's document
+                    m.evaluate_all(UNCOVER_JS, COVER_ATTR)
         except PWError as exc:
             # Evidence, never a reason to fail a run (the key may be on screen right now).
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
