@@ -249,7 +249,10 @@ const OB = (() => {
     const seen = new WeakSet();
     for (const e of document.body.querySelectorAll("*")) if (visible(e)) seen.add(e);
     const r = root.getBoundingClientRect();
-    window.__onboardSnap = { seen, rect: { top: r.top + scrollY, bottom: r.bottom + scrollY } };
+    window.__onboardSnap = {
+      seen,
+      rect: { top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left + scrollX, right: r.right + scrollX },
+    };
     return [];
   }
 
@@ -273,11 +276,16 @@ const OB = (() => {
         return cy < r.top || cy > r.bottom; // the list, not the box's own tags
       });
     }
-    if (found.length > 1) {
-      const floating = found.filter(positioned);
-      if (floating.length) found = floating;
-    }
-    return found;
+    // A list floats (absolute or fixed); one that does not is taken only where a list opens:
+    // under or over the box, overlapping it sideways (not, say, a tile elsewhere on the page
+    // that has just been redrawn with the chosen value).
+    const floating = found.filter(positioned);
+    if (floating.length || !r) return floating.length ? floating : found;
+    return found.filter((e) => {
+      const b = e.getBoundingClientRect();
+      const left = b.left + scrollX, right = b.right + scrollX, top = b.top + scrollY;
+      return right > r.left && left < r.right && Math.abs(top - r.bottom) < 600;
+    });
   }
 
   // -- chips (an IP allowlist's entered addresses) -------------------------------
