@@ -64,6 +64,14 @@ def label_problem(value: str, rules: Rules) -> str | None:
     return None
 
 
+# Example addresses (RFC 5737, RFC 3849): never anyone's server. Refused like private ones, and
+# named, since a documentation address on a real allowlist is a copy-paste from an example.
+DOCUMENTATION = [
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+]
+
+
 def check_ip(raw: str, allow_private: bool) -> str:
     text = raw.strip()
     if not text:
@@ -92,10 +100,12 @@ def check_ip(raw: str, allow_private: bool) -> str:
             if ip.is_multicast
             else "reserved"
             if ip.is_reserved
+            else "documentation-range"
+            if any(ip in net for net in DOCUMENTATION)
             else "private"
-            if ip.is_private and not _is_documentation(ip)
+            if ip.is_private
             else "non-public"
-            if not ip.is_global and not _is_documentation(ip)
+            if not ip.is_global
             else None
         )
         if kind:
@@ -104,12 +114,6 @@ def check_ip(raw: str, allow_private: bool) -> str:
                 "(use the public address, or --allow-private-ip for test setups)"
             )
     return str(ip)
-
-
-def _is_documentation(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24, 2001:db8::/32: used in docs and tests."""
-    nets = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"]
-    return any(ip in ipaddress.ip_network(n) for n in nets)
 
 
 def passphrase_problems(p: str, rules: Rules) -> list[str]:

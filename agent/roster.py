@@ -408,11 +408,12 @@ def _entry(
         elif f.profile or f.cdp:
             bad("browser_ws", "give only one of profile, cdp and browser_ws")
     # Label, IPs, site, base URL: `onboard run`'s own rules and messages, one field at a time.
-    probe_ip = ["192.0.2.1"]
+    # A stand-in IP (allowed as such) for the checks of the other fields; the IPs come next.
+    probe: dict[str, Any] = {"ips": ["192.0.2.1"], "allow_private_ip": True}
     for fld, data in (
-        ("label", {"label": f.label, "ips": probe_ip} if f.label is not None else None),
-        ("site", {"label": "probe", "ips": probe_ip, "site": f.site}),
-        ("base_url", {"label": "probe", "ips": probe_ip, "base_url": f.base_url}),
+        ("label", {**probe, "label": f.label} if f.label is not None else None),
+        ("site", {**probe, "label": "probe", "site": f.site}),
+        ("base_url", {**probe, "label": "probe", "base_url": f.base_url}),
     ):
         if data is None:
             continue
@@ -460,7 +461,7 @@ def _entry(
         if sub is None:
             continue
         try:
-            build_request({"label": "probe", "ips": probe_ip, "sub_account": sub}, rules)
+            build_request({**probe, "label": "probe", "sub_account": sub}, rules)
         except RequestError as exc:
             bad(given[0] if given else "sub_account", str(exc))
     # Code sources: references only, checked now (the variable is set, the command parses).

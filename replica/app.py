@@ -345,10 +345,20 @@ def build_app(world: World) -> Starlette:
                     "passphrase": k.passphrase,
                     "perms": k.perms,
                     "ips": k.ips,
+                    # the created dialog's Complete: clicked how often (0: never)
+                    "completeClicks": world.complete_clicks(k),
                 }
                 for k in world.issued
             ]
         return JSONResponse({"keys": keys})
+
+    async def complete(request: Request) -> Response:
+        """The created dialog's Complete button reports its click here (for tests)."""
+        try:
+            world.complete(str((await body(request)).get("challengeId", "")))
+        except ReplicaError as err:
+            return fail(err)
+        return JSONResponse({"ok": True})
 
     async def all_keys(request: Request) -> Response:
         with world.lock:
@@ -402,6 +412,7 @@ def build_app(world: World) -> Starlette:
         Route("/replica/reset", reset, methods=["POST"]),
         Route("/replica/scenarios", scenarios),
         Route("/replica/issued", issued),
+        Route("/replica/complete", complete, methods=["POST"]),
         Route("/replica/keys", all_keys),
         Route("/replica/health", health),
         Route("/cdn/assets/okfe/{name}", static),

@@ -56,6 +56,7 @@ class ApiKey:
     used_for: str = "api_trading"  # or "third_party"
     demo: bool = False
     created_at: float = field(default_factory=time.time)
+    challenge: str = ""  # the verification that created it (UI-created keys only)
 
     def public(self) -> dict[str, Any]:
         """What the key list shows: never the secret or passphrase."""
@@ -112,6 +113,7 @@ class Challenge:
     done: list[str] = field(default_factory=list)
     codes: dict[str, tuple[str, float]] = field(default_factory=dict)  # factor -> (code, issued)
     finished: bool = False
+    completed: int = 0  # clicks on Complete in the "API key created" dialog of its keys
 
     def current(self) -> str | None:
         for step in self.steps:
@@ -456,11 +458,26 @@ class World:
                     perms=[*d.perms, "withdraw"] if self.knobs.grants_withdraw else d.perms,
                     ips=d.ips,
                     used_for=d.used_for,
+                    challenge=ch.id,
                 )
                 acct.keys.append(key)
                 created.append(key)
             self.issued.extend(created)
             return created
+
+    def complete(self, challenge_id: str) -> None:
+        """The created dialog's Complete was clicked (recorded for tests: /replica/issued)."""
+        with self.lock:
+            ch = self.challenges.get(challenge_id)
+            if ch is None or not any(k.challenge == ch.id for k in self.issued):
+                raise ReplicaError("No keys were created by this verification", None, 404)
+            ch.completed += 1
+
+    def complete_clicks(self, key: ApiKey) -> int:
+        """How many times Complete was clicked in the dialog that showed `key`."""
+        with self.lock:
+            ch = self.challenges.get(key.challenge)
+            return ch.completed if ch else 0
 
     def delete_key(self, s: Session, api_key: str) -> None:
         with self.lock:

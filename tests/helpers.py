@@ -19,6 +19,9 @@ from agent.browser import BrowserChoice, require_browser
 from agent.custody.vault import Credential
 
 CLIENT = "client@replica.test"
+# A client's servers in tests: documentation addresses (RFC 5737, RFC 3849), never anyone's.
+# Like loopback and private ones they need allow_private_ip (--allow-private-ip).
+DOC_IPS = ["203.0.113.7", "2001:db8::7"]
 
 
 def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -113,7 +116,7 @@ def make_cred(**kw: Any) -> Credential:
         "secret": uuid.uuid4().hex.upper(),
         "passphrase": "Pp$" + uuid.uuid4().hex[:20] + "!A1",
         "permissions": ["read_only", "trade"],
-        "ips": ["203.0.113.7", "2001:db8::7"],
+        "ips": list(DOC_IPS),
     }
     base.update(kw)
     return Credential(**base)

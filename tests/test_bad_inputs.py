@@ -29,7 +29,8 @@ import agent.session
 from agent.cli import app
 from tests.helpers import onboard
 
-OK = ["--label", "ICG-MM", "--ip", "203.0.113.7", "--headless", "--pace", "0"]
+# 203.0.113.7 is a documentation address (RFC 5737): it needs --allow-private-ip, as on a test setup.
+OK = ["--label", "ICG-MM", "--ip", "203.0.113.7", "--allow-private-ip", "--headless", "--pace", "0"]
 LABEL_CHARS = "has characters the exchange refuses (letters, numbers, spaces, - _ .)"
 PRIV = "cannot reach OKX from the firm's servers (use the public address, or --allow-private-ip for test setups)"
 SECRET_REF = (
@@ -439,6 +440,19 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
         {},
         f"error: loopback IP address 127.0.0.1 {PRIV}",
     ),
+    # documentation addresses (RFC 5737, RFC 3849) are examples: refused without the flag
+    (
+        "ip-documentation",
+        ["--label", "ICG-MM", "--ip", "203.0.113.7", "--headless", "--pace", "0"],
+        {},
+        f"error: documentation-range IP address 203.0.113.7 {PRIV}",
+    ),
+    (
+        "ip-documentation-v6",
+        ["--label", "ICG-MM", "--ip", "2001:db8::7", "--headless", "--pace", "0"],
+        {},
+        f"error: documentation-range IP address 2001:db8::7 {PRIV}",
+    ),
     (
         "ip-cidr",
         ["--label", "ICG-MM", "--ip", "203.0.113.0/24"],
@@ -459,13 +473,18 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
     ),
     (
         "ip-twice",
-        ["--label", "ICG-MM", "--ip", "203.0.113.7", "--ip", "203.0.113.7"],
+        ["--label", "ICG-MM", "--ip", "203.0.113.7", "--ip", "203.0.113.7", "--allow-private-ip"],
         {},
         "error: duplicate IP address: 203.0.113.7",
     ),
     (
         "ip-21",
-        ["--label", "ICG-MM", *[a for i in range(21) for a in ("--ip", f"203.0.113.{i}")]],
+        [
+            "--label",
+            "ICG-MM",
+            "--allow-private-ip",
+            *[a for i in range(21) for a in ("--ip", f"203.0.113.{i}")],
+        ],
         {},
         "error: 21 IP addresses given; the exchange allows at most 20",
     ),
@@ -537,21 +556,21 @@ def test_run_refuses(
 
 # Typer's usage box: (id, command line, the option, the problem)
 BOXES: list[tuple[str, list[str], str, str]] = [
-    ("run-pace-nan", ["run", *OK[:4], "--pace", "nan"], "--pace", "'nan' is not a finite number"),
-    ("run-pace-inf", ["run", *OK[:4], "--pace", "inf"], "--pace", "'inf' is not a finite number"),
+    ("run-pace-nan", ["run", *OK[:5], "--pace", "nan"], "--pace", "'nan' is not a finite number"),
+    ("run-pace-inf", ["run", *OK[:5], "--pace", "inf"], "--pace", "'inf' is not a finite number"),
     (
         "run-pace-neg-inf",
-        ["run", *OK[:4], "--pace", "-inf"],
+        ["run", *OK[:5], "--pace", "-inf"],
         "--pace",
         "'-inf' is not a finite number",
     ),
     (
         "run-pace-11",
-        ["run", *OK[:4], "--pace", "11"],
+        ["run", *OK[:5], "--pace", "11"],
         "--pace",
         "'11': give a number between 0 and 10",
     ),
-    ("run-pace-word", ["run", *OK[:4], "--pace", "slow"], "--pace", "'slow' is not a number"),
+    ("run-pace-word", ["run", *OK[:5], "--pace", "slow"], "--pace", "'slow' is not a number"),
     (
         "run-login-timeout-nan",
         ["run", *OK, "--login-timeout", "nan"],
@@ -649,7 +668,7 @@ def test_bad_option_values_get_typers_usage_box(
 
 
 # -- onboard batch: options and environment -----------------------------------------------------
-GOOD_ROSTER = "- id: a\n  label: ICG-A\n  ips: [203.0.113.7]\n"
+GOOD_ROSTER = "- id: a\n  label: ICG-A\n  ips: [203.0.113.7]\n  allow_private_ip: true\n"
 # (id, arguments after `batch r.yaml` (a good roster), environment, the whole stderr line)
 BATCH: list[tuple[str, list[str], dict[str, str], str]] = [
     (
@@ -757,7 +776,8 @@ def test_batch_roster_files_refused(
 
 
 # -- onboard batch: what a roster holds ---------------------------------------------------------
-E = "- id: a\n  label: ICG-A\n  ips: [203.0.113.7]\n"  # lines 1-3; a field added is line 4
+# lines 1-4; a field added is line 5
+E = "- id: a\n  label: ICG-A\n  ips: [203.0.113.7]\n  allow_private_ip: true\n"
 
 
 def _yaml(extra: str) -> str:
@@ -772,7 +792,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
             f"yaml-{fld}-{val.strip('.-')}{'-neg' if val.startswith('-') else ''}",
             "r.yaml",
             _yaml(f"  {fld}: {val}\n"),
-            f"error: r.yaml:4: a: {fld} must be a positive, finite number of seconds (got {shown})",
+            f"error: r.yaml:5: a: {fld} must be a positive, finite number of seconds (got {shown})",
         )
         for fld in ("human_timeout", "login_timeout", "timeout")
         for val, shown in ((".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf"), ("0", "0.0"))
@@ -781,7 +801,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         (
             f"csv-{fld}-{val}",
             "r.csv",
-            f"id,label,ips,{fld}\na,ICG-A,203.0.113.7,{val}\n",
+            f"id,label,ips,allow_private_ip,{fld}\na,ICG-A,203.0.113.7,true,{val}\n",
             f"error: r.csv:2: a: {fld} must be a positive, finite number of seconds (got {shown})",
         )
         for fld in ("human_timeout", "login_timeout", "timeout")
@@ -790,7 +810,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "csv-timeout-Infinity",
         "r.csv",
-        "id,label,ips,timeout\na,ICG-A,203.0.113.7,Infinity\n",
+        "id,label,ips,allow_private_ip,timeout\na,ICG-A,203.0.113.7,true,Infinity\n",
         "error: r.csv:2: a: timeout must be a positive, finite number of seconds (got inf)",
     ),
     # keys given twice, keys that are not names
@@ -873,7 +893,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "yaml-two-documents",
         "r.yaml",
         f"{E}---\n{E}",
-        "error: r.yaml:4: not valid YAML (expected a single document in the stream, but found "
+        "error: r.yaml:5: not valid YAML (expected a single document in the stream, but found "
         "another document)",
     ),
     (
@@ -914,7 +934,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "yaml-defaults-id",
         "r.yaml",
-        "defaults: {id: x}\nentries:\n  - {label: ICG-A, ips: [203.0.113.7]}\n",
+        "defaults: {id: x, allow_private_ip: true}\nentries:\n  - {label: ICG-A, ips: [203.0.113.7]}\n",
         "error: r.yaml: defaults: 'id' must be given per entry",
     ),
     ("csv-empty", "r.csv", "", "error: r.csv: the roster is empty"),
@@ -928,7 +948,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "csv-more-cells",
         "r.csv",
-        "id,label,ips\na,ICG-A,203.0.113.7,extra\n",
+        "id,label,ips,allow_private_ip\na,ICG-A,203.0.113.7,true,extra\n",
         "error: r.csv:2: more cells than columns in the header",
     ),
     (
@@ -944,6 +964,18 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         f"error: r.yaml:3: a: private IP address 10.0.0.2 {PRIV}",
     ),
     (
+        "yaml-documentation-ip",
+        "r.yaml",
+        "- id: a\n  label: ICG-A\n  ips: [198.51.100.7]\n",
+        f"error: r.yaml:3: a: documentation-range IP address 198.51.100.7 {PRIV}",
+    ),
+    (
+        "csv-documentation-ip",
+        "r.csv",
+        "id,label,ips\na,ICG-A,2001:db8::7\n",
+        f"error: r.csv:2: a: documentation-range IP address 2001:db8::7 {PRIV}",
+    ),
+    (
         "csv-allow-private-maybe",
         "r.csv",
         "id,label,ips,allow_private_ip\na,ICG-A,10.0.0.1,maybe\n",
@@ -953,33 +985,33 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "yaml-label-10k",
         "r.yaml",
-        "- id: a\n  label: " + "A" * 10_000 + "\n  ips: [203.0.113.7]\n",
+        "- id: a\n  label: " + "A" * 10_000 + "\n  ips: [203.0.113.7]\n  allow_private_ip: true\n",
         "error: r.yaml:2: a: --label is 10000 characters; the exchange allows 50",
     ),
     (
         "csv-label-10k-base32",
         "r.csv",
-        f"id,label,ips\na,{B32 * 625},203.0.113.7\n",
+        f"id,label,ips,allow_private_ip\na,{B32 * 625},203.0.113.7,true\n",
         "error: r.csv:2: a: --label is 10000 characters; the exchange allows 50",
     ),
     (
         "yaml-label-totp-seed",
         "r.yaml",
-        f"- id: a\n  label: {B32}\n  ips: [203.0.113.7]\n",
+        f"- id: a\n  label: {B32}\n  ips: [203.0.113.7]\n  allow_private_ip: true\n",
         "error: r.yaml:2: a: --label looks like a TOTP secret (16+ base32 characters); a key's name "
         "is shown in clear everywhere: give a name, not a secret",
     ),
     (
         "csv-label-api-key",
         "r.csv",
-        f"id,label,ips\na,{UUID},203.0.113.7\n",
+        f"id,label,ips,allow_private_ip\na,{UUID},203.0.113.7,true\n",
         "error: r.csv:2: a: --label looks like an API key (a UUID); a key's name is shown in clear "
         "everywhere: give a name, not a secret",
     ),
     (
         "yaml-label-punctuation",
         "r.yaml",
-        "- id: a\n  label: 'ICG!'\n  ips: [203.0.113.7]\n",
+        "- id: a\n  label: 'ICG!'\n  ips: [203.0.113.7]\n  allow_private_ip: true\n",
         f"error: r.yaml:2: a: --label 'ICG!' {LABEL_CHARS}",
     ),
     (
@@ -991,7 +1023,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "yaml-label-missing",
         "r.yaml",
-        "- id: a\n  ips: [203.0.113.7]\n",
+        "- id: a\n  ips: [203.0.113.7]\n  allow_private_ip: true\n",
         "error: r.yaml:1: a: missing 'label'",
     ),
     # secrets, by field or by look
@@ -999,13 +1031,13 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "yaml-totp-secret-field",
         "r.yaml",
         _yaml("  totp_secret: x\n"),
-        "error: r.yaml:4: a: field 'totp_secret' would put a secret in the roster; refused (give "
+        "error: r.yaml:5: a: field 'totp_secret' would put a secret in the roster; refused (give "
         "totp_secret_env: the name of an environment variable that holds it)",
     ),
     (
         "csv-password-column",
         "r.csv",
-        "id,label,ips,password\na,ICG-A,203.0.113.7,pw\n",
+        "id,label,ips,allow_private_ip,password\na,ICG-A,203.0.113.7,true,pw\n",
         "error: r.csv:2: a: field 'password' would put a secret in the roster; refused (the agent "
         "never types a password: the client logs in to the profile once)",
     ),
@@ -1013,21 +1045,21 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "yaml-api-key-field",
         "r.yaml",
         _yaml("  api_key: x\n"),
-        "error: r.yaml:4: a: field 'api_key' would put a secret in the roster; refused (the exchange "
+        "error: r.yaml:5: a: field 'api_key' would put a secret in the roster; refused (the exchange "
         "issues the key; the agent stores it encrypted)",
     ),
     (
         "yaml-profile-is-a-seed",
         "r.yaml",
         _yaml(f"  profile: {B32}\n"),
-        f"error: r.yaml:4: a: profile: the value looks like a TOTP secret (16+ base32 characters); "
+        f"error: r.yaml:5: a: profile: the value looks like a TOTP secret (16+ base32 characters); "
         f"{SECRET_REF}",
     ),
     (
         "yaml-cmd-holds-api-secret",
         "r.yaml",
         _yaml(f"  sms_code_cmd: echo {HEX32}\n"),
-        f"error: r.yaml:4: a: sms_code_cmd: the value looks like an API secret (32 hex characters); "
+        f"error: r.yaml:5: a: sms_code_cmd: the value looks like an API secret (32 hex characters); "
         f"{SECRET_REF}",
     ),
     # the other fields
@@ -1035,14 +1067,14 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "yaml-unknown-field",
         "r.yaml",
         _yaml("  colour: red\n"),
-        "error: r.yaml:4: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
+        "error: r.yaml:5: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
         "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
         "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout)",
     ),
     (
         "csv-bom-is-not-a-field",
         "r.csv",
-        "\ufeffid,label,ips,colour\na,ICG-A,203.0.113.7,red\n",
+        "\ufeffid,label,ips,allow_private_ip,colour\na,ICG-A,203.0.113.7,true,red\n",
         "error: r.csv:2: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
         "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
         "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout)",
@@ -1050,14 +1082,14 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "yaml-id-bad",
         "r.yaml",
-        "- id: 'a b'\n  label: ICG-A\n  ips: [203.0.113.7]\n",
+        "- id: 'a b'\n  label: ICG-A\n  ips: [203.0.113.7]\n  allow_private_ip: true\n",
         "error: r.yaml:1: a b: id 'a b': use letters, digits, '.', '_' or '-' (max 64)",
     ),
     (
         "yaml-id-twice",
         "r.yaml",
-        E + "- id: a\n  label: ICG-B\n  ips: [203.0.113.8]\n",
-        "error: r.yaml:4: id 'a' is used twice (first on line 1)",
+        E + "- id: a\n  label: ICG-B\n  ips: [203.0.113.8]\n  allow_private_ip: true\n",
+        "error: r.yaml:5: id 'a' is used twice (first on line 1)",
     ),
     (
         "yaml-ips-empty",
@@ -1082,99 +1114,99 @@ ROSTERS: list[tuple[str, str, str, str]] = [
     (
         "yaml-ip-twice",
         "r.yaml",
-        "- id: a\n  label: ICG-A\n  ips: [203.0.113.7, 203.0.113.7]\n",
+        "- id: a\n  label: ICG-A\n  ips: [203.0.113.7, 203.0.113.7]\n  allow_private_ip: true\n",
         "error: r.yaml:3: a: duplicate IP address: 203.0.113.7",
     ),
     (
         "yaml-profile-and-cdp",
         "r.yaml",
         _yaml("  profile: acme\n  cdp: http://127.0.0.1:9222\n"),
-        "error: r.yaml:5: a: give only one of profile and cdp",
+        "error: r.yaml:6: a: give only one of profile and cdp",
     ),
     (
         "yaml-profile-slash",
         "r.yaml",
         _yaml("  profile: a/b\n"),
-        "error: r.yaml:4: a: --profile 'a/b': use letters, digits, '.', '_' or '-' (max 64)",
+        "error: r.yaml:5: a: --profile 'a/b': use letters, digits, '.', '_' or '-' (max 64)",
     ),
     (
         "yaml-browser-ws-plain-remote",
         "r.yaml",
         _yaml("  browser_ws: ws://grid.example.invalid/\n"),
-        "error: r.yaml:4: a: browser_ws ws://grid.example.invalid/: plain ws:// to another host "
+        "error: r.yaml:5: a: browser_ws ws://grid.example.invalid/: plain ws:// to another host "
         "would carry the new key's secret unencrypted; use wss:// or an SSH tunnel to a loopback port",
     ),
     (
         "yaml-base-url-port-99999",
         "r.yaml",
         _yaml("  base_url: http://127.0.0.1:99999\n"),
-        "error: r.yaml:4: a: --base-url 'http://127.0.0.1:99999' is not a valid URL",
+        "error: r.yaml:5: a: --base-url 'http://127.0.0.1:99999' is not a valid URL",
     ),
     (
         "yaml-base-url-userinfo",
         "r.yaml",
         _yaml("  base_url: https://ops:pw@okx.example.invalid\n"),
-        f"error: r.yaml:4: a: --base-url 'https://okx.example.invalid': {CREDS}",
+        f"error: r.yaml:5: a: --base-url 'https://okx.example.invalid': {CREDS}",
     ),
     (
         "csv-site-mars",
         "r.csv",
-        "id,label,ips,site\na,ICG-A,203.0.113.7,mars\n",
+        "id,label,ips,allow_private_ip,site\na,ICG-A,203.0.113.7,true,mars\n",
         "error: r.csv:2: a: --site must be one of global, eea, us",
     ),
     (
         "yaml-account-twice",
         "r.yaml",
         _yaml("  account: main\n  sub_account: s1\n"),
-        "error: r.yaml:5: a: give only one of account, sub_account",
+        "error: r.yaml:6: a: give only one of account, sub_account",
     ),
     (
         "yaml-sub-accounts-11",
         "r.yaml",
         _yaml(f"  sub_accounts: [{', '.join(f's{i}' for i in range(11))}]\n"),
-        "error: r.yaml:4: a: 11 sub-accounts; one submission takes at most 10 keys (split the entry)",
+        "error: r.yaml:5: a: 11 sub-accounts; one submission takes at most 10 keys (split the entry)",
     ),
     (
         "yaml-sub-accounts-repeat",
         "r.yaml",
         _yaml("  sub_accounts: [s1, s1]\n"),
-        "error: r.yaml:4: a: a sub-account is listed twice",
+        "error: r.yaml:5: a: a sub-account is listed twice",
     ),
     (
         "yaml-code-prompt-phone",
         "r.yaml",
         _yaml("  code_prompt: [phone]\n"),
-        "error: r.yaml:4: a: code_prompt 'phone': use totp, sms or email",
+        "error: r.yaml:5: a: code_prompt 'phone': use totp, sms or email",
     ),
     (
         "yaml-totp-env-not-a-name",
         "r.yaml",
         _yaml("  totp_secret_env: 1-ACME\n"),
-        "error: r.yaml:4: a: totp_secret_env '1-ACME' is not an environment variable name",
+        "error: r.yaml:5: a: totp_secret_env '1-ACME' is not an environment variable name",
     ),
     (
         "yaml-totp-env-unset",
         "r.yaml",
         _yaml("  totp_secret_env: ONBOARD_TEST_UNSET_SEED\n"),
-        "error: r.yaml:4: a: totp_secret_env ONBOARD_TEST_UNSET_SEED: that variable is not set",
+        "error: r.yaml:5: a: totp_secret_env ONBOARD_TEST_UNSET_SEED: that variable is not set",
     ),
     (
         "yaml-sms-cmd-missing-program",
         "r.yaml",
         _yaml("  sms_code_cmd: no-such-sms-reader\n"),
-        "error: r.yaml:4: a: sms_code_cmd: program 'no-such-sms-reader' not found on PATH",
+        "error: r.yaml:5: a: sms_code_cmd: program 'no-such-sms-reader' not found on PATH",
     ),
     (
         "csv-email-cmd-not-executable",
         "r.csv",
-        "id,label,ips,email_code_cmd\na,ICG-A,203.0.113.7,/etc/passwd\n",
+        "id,label,ips,allow_private_ip,email_code_cmd\na,ICG-A,203.0.113.7,true,/etc/passwd\n",
         "error: r.csv:2: a: email_code_cmd: /etc/passwd is not an executable file",
     ),
     (
         "yaml-timeout-word",
         "r.yaml",
         _yaml("  timeout: soon\n"),
-        "error: r.yaml:4: a: timeout: Input should be a valid number, unable to parse string as a number",
+        "error: r.yaml:5: a: timeout: Input should be a valid number, unable to parse string as a number",
     ),
 ]
 

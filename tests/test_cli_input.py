@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import onboard
 
-OK = ["--label", "ICG-MM", "--ip", "203.0.113.7"]
+# A documentation address (RFC 5737) stands in for a client's server: it needs the flag.
+OK = ["--label", "ICG-MM", "--ip", "203.0.113.7", "--allow-private-ip"]
 
 
 def assert_nothing_opened(home: Path) -> None:
@@ -18,12 +19,19 @@ def assert_nothing_opened(home: Path) -> None:
 
 
 CASES = [
-    pytest.param(["--label", "", "--ip", "203.0.113.7"], {}, "--label is empty", id="empty-label"),
+    pytest.param(["--label", "", *OK[2:]], {}, "--label is empty", id="empty-label"),
     pytest.param(
         ["--label", "ICG-MM", "--ip", "10.0.0.1"],
         {},
         "private IP address 10.0.0.1",
         id="private-ip",
+    ),
+    pytest.param(
+        ["--label", "ICG-MM", "--ip", "203.0.113.7"],
+        {},
+        "documentation-range IP address 203.0.113.7 cannot reach OKX from the firm's servers "
+        "(use the public address, or --allow-private-ip for test setups)",
+        id="documentation-ip",
     ),
     pytest.param(
         [*OK, "--site", "asia"], {}, "--site must be one of global, eea, us", id="bad-site"

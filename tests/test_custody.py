@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyrage
@@ -112,17 +115,64 @@ def test_bad_recipient_raises_vault_error(settings: Settings, bad: str) -> None:
     assert not settings.vault_dir.exists() or not list(settings.vault_dir.iterdir())
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_unwritable_vault_dir(settings: Settings) -> None:
-    v = Vault(settings)
-    v.local_identity()
-    settings.vault_dir.mkdir(mode=0o700)
-    settings.vault_dir.chmod(0o500)
-    try:
-        with pytest.raises(VaultError, match="cannot write the vault at"):
+NOBODY = 65534  # the unprivileged user and group of Debian and most distributions
+
+
+def as_unprivileged(fn: Callable[[], str]) -> str:
+    """fn() where file permissions apply: as root (which ignores them) in a forked child that
+    first becomes `nobody`; otherwise here. Its result, or its failure, comes back."""
+    if os.geteuid() != 0:
+        return fn()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code, out = 1, "no result"
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            code, out = 0, fn()
+        except BaseException as exc:  # pytest's failures too
+            out = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.write(write, out.encode())
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        out = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    return out
+
+
+def test_unwritable_vault_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault cannot be created (its data directory is read-only): a VaultError, nothing
+    written. As an unprivileged user even on a root test machine (root ignores permissions).
+    (A vault directory of one's own that is read-only is no test: the vault makes it 0700.)"""
+    monkeypatch.delenv("ONBOARD_RECIPIENTS", raising=False)
+    top = Path(tempfile.mkdtemp(prefix="onboard-perm-"))  # pytest's tmp dirs are root's (0700)
+    if os.geteuid() == 0:
+        os.chown(top, NOBODY, NOBODY)
+    settings = Settings(home=top / "home")
+
+    def attempt() -> str:
+        v = Vault(settings)
+        v.local_identity()
+        settings.home.chmod(0o500)
+        with pytest.raises(VaultError) as exc:
             v.store(make_cred())
+        assert not settings.vault_dir.exists()  # nothing written
+        return f"{os.geteuid()}: {exc.value}"
+
+    try:
+        uid, _, message = as_unprivileged(attempt).partition(": ")
+        assert uid == str(NOBODY if os.geteuid() == 0 else os.geteuid())
+        assert message == f"cannot write the vault at {settings.vault_dir}: Permission denied"
     finally:
-        settings.vault_dir.chmod(0o700)
+        if settings.home.exists():
+            settings.home.chmod(0o700)
+        shutil.rmtree(top)
 
 
 def test_vault_path_is_a_file(settings: Settings) -> None:

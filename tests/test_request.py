@@ -10,16 +10,23 @@ from agent.engine.flow import Rules, load_named
 from agent.passphrase import generate
 from agent.request import OnboardRequest, RequestError, build_request, passphrase_problems
 
-GOOD: dict[str, Any] = {"label": "ICG-MM", "ips": ["203.0.113.7"]}
+# Documentation addresses (RFC 5737, RFC 3849) stand in for a client's servers: like a test
+# setup's own addresses, they need allow_private_ip (--allow-private-ip).
+GOOD: dict[str, Any] = {"label": "ICG-MM", "ips": ["203.0.113.7"], "allow_private_ip": True}
 
 HINT = "(use the public address, or --allow-private-ip for test setups)"
 LABEL_CHARS = "has characters the exchange refuses (letters, numbers, spaces, - _ .)"
 NAME = "a key's name is shown in clear everywhere: give a name, not a secret"
-PUBLIC_IPS_21 = [f"203.0.113.{i}" for i in range(1, 22)]
+DOC_IPS_21 = [f"203.0.113.{i}" for i in range(1, 22)]
 
 
 def unreachable(kind: str, ip: str) -> str:
     return f"{kind} IP address {ip} cannot reach OKX from the firm's servers {HINT}"
+
+
+def only(ip: str) -> dict[str, Any]:
+    """Fields for a request with this one IP and no --allow-private-ip."""
+    return {"ips": [ip], "allow_private_ip": False}
 
 
 @pytest.fixture(scope="module")
@@ -107,22 +114,32 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "ip-21",
-        {"ips": PUBLIC_IPS_21},
+        {"ips": DOC_IPS_21},
         "21 IP addresses given; the exchange allows at most 20",
     ),
     # IPs: not reachable from the firm's servers
-    ("loopback-v4", {"ips": ["127.0.0.1"]}, unreachable("loopback", "127.0.0.1")),
-    ("loopback-v6", {"ips": ["::1"]}, unreachable("loopback", "::1")),
-    ("private-10", {"ips": ["10.1.2.3"]}, unreachable("private", "10.1.2.3")),
-    ("private-192-168", {"ips": ["192.168.1.1"]}, unreachable("private", "192.168.1.1")),
-    ("private-172-16", {"ips": ["172.16.0.1"]}, unreachable("private", "172.16.0.1")),
-    ("private-fc00", {"ips": ["fc00::1"]}, unreachable("private", "fc00::1")),
-    ("link-local-v4", {"ips": ["169.254.1.1"]}, unreachable("link-local", "169.254.1.1")),
-    ("link-local-v6", {"ips": ["fe80::1"]}, unreachable("link-local", "fe80::1")),
-    ("multicast", {"ips": ["224.0.0.1"]}, unreachable("multicast", "224.0.0.1")),
-    ("unspecified-v4", {"ips": ["0.0.0.0"]}, unreachable("unspecified", "0.0.0.0")),
-    ("unspecified-v6", {"ips": ["::"]}, unreachable("unspecified", "::")),
-    ("reserved-240", {"ips": ["240.0.0.1"]}, unreachable("reserved", "240.0.0.1")),
+    ("loopback-v4", only("127.0.0.1"), unreachable("loopback", "127.0.0.1")),
+    ("loopback-v6", only("::1"), unreachable("loopback", "::1")),
+    ("private-10", only("10.1.2.3"), unreachable("private", "10.1.2.3")),
+    ("private-192-168", only("192.168.1.1"), unreachable("private", "192.168.1.1")),
+    ("private-172-16", only("172.16.0.1"), unreachable("private", "172.16.0.1")),
+    ("private-fc00", only("fc00::1"), unreachable("private", "fc00::1")),
+    ("link-local-v4", only("169.254.1.1"), unreachable("link-local", "169.254.1.1")),
+    ("link-local-v6", only("fe80::1"), unreachable("link-local", "fe80::1")),
+    ("multicast", only("224.0.0.1"), unreachable("multicast", "224.0.0.1")),
+    ("unspecified-v4", only("0.0.0.0"), unreachable("unspecified", "0.0.0.0")),
+    ("unspecified-v6", only("::"), unreachable("unspecified", "::")),
+    ("reserved-240", only("240.0.0.1"), unreachable("reserved", "240.0.0.1")),
+    # documentation addresses are examples, never anyone's server: the same flag as private ones
+    ("doc-203", only("203.0.113.7"), unreachable("documentation-range", "203.0.113.7")),
+    ("doc-198", only("198.51.100.1"), unreachable("documentation-range", "198.51.100.1")),
+    ("doc-192", only("192.0.2.1"), unreachable("documentation-range", "192.0.2.1")),
+    ("doc-v6", only("2001:db8::7"), unreachable("documentation-range", "2001:db8::7")),
+    (
+        "doc-v6-long",
+        only("2001:0db8:0:0:0:0:0:7"),
+        unreachable("documentation-range", "2001:0db8:0:0:0:0:0:7"),
+    ),
     (
         "ipv4-mapped",
         {"ips": ["::ffff:1.2.3.4"]},
@@ -217,7 +234,7 @@ def test_default_rules_give_same_message(fields: dict[str, Any], message: str) -
 )
 def test_non_global_addresses_refused(ip: str) -> None:
     with pytest.raises(RequestError) as exc:
-        build_request({**GOOD, "ips": [ip]})
+        build_request({**GOOD, **only(ip)})
     assert ip in str(exc.value)
 
 
@@ -232,14 +249,17 @@ def test_custom_rules_apply() -> None:
     with pytest.raises(
         RequestError, match=r"^2 IP addresses given; the exchange allows at most 1$"
     ):
-        build_request({"label": "ABC", "ips": ["203.0.113.7", "203.0.113.8"]}, rules)
+        build_request({**GOOD, "label": "ABC", "ips": ["203.0.113.7", "203.0.113.8"]}, rules)
 
 
 # -- good inputs ---------------------------------------------------------------------
 
 
-def test_documentation_ips_accepted(okx_rules: Rules) -> None:
-    req = build_request({"label": "ICG-MM", "ips": ["203.0.113.7", "2001:db8::7"]}, okx_rules)
+def test_documentation_ips_accepted_with_the_flag(okx_rules: Rules) -> None:
+    req = build_request(
+        {"label": "ICG-MM", "ips": ["203.0.113.7", "2001:db8::7"], "allow_private_ip": True},
+        okx_rules,
+    )
     assert isinstance(req, OnboardRequest)
     assert req.ips == ["203.0.113.7", "2001:db8::7"]
     assert req.label == "ICG-MM"
@@ -257,10 +277,21 @@ def test_names_in_capitals_or_with_digits_are_labels(label: str, okx_rules: Rule
 
 def test_ipv6_normalised_and_ips_stripped() -> None:
     req = build_request(
-        {"label": "  ICG MM_1.x  ", "ips": [" 2001:0DB8:0:0:0:0:0:07 ", "198.51.100.1"]}
+        {
+            "label": "  ICG MM_1.x  ",
+            "ips": [" 2001:0DB8:0:0:0:0:0:07 ", "198.51.100.1"],
+            "allow_private_ip": True,
+        }
     )
     assert req.ips == ["2001:db8::7", "198.51.100.1"]
     assert req.label == "ICG MM_1.x"
+
+
+def test_a_public_address_needs_no_flag() -> None:
+    assert build_request({"label": "t", "ips": ["1.1.1.1", "2606:4700::1111"]}).ips == [
+        "1.1.1.1",
+        "2606:4700::1111",
+    ]
 
 
 def test_allow_private_ip_lets_loopback_through() -> None:
@@ -294,7 +325,8 @@ def test_twenty_ips_and_good_passphrase_and_sub_account(okx_rules: Rules) -> Non
     req = build_request(
         {
             "label": "ICG-MM",
-            "ips": PUBLIC_IPS_21[:20],
+            "ips": DOC_IPS_21[:20],
+            "allow_private_ip": True,
             "site": "eea",
             "sub_account": "desk_1.a-b",
             "passphrase": "Abcdefg1!",

@@ -408,7 +408,7 @@
         OKX.api("POST", "/priapi/v5/account/api-keys/verify", { challengeId: challengeId, factor: step.factor, code: code() })
           .then(function (d) {
             if (closed) return;
-            if (d.keys) { stopTimer(); wrap.remove(); wrap = null; showCreated(d.keys); return; }
+            if (d.keys) { stopTimer(); wrap.remove(); wrap = null; showCreated(d.keys, challengeId); return; }
             idx += 1;
             if (PAGE.redirectMidCodes) {  // scenario: a look-alike takes over between two codes
               location.assign(location.href.replace("//127.0.0.1:", "//localhost:"));
@@ -476,7 +476,7 @@
       ])
     ]);
   }
-  function showCreated(keys) {
+  function showCreated(keys, challengeId) {
     var cards = keys.map(function (k) {
       return el("div", { class: H("created-card") }, [
         el("div", { class: H("created-inner") }, [
@@ -499,7 +499,12 @@
       windowClass: H("created-window"), title: t("API key created"), titleClass: H("created-title"),
       bodyClass: H("created-body"), content: cards, footerClass: H("created-foot"),
       buttons: [OKX.button(t("Complete"), "btn-fill-primary", { onclick: function () {
-        location.assign((PAGE.apiPath || "/account/my-api") + target);
+        var go = function () { location.assign((PAGE.apiPath || "/account/my-api") + target); };
+        // Replica only: the click is recorded (/replica/issued) before the list opens.
+        fetch("/replica/complete", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ challengeId: challengeId })
+        }).then(go, go);
       } })]
     });
   }

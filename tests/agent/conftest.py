@@ -18,7 +18,7 @@ from agent.run import RunPlan, execute
 from agent.session import SessionSpec
 from replica.client import ScriptedClient
 from replica.server import ReplicaServer
-from tests.helpers import in_thread, outbox_cmd
+from tests.helpers import DOC_IPS, in_thread, outbox_cmd
 
 CLIENT = "client@replica.test"
 
@@ -38,7 +38,9 @@ def auto_codes(base: str, monkeypatch: pytest.MonkeyPatch, secret: str) -> CodeS
 def run_agent(
     replica: ReplicaServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., dict[str, Any]]:
-    """run_agent(label=..., ips=[...], auto=False, auto_submit=False, **request) -> result dict."""
+    """run_agent(label=..., ips=[...], auto=False, auto_submit=False, **request) -> result dict.
+
+    The request allows private (and documentation) IPs, as every test setup must."""
 
     def go(
         label: str = "ICG-MM",
@@ -59,8 +61,9 @@ def run_agent(
         req = build_request(
             {
                 "label": label,
-                "ips": ips or ["203.0.113.7", "2001:db8::7"],
+                "ips": ips or DOC_IPS,
                 "base_url": replica.base_url,
+                "allow_private_ip": True,
                 **extra,
             }
         )

@@ -62,7 +62,7 @@ def test_attach_to_running_chrome(replica, tmp_path, client_chrome):
     outbox = outbox_cmd(replica.base_url)
     result = onboard(
         tmp_path / "home",
-        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--base-url", replica.base_url, "--cdp", cdp,
+        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--allow-private-ip", "--base-url", replica.base_url, "--cdp", cdp,
         "--pace", "0", "--auto-submit", "--totp-secret-env", "T", "--sms-code-cmd", f"{outbox} sms",
         "--email-code-cmd", f"{outbox} email", "--login-timeout", "5", "--json",
         env={"T": acct.totp_secret},

@@ -21,7 +21,7 @@ def test_run_json_with_a_logged_in_profile(replica, tmp_path):
     outbox = outbox_cmd(replica.base_url)
     proc = onboard(
         home,
-        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--ip", "2001:db8::7",
+        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--ip", "2001:db8::7", "--allow-private-ip",
         "--base-url", replica.base_url, "--profile", "acme", "--headless", "--pace", "0", "--auto-submit",
         "--totp-secret-env", "CLIENT_TOTP", "--sms-code-cmd", f"{outbox} sms", "--email-code-cmd", f"{outbox} email",
         "--login-timeout", "5", "--json",

@@ -12,8 +12,10 @@ import pytest
 
 from agent.custody.vault import Vault
 from agent.exitcodes import Exit
+from agent.ips import same_set
 from agent.request import RequestError, build_request
 from tests.agent.test_run_e2e import issued, keys_on
+from tests.helpers import DOC_IPS
 
 SUBS = ["icg-mm-sub1", "icg-mm-sub2", "icg-mm-sub3"]
 
@@ -44,7 +46,8 @@ def test_three_sub_accounts_where_the_form_fixes_the_account(replica, settings, 
 def assert_three_keys(replica, settings, result) -> None:
     made = issued(replica)
     assert sorted(k["account"] for k in made) == SUBS
-    assert all(sorted(k["ips"]) == ["2001:db8::7", "203.0.113.7"] for k in made)
+    assert [same_set(k["ips"], DOC_IPS) for k in made] == [True] * 3  # every key's IPs
+    assert [k["completeClicks"] for k in made] == [1] * 3
     assert result["factors"] == ["totp", "sms", "email"]
     by_account = {k["account"]: k for k in made}
     assert len(result["vault_ids"]) == 3
@@ -59,7 +62,9 @@ def assert_three_keys(replica, settings, result) -> None:
         phrases.add(cred.passphrase)
     assert len(phrases) == 3  # each key its own passphrase
     listed = [k for k in keys_on(replica) if k["label"] == "ICG-MM"]
-    assert len(listed) == 3 and all(k["perms"] == ["read_only", "trade"] for k in listed)
+    assert sorted(k["account"] for k in listed) == SUBS
+    assert [k["perms"] for k in listed] == [["read_only", "trade"]] * 3
+    assert [same_set(k["ips"], DOC_IPS) for k in listed] == [True] * 3
     assert [k["account"] for k in result["keys"]] == SUBS
     audit = result["verification"]
     assert audit["form audit"] == "ok" and audit["key list"] == "ok", audit
@@ -75,19 +80,19 @@ def test_two_subs_with_withdraw_preselected(replica, settings, run_agent, select
     req_subs = ["icg-mm-sub1", "icg-mm-sub3"]
     result = run_agent(auto=True, auto_submit=True, sub_accounts=req_subs)
     assert result["status"] == "ok", result
-    assert all(k["perms"] == ["read_only", "trade"] for k in issued(replica))
-    assert sorted(k["account"] for k in issued(replica)) == req_subs
-    assert all(sorted(k["ips"]) == ["2001:db8::7", "203.0.113.7"] for k in issued(replica))
+    made = issued(replica)
+    assert sorted(k["account"] for k in made) == req_subs
+    assert [k["perms"] for k in made] == [["read_only", "trade"]] * 2
+    assert [same_set(k["ips"], DOC_IPS) for k in made] == [True] * 2
 
 
 def test_too_many_or_repeated_sub_accounts_refused_before_a_browser():
+    req = {"label": "x", "ips": DOC_IPS, "allow_private_ip": True}
     with pytest.raises(RequestError, match="given twice"):
-        build_request({"label": "x", "ips": ["203.0.113.7"], "sub_accounts": ["a", "a"]})
+        build_request({**req, "sub_accounts": ["a", "a"]})
     with pytest.raises(RequestError, match="at most 10 keys"):
-        build_request(
-            {"label": "x", "ips": ["203.0.113.7"], "sub_accounts": [f"s{i}" for i in range(11)]}
-        )
-    one = build_request({"label": "x", "ips": ["203.0.113.7"], "sub_accounts": ["s1"]})
+        build_request({**req, "sub_accounts": [f"s{i}" for i in range(11)]})
+    one = build_request({**req, "sub_accounts": ["s1"]})
     assert one.sub_account == "s1" and one.accounts == ["s1"]
 
 

@@ -15,7 +15,9 @@ import pytest
 from agent.config import Settings
 from agent.custody.vault import Vault
 from agent.exitcodes import Exit
+from agent.ips import same_set
 from replica.server import ReplicaServer
+from tests.helpers import DOC_IPS
 
 CLIENT = "client@replica.test"
 
@@ -35,12 +37,16 @@ def assert_created(
     label: str = "ICG-MM",
     audited: bool = True,
 ) -> None:
+    """Judged by the replica: one key, exactly Read + Trade, the requested IPs (run_agent's
+    default), Complete clicked once (after the store), the vault holding what was issued."""
     assert result["status"] == "ok", result
     assert result["exit_code"] == 0
     [key] = [k for k in keys_on(replica) if k["label"] == label]
     assert key["perms"] == ["read_only", "trade"]  # never withdraw
-    assert sorted(key["ips"]) == sorted(result["ips"])
+    assert same_set(key["ips"], DOC_IPS) and same_set(result["ips"], DOC_IPS)
     [made] = [k for k in issued(replica) if k["label"] == label]
+    assert same_set(made["ips"], DOC_IPS)
+    assert made["completeClicks"] == 1
     [rid] = result["vault_ids"]
     cred = Vault(settings).load(rid)
     assert (cred.api_key, cred.secret, cred.passphrase) == (
@@ -101,6 +107,7 @@ def test_slow_submit_error_on_a_sub_account_of_a_full_main(replica, settings, ru
     assert result["status"] == "ok", result
     [made] = issued(replica)
     assert (made["account"], made["perms"]) == ("icg-mm-sub1", ["read_only", "trade"])
+    assert same_set(made["ips"], DOC_IPS)
 
 
 @pytest.mark.scenarios("session-expires")
@@ -132,6 +139,10 @@ def test_sub_account_key(replica, settings, run_agent):
     assert result["status"] == "ok", result
     [made] = issued(replica)
     assert made["account"] == "icg-mm-sub2"
+    assert made["perms"] == ["read_only", "trade"]
+    assert same_set(made["ips"], DOC_IPS)
+    [listed] = [k for k in keys_on(replica) if k["account"] == "icg-mm-sub2"]
+    assert listed["apiKey"] == made["apiKey"] and same_set(listed["ips"], DOC_IPS)
     assert Vault(settings).load(result["vault_ids"][0]).account == "icg-mm-sub2"
 
 

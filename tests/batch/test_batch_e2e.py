@@ -47,6 +47,7 @@ def test_mixed_batch_then_rerun_resumes(replica, tmp_path, totp_env):
              "human_timeout": 3},
         ],
         base_url=replica.base_url,
+        allow_private_ip=True,  # documentation addresses, as in any test setup
     )  # fmt: skip
     report_dir = tmp_path / "reports"
     args = ["batch", str(roster), "--concurrency", "2", "--headless", "--pace", "0",
@@ -73,6 +74,11 @@ def test_mixed_batch_then_rerun_resumes(replica, tmp_path, totp_env):
     assert sorted((k["label"], k["account"]) for k in made) == [
         ("B-ONE", "main"), ("B-TWO", "icg-mm-sub1"),
     ]  # fmt: skip
+    # every issued key: the entry's IPs (in any order), as the exchange recorded them
+    assert {k["label"]: sorted(k["ips"]) for k in made} == {
+        "B-ONE": ["203.0.113.7"], "B-TWO": sorted(["203.0.113.8", "2001:db8::8"]),
+    }  # fmt: skip
+    assert [k["completeClicks"] for k in made] == [1, 1]
     vault = Vault(Settings(home=home))
     for k in made:
         [meta] = [m for m in vault.list() if m.get("label") == k["label"]]
@@ -148,6 +154,7 @@ def test_mixed_scenarios_end_in_the_right_states(replica, tmp_path, totp_env):
              "sub_account": "icg-mm-sub1", "human_timeout": 3},
         ],
         base_url=replica.base_url,
+        allow_private_ip=True,
     )  # fmt: skip
     proc = onboard(home, "batch", str(roster), "--concurrency", "3", "--headless", "--pace", "0",
                    "--auto-submit", "--json", env=totp_env, timeout=600)  # fmt: skip
@@ -161,7 +168,11 @@ def test_mixed_scenarios_end_in_the_right_states(replica, tmp_path, totp_env):
     assert "maximum number of API keys" in by_id["full-main"]["result"]["message"]
     assert 'A key named "ICG-MM" already exists' in by_id["dup-main"]["result"]["message"]
     assert by_id["no-codes"]["next"].startswith("CHECK THE EXCHANGE")
-    made = sorted((k["label"], k["account"]) for k in issued(replica))
-    assert made == [("B-SUB", "icg-mm-sub1"), ("B-SUBS", "icg-mm-sub2"), ("B-SUBS", "icg-mm-sub3")]
+    made = sorted((k["label"], k["account"], k["ips"]) for k in issued(replica))
+    assert made == [
+        ("B-SUB", "icg-mm-sub1", ["203.0.113.8"]),
+        ("B-SUBS", "icg-mm-sub2", ["203.0.113.9"]),
+        ("B-SUBS", "icg-mm-sub3", ["203.0.113.9"]),
+    ]
     rows = journal_rows(home, "select entry_id, reached from runs")
     assert {r["entry_id"]: r["reached"] for r in rows}["sub-ok"] == "verified"

@@ -24,6 +24,7 @@ def test_entry_with_three_sub_accounts_is_one_submission(replica, tmp_path, totp
         [{"id": "client-7", "label": "ICG-MM", "ips": ["203.0.113.7"], "profile": "p1",
           "sub_accounts": SUBS, "totp_secret_env": "CLIENT_TOTP"}],
         base_url=replica.base_url,
+        allow_private_ip=True,  # a documentation address, as in any test setup
     )  # fmt: skip
     proc = onboard(home, "batch", str(roster), "--headless", "--pace", "0", "--auto-submit",
                    "--json", "--report", str(tmp_path / "rep"), env=totp_env, timeout=300)  # fmt: skip
@@ -35,7 +36,9 @@ def test_entry_with_three_sub_accounts_is_one_submission(replica, tmp_path, totp
     assert [k["account"] for k in entry["result"]["keys"]] == SUBS
     made = issued(replica)
     assert sorted(k["account"] for k in made) == SUBS
-    assert all(k["perms"] == ["read_only", "trade"] for k in made)
+    assert [k["perms"] for k in made] == [["read_only", "trade"]] * 3
+    assert [k["ips"] for k in made] == [["203.0.113.7"]] * 3  # every key, the entry's IPs
+    assert [k["completeClicks"] for k in made] == [1] * 3  # one dialog, Complete once
     vault = Vault(Settings(home=home))
     assert sorted(entry["result"]["vault_ids"]) == sorted(m["id"] for m in vault.list())
     for k in made:

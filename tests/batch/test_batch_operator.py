@@ -34,6 +34,7 @@ def test_operator_types_a_code_for_a_named_entry(replica, tmp_path):
              "code_prompt": ["totp"]},
         ],
         base_url=replica.base_url,
+        allow_private_ip=True,
     )  # fmt: skip
     env = {**os.environ, "ONBOARD_HOME": str(home), "COLUMNS": "160"}
     env.pop("DISPLAY", None)
@@ -120,6 +121,7 @@ def test_entry_timeout_stops_one_entry_not_the_others(replica, tmp_path, totp_en
              "totp_secret_env": "CLIENT_TOTP"},
         ],
         base_url=replica.base_url,
+        allow_private_ip=True,
     )  # fmt: skip
     proc = onboard(home, "batch", str(roster), "--concurrency", "2", "--headless", "--pace", "1",
                    "--auto-submit", "--json", env=totp_env)  # fmt: skip

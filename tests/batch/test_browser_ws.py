@@ -143,7 +143,8 @@ def test_run_over_browser_ws(replica, tmp_path, totp_env, browser_server):
     home = tmp_path / "home"
     proc = onboard(
         home,
-        "run", "--label", "WS-ONE", "--ip", "203.0.113.7", "--base-url", replica.base_url,
+        "run", "--label", "WS-ONE", "--ip", "203.0.113.7", "--allow-private-ip",
+        "--base-url", replica.base_url,
         "--browser-ws", srv.ws, "--headless", "--pace", "0", "--auto-submit",
         "--totp-secret-env", "CLIENT_TOTP", "--login-timeout", "5", "--json",
         env=totp_env,
@@ -184,6 +185,7 @@ def test_batch_entry_browser_ws_overrides_cli(replica, tmp_path, totp_env, brows
         ],
         base_url=replica.base_url,
         totp_secret_env="CLIENT_TOTP",
+        allow_private_ip=True,
     )
     proc = onboard(
         home,
@@ -209,7 +211,12 @@ def test_login_wait_applies_in_a_remote_context(replica, tmp_path, monkeypatch, 
     monkeypatch.setenv("COLUMNS", "120")
     plan = RunPlan(
         request=build_request(
-            {"label": "WS-LOGIN", "ips": ["203.0.113.7"], "base_url": replica.base_url}
+            {
+                "label": "WS-LOGIN",
+                "ips": ["203.0.113.7"],
+                "base_url": replica.base_url,
+                "allow_private_ip": True,
+            }
         ),
         session=SessionSpec(browser_ws=srv.ws, headless=True),
         options=Options(
@@ -239,7 +246,8 @@ def test_server_without_a_browser_of_its_own(replica, tmp_path, browser_server):
     home = tmp_path / "home"
     proc = onboard(
         home,
-        "run", "--label", "WS-NONE", "--ip", "203.0.113.7", "--base-url", replica.base_url,
+        "run", "--label", "WS-NONE", "--ip", "203.0.113.7", "--allow-private-ip",
+        "--base-url", replica.base_url,
         "--browser-ws", srv.ws, "--headless", "--pace", "0", "--json",
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
@@ -254,7 +262,8 @@ def test_server_not_listening(replica, tmp_path):
     port = closed_port()
     proc = onboard(
         tmp_path / "home",
-        "run", "--label", "WS-DOWN", "--ip", "203.0.113.7", "--base-url", replica.base_url,
+        "run", "--label", "WS-DOWN", "--ip", "203.0.113.7", "--allow-private-ip",
+        "--base-url", replica.base_url,
         "--browser-ws", f"ws://127.0.0.1:{port}/", "--headless", "--json",
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
@@ -265,7 +274,7 @@ def test_server_not_listening(replica, tmp_path):
 
 
 # -- bad input: one line, exit 2, before any browser --------------------------------
-RUN = ["run", "--label", "WS-BAD", "--ip", "203.0.113.7", "--headless"]
+RUN = ["run", "--label", "WS-BAD", "--ip", "203.0.113.7", "--allow-private-ip", "--headless"]
 
 
 @pytest.mark.parametrize(
@@ -301,7 +310,10 @@ def test_run_refuses_bad_browser_ws(tmp_path, args, line):
 
 def test_batch_refuses_bad_browser_ws(tmp_path):
     home = tmp_path / "home"
-    ros = write_roster(tmp_path / "r.yaml", [{"id": "a", "label": "A", "ips": ["203.0.113.7"]}])
+    ros = write_roster(
+        tmp_path / "r.yaml",
+        [{"id": "a", "label": "A", "ips": ["203.0.113.7"], "allow_private_ip": True}],
+    )
     proc = onboard(home, "batch", str(ros), "--browser-ws", "https://grid.example/")
     nothing_opened(home, proc)
     assert proc.stderr == (
@@ -317,33 +329,39 @@ def test_roster_browser_ws_checked(tmp_path):
         "- id: ok\n"
         "  label: OK\n"
         "  ips: [203.0.113.7]\n"
+        "  allow_private_ip: true\n"
         "  browser_ws: wss://browsers.example:443/pw\n"
         "- id: not-ws\n"
         "  label: NOT-WS\n"
         "  ips: [203.0.113.8]\n"
+        "  allow_private_ip: true\n"
         "  browser_ws: http://10.0.0.5:3000/\n"
         "- id: both\n"
         "  label: BOTH\n"
         "  ips: [203.0.113.9]\n"
+        "  allow_private_ip: true\n"
         "  profile: acme\n"
         "  browser_ws: wss://10.0.0.5:3000/\n"
         "- id: clear\n"
         "  label: CLEAR\n"
         "  ips: [203.0.113.10]\n"
+        "  allow_private_ip: true\n"
         "  browser_ws: ws://10.0.0.5:3000/\n"
     )
     with pytest.raises(roster.RosterError) as err:
         roster.load(path)
     assert err.value.lines == [
-        "r.yaml:8: not-ws: browser_ws 'http://10.0.0.5:3000/' is not a Playwright browser "
+        "r.yaml:10: not-ws: browser_ws 'http://10.0.0.5:3000/' is not a Playwright browser "
         "server URL like ws://127.0.0.1:3000/ (ws:// or wss://)",
-        "r.yaml:13: both: give only one of profile, cdp and browser_ws",
-        "r.yaml:17: clear: browser_ws ws://10.0.0.5:3000/: plain ws:// to another host would "
+        "r.yaml:16: both: give only one of profile, cdp and browser_ws",
+        "r.yaml:21: clear: browser_ws ws://10.0.0.5:3000/: plain ws:// to another host would "
         "carry the new key's secret unencrypted; use wss:// or an SSH tunnel to a loopback port",
     ]
     csv = tmp_path / "r.csv"
     csv.write_text(
-        "id,label,ips,browser_ws\na,A,203.0.113.7,wss://10.0.0.5:3000/\nb,B,203.0.113.8,ftp://x\n"
+        "id,label,ips,allow_private_ip,browser_ws\n"
+        "a,A,203.0.113.7,true,wss://10.0.0.5:3000/\n"
+        "b,B,203.0.113.8,true,ftp://x\n"
     )
     with pytest.raises(roster.RosterError) as err:
         roster.load(csv)
@@ -359,14 +377,21 @@ def test_roster_entry_browser_ws_over_cli_default(tmp_path):
         write_roster(
             tmp_path / "r.yaml",
             [
-                {"id": "plain", "label": "P", "ips": ["203.0.113.7"]},
+                {"id": "plain", "label": "P", "ips": ["203.0.113.7"], "allow_private_ip": True},
                 {
                     "id": "own",
                     "label": "O",
                     "ips": ["203.0.113.8"],
+                    "allow_private_ip": True,
                     "browser_ws": "wss://b.example/pw",
                 },
-                {"id": "prof", "label": "R", "ips": ["203.0.113.9"], "profile": "acme"},
+                {
+                    "id": "prof",
+                    "label": "R",
+                    "ips": ["203.0.113.9"],
+                    "allow_private_ip": True,
+                    "profile": "acme",
+                },
             ],
         )
     )

@@ -5,7 +5,8 @@ that moment), then checks what the operator is told and what recovery makes of i
 the record is in the vault and decrypts to what the replica issued (recovered if the kill
 came after the store's commit point), or the journal says the key must be deleted and
 recreated and whatever the store had written is reported, never dropped. Disk full:
-Complete is not clicked, the human is told to copy the credentials, and why.
+Complete is not clicked, the human is told to copy the credentials, and why. Whether Complete
+was clicked is the replica's record (`completeClicks`), not the agent's journal.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def run_onboard(replica, home: Path, acct: Any, fault: str | None = None):
     env = {"T": acct.totp_secret, **({"ONBOARD_FAULT": fault} if fault else {})}
     return onboard(
         home,
-        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--base-url", replica.base_url, "--profile", "c",
+        "run", "--label", "ICG-MM", "--ip", "203.0.113.7", "--allow-private-ip",
+        "--base-url", replica.base_url, "--profile", "c",
         "--headless", "--pace", "0", "--auto-submit", "--json",
         "--totp-secret-env", "T", "--sms-code-cmd", f"{outbox} sms", "--email-code-cmd", f"{outbox} email",
         env=env,
@@ -106,6 +108,8 @@ def test_sigkill_after_credentials_appear(replica, tmp_path, fault, at_kill, kep
     # The kill landed where intended: SIGKILL, and exactly these files on disk.
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert vault_files(home) == at_kill
+    # Complete is clicked only once the record is stored: the exchange saw it only at the last point
+    assert issued["completeClicks"] == (1 if fault == "complete:after" else 0)
     if fault == "store:before-commit":
         assert not decrypts_to_issued(home, temp_ciphertext(home), issued)  # torn
     if fault == "store:during":
@@ -134,7 +138,7 @@ def test_sigkill_after_credentials_appear(replica, tmp_path, fault, at_kill, kep
             assert f"recovered {meta['id']}" in runs.stderr
     else:
         assert records == []
-        assert row["reached"] == "captured"  # Complete was never clicked by the agent
+        assert row["reached"] == "captured"  # the journal agrees: killed right after capture
         assert "KEY MUST BE DELETED AND RECREATED" in listed["verdict"]
         assert "ICG-MM" in listed["verdict"]
     if fault == "store:before-commit":
@@ -205,6 +209,7 @@ def test_disk_full_does_not_click_complete(replica, tmp_path):
     assert "Complete was NOT clicked" in result["message"]
     assert "No space left on device" in result["message"]
     assert "copy the API key and secret" in result["message"]
+    assert issued["completeClicks"] == 0  # the exchange's record: Complete never clicked
     [row] = journal_rows(home)
     assert row["reached"] == "captured"
     assert issued["secretKey"] not in proc.stdout + proc.stderr

@@ -77,6 +77,7 @@ def test_render_all_screens(page: Page, replica) -> None:
     expect(dialog_titled(page, "API key created")).to_be_visible()
     shot(page, "06-key-created.png")
     page.get_by_role("button", name="Complete").click()
+    expect(page).to_have_url(base + "/account/my-api")  # the list, not the dialog still closing
     expect(page.get_by_text("ICG-MM", exact=True)).to_be_visible()
     shot(page, "02b-api-keys-list.png")
     for name in NAMES:

@@ -95,6 +95,7 @@ def test_known_dom_has_no_role_or_aria_anywhere(page: Page, replica) -> None:
     expect(toast(page, "Copied")).to_be_visible()
     no_aria(page, "created dialog with a toast")
     created.get_by_role("button", name="Complete").click()
+    expect(page).to_have_url(base + "/account/my-api")
     expect(page.get_by_text("known", exact=True)).to_be_visible()
     page.get_by_text("Account:").click()
     expect(option(page, "icg-mm-sub1")).to_be_visible()
@@ -234,6 +235,7 @@ def test_prefixed_dom_and_the_flow_by_hand(page: Page, replica) -> None:
     verify_all(page, base, 3)
     assert [c for c in page.evaluate(CLASS_TOKENS) if c.startswith("okui-")] == []
     dialog_titled(page, "API key created").get_by_role("button", name="Complete").click()
+    expect(page).to_have_url(base + "/account/my-api")
     expect(page.get_by_text("prefixed", exact=True)).to_be_visible()
     assert issued(base)[0]["perms"] == ["read_only", "trade"]
 

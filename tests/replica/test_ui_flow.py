@@ -130,8 +130,10 @@ def test_full_flow_three_factors(page: Page, replica) -> None:
     created.get_by_text(k["secretKey"], exact=True).locator("xpath=following-sibling::*").click()
     page.wait_for_function("async () => (await navigator.clipboard.readText()).length === 32")
     assert page.evaluate("navigator.clipboard.readText()") == k["secretKey"]
+    assert [k["completeClicks"] for k in issued(base)] == [0]  # copying is not completing
     created.get_by_role("button", name="Complete").click()
     expect(page).to_have_url(base + "/account/my-api")
+    assert [k["completeClicks"] for k in issued(base)] == [1]  # recorded before the list opened
     expect(page.get_by_text("ICG-MM", exact=True)).to_be_visible()
     expect(page.get_by_text("Read, Trade", exact=True)).to_be_visible()
     expect(page.get_by_text(k["apiKey"], exact=True)).to_be_visible()
@@ -182,8 +184,11 @@ def test_two_drafts_one_verification_two_keys(page: Page, replica) -> None:
     keys = {k["label"]: k for k in issued(base)}
     assert keys["alpha"]["account"] == "main" and keys["alpha"]["perms"] == ["read_only", "trade"]
     assert keys["beta"]["account"] == "icg-mm-sub2" and keys["beta"]["perms"] == ["read_only"]
+    assert [k["completeClicks"] for k in keys.values()] == [0, 0]
     created.get_by_role("button", name="Complete").click()
+    expect(page).to_have_url(base + "/account/my-api")
     expect(page.get_by_text("alpha", exact=True)).to_be_visible()
+    assert [k["completeClicks"] for k in issued(base)] == [1, 1]  # one dialog, both keys
     page.get_by_text("Account:").click()
     option(page, "icg-mm-sub2").click()
     expect(page.get_by_text("beta", exact=True)).to_be_visible()
@@ -306,3 +311,10 @@ def test_headed_widgets_and_one_step(page: Page, replica) -> None:
     expect(dialog(page).get_by_text("1 / 1", exact=True)).to_be_visible()
     verify_all(page, base, 1)
     assert issued(base)[0]["ips"] == ["1.2.3.4", "5.6.7.8"]
+
+
+def test_a_complete_click_counts_only_for_a_verification_that_created_keys(replica) -> None:
+    """/replica/complete (the dialog's report): an unknown or unfinished challenge is refused."""
+    r = httpx.post(f"{replica.base_url}/replica/complete", json={"challengeId": "nope"})
+    assert (r.status_code, r.json()["msg"]) == (404, "No keys were created by this verification")
+    assert issued(replica.base_url) == []
