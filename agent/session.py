@@ -212,6 +212,7 @@ def open_session(
             try:
                 yield context, page
             finally:
+                _clear_cache(context, page)
                 context.close()
             return
         browser = p.chromium.launch(headless=spec.headless, **launch)  # type: ignore[arg-type]
@@ -274,6 +275,15 @@ def _remote_failure(url: str, message: str) -> str:
     if "Timeout" in first:
         return f"{where} did not answer within {CONNECT_TIMEOUT_MS // 1000} s ({first})"
     return f"cannot use {where}: {first}"
+
+
+def _clear_cache(context: BrowserContext, page: Page) -> None:
+    """The profile keeps the client's session (cookies) but not the exchange's responses: its
+    HTTP cache would hold the key list (API keys) between runs."""
+    try:
+        context.new_cdp_session(page).send("Network.clearBrowserCache")
+    except PWError:
+        pass  # the page is gone, or the browser is not Chromium: nothing more to do
 
 
 def _prepare(context: BrowserContext, origin: str) -> None:
