@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 
-def Seconds(lo: float, hi: float | None = None):
+def Seconds(lo: float, hi: float | None = None) -> Callable[[str | float], float]:
     """A parser for a number of seconds within [lo, hi], and finite: `nan` or `inf` would
     mean no bound at all."""
+    return _bounded(lo, hi, whole=False)  # type: ignore[return-value]
 
-    def parse(value: str | float) -> float:
+
+def Count(lo: int, hi: int) -> Callable[[str | int], int]:
+    """A parser for a whole number within [lo, hi]."""
+    return _bounded(lo, hi, whole=True)  # type: ignore[return-value]
+
+
+def _bounded(lo: float, hi: float | None, whole: bool) -> Callable[[str | float], float | int]:
+    def parse(value: str | float) -> float | int:
         import math
 
+        kind = "whole number" if whole else "number"
         try:
             got = float(value)
         except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a number") from None
-        if not math.isfinite(got):
-            raise typer.BadParameter(f"{value!r} is not a finite number")
+            raise typer.BadParameter(f"{value!r} is not a {kind}") from None
+        if not math.isfinite(got) or (whole and got != int(got)):
+            raise typer.BadParameter(f"{value!r} is not a {'whole' if whole else 'finite'} number")
         if got < lo or (hi is not None and got > hi):
             bound = f"between {lo:g} and {hi:g}" if hi is not None else f"at least {lo:g}"
-            raise typer.BadParameter(f"{value!r}: give a number {bound}")
-        return got
+            raise typer.BadParameter(f"{value!r}: give a {kind} {bound}")
+        return int(got) if whole else got
 
-    parse.__name__ = "seconds"
+    parse.__name__ = "count" if whole else "seconds"
     return parse
 
 
@@ -499,7 +509,7 @@ def runs(
 def batch(
     roster: Annotated[Path, typer.Argument(help="Roster: YAML (.yaml/.yml) or CSV (.csv).")],
     concurrency: Annotated[
-        int, typer.Option(min=1, max=16, help="Entries at once (one browser each).")
+        int, typer.Option(parser=Count(1, 16), help="Entries at once (one browser each, 1-16).")
     ] = 1,
     resume: Annotated[
         str | None, typer.Option(help="Resume this batch id (default: the roster's last batch).")

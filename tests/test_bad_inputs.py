@@ -259,7 +259,7 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
         "cdp-bad-ipv6",
         [*OK, "--cdp", "http://ops:pw@[::1:9222"],
         {},
-        "error: --cdp is not a valid URL (Invalid IPv6 URL)",
+        "error: --cdp '[::1:9222' is not a valid URL",  # (never the user info)
     ),
     (
         "cdp-port-99999",
@@ -605,13 +605,13 @@ BOXES: list[tuple[str, list[str], str, str]] = [
         "batch-concurrency-0",
         ["batch", "r.yaml", "--concurrency", "0"],
         "--concurrency",
-        "'0': give a number between 1 and 16",
+        "'0': give a whole number between 1 and 16",
     ),
     (
         "batch-concurrency-inf",
         ["batch", "r.yaml", "--concurrency", "inf"],
         "--concurrency",
-        "'inf' is not a finite number",
+        "'inf' is not a whole number",
     ),
     (
         "batch-entry-timeout-nan",
