@@ -117,7 +117,11 @@ def main() -> int:
     seed = yaml.safe_load(SEED.read_text())
     seed["accounts"][0]["subaccounts"] = SUBS  # the client: ten sub-accounts
     (home / "seed.yaml").write_text(yaml.safe_dump(seed))
-    with ReplicaServer(scenarios=["totp-only"], seed=home / "seed.yaml") as srv:
+    # account-selectable: the one-submission comparison needs a form that lets each draft
+    # choose its account; a single-account entry is the same with it or without it.
+    with ReplicaServer(
+        scenarios=["totp-only", "account-selectable"], seed=home / "seed.yaml"
+    ) as srv:
         acct = srv.world.accounts["client@replica.test"]
         for i in range(PROFILES):
             d = home / "profiles" / f"p{i}"
@@ -177,7 +181,13 @@ def main() -> int:
 
 
 def drafts_vs_runs(home: Path, base_url: str, env: dict[str, str]) -> bool:
-    """10 sub-account keys: one submission (Add another x9, one verification) vs 10 runs."""
+    """10 sub-account keys: one submission (Add another x9, one verification) vs 10 runs,
+    where the create form lets each draft choose its account (the replica's
+    `account-selectable`; where the form fixes the account the agent submits one per
+    account, as the 10 runs do)."""
+    httpx.post(
+        f"{base_url}/replica/reset", json={"scenarios": ["totp-only", "account-selectable"]}
+    ).raise_for_status()
     common = {"ips": ["203.0.113.7"], "profile": "p0", "totp_secret_env": "BENCH_TOTP"}
     one = [{"id": "ten-at-once", "label": "bench-drafts", "sub_accounts": SUBS, **common}]
     each = [{"id": f"one-{i}", "label": "bench-runs", "sub_account": s, **common}
