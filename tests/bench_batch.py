@@ -184,10 +184,7 @@ def drafts_vs_runs(home: Path, base_url: str, env: dict[str, str]) -> bool:
     """10 sub-account keys: one submission (Add another x9, one verification) vs 10 runs,
     where the create form lets each draft choose its account (the replica's
     `account-selectable`; where the form fixes the account the agent submits one per
-    account, as the 10 runs do)."""
-    httpx.post(
-        f"{base_url}/replica/reset", json={"scenarios": ["totp-only", "account-selectable"]}
-    ).raise_for_status()
+    account, as the 10 runs do). The replica serves that from the start (see main)."""
     common = {"ips": ["203.0.113.7"], "profile": "p0", "totp_secret_env": "BENCH_TOTP"}
     one = [{"id": "ten-at-once", "label": "bench-drafts", "sub_accounts": SUBS, **common}]
     each = [{"id": f"one-{i}", "label": "bench-runs", "sub_account": s, **common}
