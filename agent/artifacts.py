@@ -109,16 +109,20 @@ class RunArtifacts:
         ]
         # (No mask is built from a secret's value: the selector itself would land in traces.)
         path = self.dir / f"{len([f for f in self.files if f.suffix == '.png']) + 1:02d}-{name}.png"
+        every = masks[0]
+        for m in masks[1:]:
+            every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
-            if page.evaluate("document.hidden"):  # another tab in front: nothing is painted
-                page.bring_to_front()
             try:
-                for m in masks:
-                    m.evaluate_all(COVER_JS, [MASK_COLOR, COVER_ATTR])
+                hidden = every.evaluate_all(
+                    f"(els, a) => {{ ({COVER_JS})(els, a); return document.hidden }}",
+                    [MASK_COLOR, COVER_ATTR],
+                )
+                if hidden:  # another tab in front: nothing is painted
+                    page.bring_to_front()
                 page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
             finally:
-                for m in masks:  # each in its own frame's document
-                    m.evaluate_all(UNCOVER_JS, COVER_ATTR)
+                page.evaluate(f"a => ({UNCOVER_JS})([], a)", COVER_ATTR)
         except PWError as exc:
             # Evidence, never a reason to fail a run (the key may be on screen right now).
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

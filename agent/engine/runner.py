@@ -997,12 +997,11 @@ class Runner:
         the ticks beside each name, or the list a select opens and the tags its box shows."""
         label = self.flow.permission_field
         area = box.locator("ob-area=" + engines.body(label=label))
-        if area.count() == 1:
-            ticks = area.evaluate_all(
-                f"els => {{ {engines.SOURCE}; return OB.ticks(els[0]) }}"
-            )  # fmt: skip
-            if ticks:
-                return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
+        ticks = area.evaluate_all(
+            f"els => {{ {engines.SOURCE}; return els.length === 1 ? OB.ticks(els[0]) : [] }}"
+        )  # fmt: skip
+        if ticks:
+            return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
         tags = engines.shown(box, label)
         offered = self._open_list(box, label)
         self.page.keyboard.press("Escape")
