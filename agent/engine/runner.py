@@ -114,6 +114,7 @@ class Runner:
         self._draft = 0
         self._separate = False  # one submission per key (the form fixes the account)
         self._requests: list[int] = []  # the page's own fetch/xhr requests, once followed
+        self._offered: dict[int, list[str]] = {}  # per draft: the permission list's options
         self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self._listed = 0
         self._add_step: Step | None = None
@@ -923,6 +924,8 @@ class Runner:
                 return
             self._open_select(box, ch, step, names)
             self._all_drafts_offered(ch, step)
+            if ch.audit == "permissions":  # what the list offers, for the engine's read-back
+                self._offered[self._draft] = self._list_texts()
             for name in todo:
                 if not self.find.any_visible(self._options(ch, name)):
                     self._open_select(box, ch, step, names)  # a list that closes after each click
@@ -1003,11 +1006,14 @@ class Runner:
         if ticks:
             return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
         tags = engines.shown(box, label)
-        offered = self._open_list(box, label)
-        self.page.keyboard.press("Escape")
-        if offered and self._list_open():
-            self.guard_origin()
-            self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
+        # The list as the flow's step saw it open in this form, else opened now. (A tag shown
+        # now that the list did not offer counts as on, below: nothing hides behind a cache.)
+        offered = self._offered.get(self._draft) or self._open_list(box, label)
+        if self._draft not in self._offered:
+            self.page.keyboard.press("Escape")
+            if offered and self._list_open():
+                self.guard_origin()
+                self.find.visible(self.page, Loc(text=label, exact=True)).first.click()
         state = {o: shows(tags, o) for o in offered}
         # A tag that is no option offered (a name the list does not show): on, and unknown.
         for piece in tags:
@@ -1020,6 +1026,10 @@ class Runner:
         self._press(box, f"the {label!r} list", before=engines.SNAP_JS)
         if not self.find.wait_any([Loc(text="/\\S/", popup=True)], self.opts.step_timeout / 2):
             return []
+        return self._list_texts()
+
+    def _list_texts(self) -> list[str]:
+        """Every text in the list that opened (its options), in page order."""
         texts = self.page.locator("ob-popup=" + engines.body(text="/\\S/")).all_inner_texts()
         return list(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip()))
 
