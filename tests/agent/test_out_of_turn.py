@@ -20,6 +20,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from agent.exitcodes import Exit
 from agent.session import SessionSpec
+from tests.helpers import in_thread
 
 from .test_cdp import client_chrome, client_logs_in  # noqa: F401  (fixture)
 from .test_run_e2e import assert_created, issued
@@ -55,7 +56,8 @@ def shared(replica, client_chrome, run_agent):  # noqa: F811
     """Run the agent in the client's Chrome while `person` acts; returns (result, person)."""
     cdp, _ = client_chrome
     acct = replica.world.accounts["client@replica.test"]
-    client_logs_in(cdp, replica.base_url, acct.email, acct.password, acct.totp_secret)
+    # (its own thread: pytest-playwright's loop may run on this one)
+    in_thread(client_logs_in, cdp, replica.base_url, acct.email, acct.password, acct.totp_secret)
 
     def go(when: str, act: Callable[[Page], Any], **kw: Any) -> tuple[dict[str, Any], OutOfTurn]:
         person = OutOfTurn(cdp, when, act)
