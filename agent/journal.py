@@ -29,6 +29,7 @@ STATES = (
     "stored",
     "confirmed",
     "verified",
+    "not-created",  # stopped after submit, and the key list was read: no such key exists
     "failed",
 )
 # Reached the exchange but the credentials were not stored: the key must be recreated.
@@ -239,6 +240,11 @@ def verdict(row: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> str:
             f"KEY MUST BE DELETED AND RECREATED: the key '{row['label']}' was created but the run "
             "stopped before its credentials were stored; delete it on the exchange and run again"
             + kept
+        )
+    if reached == "not-created":
+        return (
+            f"nothing was created: the run stopped before the verification finished and the "
+            f"key list shows no '{row['label']}' (read by the agent); run again"
         )
     if reached in LOST:
         return (

@@ -222,6 +222,7 @@ def execute(
                 _stopped_screenshot(art, page, runner)
                 if err.code == Exit.CUSTODY_FAILED and not plan.session.headless:
                     _hold_for_copy(page, reporter, err.message, plan.options.human_timeout)
+                _settle_after_submit(journal, art.id, runner, reporter)
                 raise
             finally:
                 art.close()
@@ -324,6 +325,21 @@ def execute(
     journal.close()
     art.log("result", **result)
     return result
+
+
+def _settle_after_submit(journal: Journal, run_id: str, runner: Runner, reporter: Reporter) -> None:
+    """A stop after submit, before any key was shown: read the key list before anyone is told
+    to delete a key. None there means nothing was created (the verification never finished)."""
+    row = journal.get(run_id) or {}
+    if row.get("reached") not in ("submitted", "verifying-human") or runner.out.records:
+        return
+    try:
+        listed = runner.label_listed()
+    except Exception:
+        listed = None  # the page is gone: the journal's advice stands
+    if listed is False:
+        journal.set(run_id, "not-created")
+        reporter.info("the key list shows no such key: nothing was created")
 
 
 def _write_recording(recorder: Any, reporter: Reporter) -> str:

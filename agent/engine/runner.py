@@ -387,6 +387,32 @@ class Runner:
         self.overlay.banner("Done. The API key was created, stored encrypted and checked.")
         return self.out
 
+    def label_listed(self) -> bool | None:
+        """After a stop between submit and capture: is a key with this label on its account's
+        list? The flow's own steps up to its duplicate-name check answer it (False: there is
+        none, so nothing was created). None: it cannot be told (several keys, or the page)."""
+        if self.drafts:
+            return None
+        steps = [s for s in self.flow.steps if not s.when or self.vars.get(s.when)]
+        check = next((k for k, s in enumerate(steps) if s.assert_ and s.assert_.absent), None)
+        if check is None or not steps[0].navigate:
+            return None
+        plan = [s for s in steps[: check + 1] if s.navigate or s.choose or s is steps[check]]
+        told, self.on_state = self.on_state, lambda _state: None  # a look: the journal stays
+        try:
+            for step in plan:
+                if step.assert_:
+                    self.do_assert_(step, step.assert_)
+                else:
+                    getattr(self, f"do_{step.action}")(step, getattr(step, step.action))
+        except AgentError as err:
+            return True if err.code == Exit.EXCHANGE_REFUSED else None
+        except PWError:
+            return None
+        finally:
+            self.on_state = told
+        return False
+
     def _per_key(self, step: Step) -> bool:
         spec = self.flow.drafts
         return spec is not None and (

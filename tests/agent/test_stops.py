@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page
 
 from agent.exitcodes import Exit
+from agent.journal import Journal
 from replica.client import ScriptedClient
 
 from .test_run_e2e import assert_created, issued
@@ -76,11 +77,32 @@ def test_closed_dialog_leads_to_a_new_submission(replica, settings, run_agent, c
 
 
 def test_human_timeout_at_verification(replica, settings, run_agent):
+    """Nobody types the codes: before anyone is told to delete a key, the agent reads the key
+    list; none there, so the advice is to run again, not to delete anything."""
     result = run_agent(stand_in=client(Idle, replica), human_timeout=3)
     assert result["exit_code"] == Exit.HUMAN_TIMEOUT
     assert "waiting for the human" in result["message"]
     assert issued(replica) == []
     assert result["vault_ids"] == []
+    assert result["journal"].startswith("nothing was created: the run stopped before"), result
+    assert "DELETE" not in result["journal"] and "CHECK THE EXCHANGE" not in result["journal"]
+    [row] = Journal(settings.journal_file).all()
+    assert row["reached"] == "not-created"
+
+
+def test_key_list_read_after_a_stop_never_hides_a_key(replica, settings, run_agent):
+    """If the key list does show the label after such a stop, the advice stays: check the
+    exchange (never "nothing was created")."""
+    from agent.engine.runner import Runner
+
+    real = Runner.label_listed
+    try:
+        Runner.label_listed = lambda self: True  # type: ignore[method-assign]
+        result = run_agent(stand_in=client(Idle, replica), human_timeout=3)
+    finally:
+        Runner.label_listed = real  # type: ignore[method-assign]
+    assert result["exit_code"] == Exit.HUMAN_TIMEOUT
+    assert result["journal"].startswith("CHECK THE EXCHANGE"), result
 
 
 def test_login_timeout_when_nobody_logs_in(replica, settings, run_agent):
