@@ -143,7 +143,7 @@ class EntryReporter:
 
     def step(self, n: int, total: int, caption: str, status: str, detail: str = "") -> None:
         if status == "running":
-            self.board.update(self.entry.id, step=f"{n}/{total} {caption}")
+            self.board.update(self.entry.id, step=f"{n}/{total} {caption}" if n else caption)
             self._check()
         elif status == "failed":
             self.board.update(self.entry.id, f"{self.entry.id}: ✗ {caption}: {detail}", waiting="")

@@ -31,10 +31,26 @@ class ConsoleReporter:
             self.err.print(redact(text))
 
     def step(self, n: int, total: int, caption: str, status: str, detail: str = "") -> None:
-        if status == "done":
-            self._print(f"[green]✓[/] {n:>2}/{total} {caption}")
+        """A step as it starts (a spinner with the step, until it ends), done, skipped or
+        failed; `n` 0 is the set-up before the first step (the browser starting)."""
+        where = f"{n:>2}/{total} " if n else ""
+        if status == "running":
+            self._spin(f"{where}{caption}…")
+        elif status == "done":
+            self._print(f"[green]✓[/] {where}{caption}")
+        elif status == "skipped":
+            self._print(f"[dim]–  {where}{caption} (skipped: not on this page)[/]")
         elif status == "failed":
-            self._print(f"[red]✗[/] {n:>2}/{total} {caption}: {detail}")
+            self._print(f"[red]✗[/] {where}{caption}: {detail}")
+
+    def _spin(self, text: str) -> None:
+        if self.quiet or not self.err.is_terminal:
+            return
+        if self._status is None:
+            self._status = self.err.status(redact(text), spinner="dots")
+            self._status.start()
+        else:
+            self._status.update(redact(text))
 
     def waiting(self, say: str, elapsed: float, limit: float) -> None:
         if self.quiet:
@@ -74,11 +90,16 @@ class ConsoleReporter:
     def panel(self, result: dict[str, Any]) -> None:
         table = Table.grid(padding=(0, 2))
         ok = result.get("status") == "ok"
+        rest = str((result.get("verification") or {}).get("signed REST", ""))
+        done = (
+            "created, stored, checked"
+            if rest.startswith("ok")
+            else "created and stored; signed REST check pending (see below)"
+            if rest.startswith("pending")
+            else "created, stored, checked on the page; signed REST check not run"
+        )
         rows = [
-            (
-                "Result",
-                "[green]created, stored, checked[/]" if ok else f"[red]{result.get('message')}[/]",
-            ),
+            ("Result", f"[green]{done}[/]" if ok else f"[red]{result.get('message')}[/]"),
             ("Label", result.get("label")),
             ("Account", result.get("account")),
             ("Site", result.get("base_url")),

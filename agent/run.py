@@ -210,6 +210,7 @@ def execute(
         notify(state)
 
     try:
+        reporter.step(0, 0, "Starting the browser", "running")  # the first seconds, said
         with open_session(plan.session, settings, base) as (ctx, page):
             art.attach(ctx)
             runner = runner_cls(
