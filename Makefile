@@ -6,7 +6,7 @@ PYTEST := $(BIN)/python -m pytest
 # Headed tests need a display: the existing one, else a virtual one.
 XRUN := $(if $(DISPLAY),,xvfb-run -a -s "-screen 0 1920x1080x24")
 
-.PHONY: setup demo test test-headless test-headed lint bench screenshots clean
+.PHONY: setup demo test test-headless test-headed lint bench screenshots fuzz clean
 
 setup:
 	@bash scripts/setup.sh --headed
@@ -30,6 +30,15 @@ test: lint test-headless test-headed
 bench: setup
 	@# Both benchmarks always run; the target fails if either missed a target.
 	$(BIN)/python -m tests.bench; a=$$?; $(BIN)/python -m tests.bench_batch; b=$$?; exit $$((a | b))
+
+# The agent on seeded page mutations (tests/fuzz): FUZZ_SEEDS seeds (1..N), unattended with
+# the real `onboard run`; GUIDED=1 headed (under Xvfb without a display) with the drift
+# handover answered by a scripted person. Table on stdout, JSON and text in build/fuzz/.
+# Fails on any unsafe outcome. (`make test` runs a fixed 10-seed sample: tests/test_fuzz_sample.py.)
+FUZZ_SEEDS ?= 100
+GUIDED ?=
+fuzz: setup
+	$(if $(filter 1 yes true,$(GUIDED)),$(XRUN) $(BIN)/python -m tests.fuzz --guided,$(BIN)/python -m tests.fuzz) --seeds $(FUZZ_SEEDS) $(FUZZ_ARGS)
 
 screenshots: setup
 	ONBOARD_SCREENSHOTS=$(CURDIR)/docs/replica $(PYTEST) tests/replica/test_screenshots.py -p no:cacheprovider

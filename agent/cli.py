@@ -77,6 +77,14 @@ def replica(
     ] = None,
     seed: Annotated[str | None, typer.Option(help="Accounts seed YAML (default: bundled).")] = None,
     list_scenarios: Annotated[bool, typer.Option(help="List the scenarios and exit.")] = False,
+    mutate: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve the pages with this seed's random mutations (7, or 7:late,cover for "
+            "only those kinds); prints them and the agent command the fuzz runs.",
+        ),
+    ] = None,
+    list_mutations: Annotated[bool, typer.Option(help="List the mutation kinds and exit.")] = False,
 ) -> None:
     """Serve the bundled OKX replica (web UI + REST) on loopback, for tests and demos."""
     from replica.scenarios import describe
@@ -85,23 +93,40 @@ def replica(
         for name, doc in describe().items():
             typer.echo(f"{name:22} {doc}")
         raise typer.Exit(0)
+    if list_mutations:
+        from replica.mutations import describe as kinds
+
+        for name, doc in kinds().items():
+            typer.echo(f"{name:18} {' '.join(doc.split())}")
+        raise typer.Exit(0)
     from replica.server import serve_forever
 
-    problem = _replica_problem(host, port, seed)
+    problem = _replica_problem(host, port, seed, mutate)
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
     try:
-        serve_forever(host=host, port=port, scenarios=list(scenario or []), seed=seed)
+        serve_forever(
+            host=host, port=port, scenarios=list(scenario or []), seed=seed, mutate=mutate
+        )
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {getattr(exc, 'strerror', None) or exc}", err=True)
         raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from None
 
 
-def _replica_problem(host: str, port: int, seed: str | None) -> str | None:
+def _replica_problem(
+    host: str, port: int, seed: str | None, mutate: str | None = None
+) -> str | None:
     """What is wrong with the replica's options, before anything binds."""
     import ipaddress
 
+    if mutate is not None:
+        from replica.mutations import parse_spec
+
+        try:
+            parse_spec(mutate)
+        except ValueError as exc:
+            return f"--mutate {mutate}: {exc}"
     if not 0 <= port <= 65535:
         return f"--port {port}: give a TCP port from 0 to 65535 (0 picks a free one)"
     if host != "localhost":

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from replica.i18n import FR, translate_message, translator
+from replica.mutations import HIDE_CSS, Text, aria_group, rename_classes, wrap_tags
 from replica.scenarios import MARK_COLOR, describe
 from replica.state import ApiKey, ReplicaError, Session, World
 
@@ -110,10 +111,13 @@ def build_app(world: World) -> Starlette:
         """
         if world.knobs.dom != "aria":
             return Markup("")
+        strip = (world.knobs.mutations.get("aria-strip") or {}).get("groups", [])
         out = "".join(
             f' {k.replace("_", "-")}="{escape(v)}"'
             for k, v in attrs.items()
-            if v is not None and v is not False
+            if v is not None
+            and v is not False
+            and aria_group(k.replace("_", "-"), str(v)) not in strip
         )
         return Markup(out)
 
@@ -123,7 +127,45 @@ def build_app(world: World) -> Starlette:
         return world.knobs.lang_fr and request.cookies.get("locale") != "en"
 
     def served(text: str) -> str:
-        return prefix_okui(text) if world.knobs.dom == "prefixed" else text
+        """The one rewrite of everything served (HTML, CSS, JS): class names as built."""
+        if world.knobs.dom == "prefixed":
+            text = prefix_okui(text)
+        rename = world.knobs.mutations.get("class-rename")
+        return rename_classes(text, rename) if rename else text
+
+    def page_helpers() -> dict[str, Any]:
+        """The templates' view of the seed's mutations (replica/mutations.py); with none,
+        every helper writes exactly what the templates wrote before."""
+        mut = world.knobs.mutations
+        salt = world.knobs.css_salt
+        wrappers = mut.get("wrappers")
+        buttons = mut.get("button-div")
+
+        def wrap(what: str, tag: str = "div") -> tuple[Markup, Markup]:
+            if not wrappers or what not in wrappers["targets"]:
+                return Markup(""), Markup("")
+            opens, closes = wrap_tags(wrappers["depth"], salt, tag, what)
+            return Markup(opens), Markup(closes)
+
+        def btag(which: str) -> str:
+            """`button`, or `div` where a release renders that button as a clickable div."""
+            return "div" if buttons and which in buttons["targets"] else "button"
+
+        def battrs(which: str) -> Markup:
+            if btag(which) == "div":
+                return Markup(f' data-okx-divbtn="{escape(which)}"')
+            return Markup(' type="button"')
+
+        return {
+            "mut": mut,
+            "mut_js": {**mut, "_salt": salt} if mut else None,
+            "txt": Text(mut, salt),
+            "wrap_open": lambda what, tag="div": wrap(what, tag)[0],
+            "wrap_close": lambda what, tag="div": wrap(what, tag)[1],
+            "btag": btag,
+            "battrs": battrs,
+            "hide_css": HIDE_CSS,
+        }
 
     def current(request: Request) -> Session | None:
         s = world.session(request.cookies.get(COOKIE))
@@ -153,6 +195,8 @@ def build_app(world: World) -> Starlette:
             "path": request.url.path,
             "knobs": world.knobs,
             "mark": MARK_COLOR if world.knobs.marked else None,
+            "page_name": name.removesuffix(".html"),
+            **page_helpers(),
             **ctx,
         }
         html = templates.get_template(name).render(context)
@@ -269,7 +313,15 @@ def build_app(world: World) -> Starlette:
     async def submit(request: Request) -> Response:
         s = authed(request)
         d = await body(request)
-        ch = world.start_challenge(s, list(d.get("drafts") or []))
+        raw = list(d.get("drafts") or [])
+        decoys = d.get("decoys") if isinstance(d.get("decoys"), dict) else {}
+        entry = world.record_submit(raw, decoys)
+        try:
+            ch = world.start_challenge(s, raw)
+        except ReplicaError as err:
+            entry["result"] = f"refused: {err.message}"
+            raise
+        entry["result"] = "verification"
         acct = world.account(s)
         targets = {"totp": "", "sms": acct.masked_phone(), "email": acct.masked_email()}
         steps = [{"factor": f, "target": targets[f]} for f in ch.steps]
@@ -325,11 +377,32 @@ def build_app(world: World) -> Starlette:
 
     async def reset(request: Request) -> Response:
         d = await body(request)
+        mutate = d.get("mutate")
         try:
-            world.reset(list(d.get("scenarios") or []))
+            world.reset(list(d.get("scenarios") or []), None if mutate is None else str(mutate))
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"scenarios": world.scenario_names})
+        out: dict[str, Any] = {"scenarios": world.scenario_names}
+        if world.mutations is not None:
+            out["mutations"] = world.mutations.to_json()
+        return JSONResponse(out)
+
+    async def mutations(request: Request) -> Response:
+        """The active seed's page mutations (replica-only): {seed, kinds, mutations} or nulls."""
+        m = world.mutations
+        return JSONResponse(m.to_json() if m else {"seed": None, "kinds": [], "mutations": []})
+
+    async def submits(request: Request) -> Response:
+        """What each field held at each Submit all, as the page sent it, and decoy clicks."""
+        with world.lock:
+            return JSONResponse(
+                {"submits": list(world.submits), "decoyClicks": list(world.decoy_clicks)}
+            )
+
+    async def decoy(request: Request) -> Response:
+        """A decoy control was clicked (the page reports it; nothing else happens)."""
+        world.record_decoy_click(str((await body(request)).get("which", "")))
+        return JSONResponse({"ok": True})
 
     async def scenarios(request: Request) -> Response:
         return JSONResponse({"active": world.scenario_names, "known": describe()})
@@ -414,6 +487,9 @@ def build_app(world: World) -> Starlette:
         Route("/replica/issued", issued),
         Route("/replica/complete", complete, methods=["POST"]),
         Route("/replica/keys", all_keys),
+        Route("/replica/mutations", mutations),
+        Route("/replica/submits", submits),
+        Route("/replica/decoy", decoy, methods=["POST"]),
         Route("/replica/health", health),
         Route("/cdn/assets/okfe/{name}", static),
     ]

@@ -7,7 +7,8 @@ docstring and three lines. `combine` applies them in the order given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 # `marked` (test-only): the one colour every secret-bearing value is drawn in. Pure blue:
 # nothing else on the replica's pages, nor the agent's overlay or masks, has a blue cast,
@@ -45,6 +46,9 @@ class Knobs:
     grants_withdraw: bool = False  # the exchange adds Withdraw to every key it creates (a fault)
     redirect_mid_codes: bool = False  # after the first code the page goes to another origin
     marked: bool = False  # test-only: secret-bearing values drawn in MARK_COLOR (see `marked`)
+    # `mutate:SEED` (replica/mutations.py): the seed's page mutations, kind -> parameters.
+    mutate_seed: int | None = None
+    mutations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 SCENARIOS: dict[str, Callable[[Knobs], None]] = {}
@@ -232,12 +236,30 @@ def describe() -> dict[str, str]:
     return {name: (fn.__doc__ or "").strip() for name, fn in SCENARIOS.items()}
 
 
+MUTATE = "mutate:"
+
+
 def combine(names: list[str]) -> Knobs:
+    """The knobs of these scenarios, in order; `mutate:SEED[:kind,...]` adds a seed's page
+    mutations (applied after every named scenario, wherever it is in the list)."""
     knobs = Knobs()
+    specs = [n[len(MUTATE) :] for n in names if n.startswith(MUTATE)]
     for name in names:
+        if name.startswith(MUTATE):
+            continue
         fn = SCENARIOS.get(name) or TEST_ONLY.get(name)
         if fn is None:
             known = ", ".join(sorted(SCENARIOS))
             raise ValueError(f"unknown scenario {name!r} (known: {known})")
         fn(knobs)
+    if len(specs) > 1:
+        raise ValueError("only one mutate:SEED per reset")
+    if specs:
+        from replica.mutations import draw, parse_spec
+
+        seed, only = parse_spec(specs[0])
+        muts = draw(seed, only)
+        knobs.mutate_seed = seed
+        knobs.mutations = muts.as_params()
+        muts.apply_knobs(knobs)
     return knobs

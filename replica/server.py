@@ -21,8 +21,11 @@ class ReplicaServer:
         port: int = 0,
         scenarios: list[str] | None = None,
         seed: str | Path | None = None,
+        mutate: str | None = None,
     ) -> None:
         self.world = World(Path(seed) if seed else None, scenarios or [])
+        if mutate is not None:
+            self.world.reset(scenarios or [], mutate)
         self.app = build_app(self.world)
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -74,12 +77,37 @@ def serve_forever(
     port: int = 8700,
     scenarios: list[str] | None = None,
     seed: str | None = None,
+    mutate: str | None = None,
 ) -> None:
-    srv = ReplicaServer(host, port, scenarios, seed)
+    srv = ReplicaServer(host, port, scenarios, seed, mutate)
     active = ", ".join(srv.world.scenario_names) or "none"
     print(f"OKX replica serving {srv.base_url}  (scenarios: {active})", flush=True)
     print(f"  API keys page: {srv.base_url}/account/my-api", flush=True)
     print(f"  outbox (replica only): {srv.base_url}/replica/outbox", flush=True)
+    if srv.world.mutations is not None:
+        print_mutations(srv)
     config = srv.server.config
     config.log_level = "info"
     srv.server.run(sockets=[srv.sock])
+
+
+def print_mutations(srv: ReplicaServer) -> None:
+    """The seed's mutation list and the agent command the fuzz runs against it."""
+    from replica.repro import shell_line
+
+    muts = srv.world.mutations
+    assert muts is not None
+    print(
+        f"  mutations of seed {muts.seed} (also at {srv.base_url}/replica/mutations):", flush=True
+    )
+    for line in muts.lines():
+        print(f"    - {line}", flush=True)
+    acct = next(iter(srv.world.accounts.values()))
+    print("  the fuzz runs the agent against it as:", flush=True)
+    print(f"    {shell_line(srv.base_url, acct.totp_secret or '')}", flush=True)
+    print(
+        "    (sub-account cases add --sub-account icg-mm-sub2, or icg-mm-sub1 and icg-mm-sub2)",
+        flush=True,
+    )
+    if "logged-in" not in srv.world.scenario_names:
+        print("    (the fuzz serves with -s logged-in too: nobody logs in)", flush=True)

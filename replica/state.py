@@ -8,6 +8,7 @@ checked here so the web pages and the REST API agree on them.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import secrets
 import threading
@@ -16,14 +17,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import yaml
 
 from replica.scenarios import Knobs
 
+if TYPE_CHECKING:
+    from replica.mutations import MutationSet
+
 SEED_PATH = Path(__file__).with_name("seed.yaml")
+log = logging.getLogger("replica")
 
 MAX_KEYS = 50
 MAX_IPS = 20
@@ -225,14 +230,30 @@ class World:
         self.challenges: dict[str, Challenge] = {}
         self.outbox: list[OutboxMessage] = []
         self.issued: list[ApiKey] = []  # every key created through the UI, for tests
+        # Ground truth for the fuzz: what each field held at each Submit all (refused ones
+        # too), and clicks on decoy controls (replica/mutations.py `decoys`).
+        self.submits: list[dict[str, Any]] = []
+        self.decoy_clicks: list[str] = []
+        self.mutations: MutationSet | None = None
         self.submit_errors_left = 0
         self.expired_once: set[str] = set()
         self.reset(scenarios or [])
 
     # -- setup -----------------------------------------------------------
-    def reset(self, scenarios: list[str] | None = None) -> None:
-        from replica.scenarios import combine
+    def reset(self, scenarios: list[str] | None = None, mutate: str | int | None = None) -> None:
+        """Back to the seed, with these scenarios; `mutate` (a seed, or `7:late`) adds that
+        seed's page mutations, the same as the scenario name `mutate:SEED`."""
+        from replica.mutations import draw, parse_spec
+        from replica.scenarios import MUTATE, combine
 
+        names = list(scenarios or [])
+        if mutate is not None and str(mutate) != "":
+            names.append(f"{MUTATE}{mutate}")
+        knobs = combine(names)  # a bad name fails before anything changes
+        muts = None
+        for n in names:
+            if n.startswith(MUTATE):
+                muts = draw(*parse_spec(n[len(MUTATE) :]))
         with self.lock:
             data = yaml.safe_load(self.seed_path.read_text())
             self.accounts = {}
@@ -265,9 +286,14 @@ class World:
             self.challenges.clear()
             self.outbox.clear()
             self.issued.clear()
+            self.submits.clear()
+            self.decoy_clicks.clear()
             self.expired_once.clear()
-            self.scenario_names = list(scenarios or [])
-            self.knobs = combine(self.scenario_names)
+            self.scenario_names = names
+            self.knobs = knobs
+            self.mutations = muts
+            if muts is not None:
+                log.info("mutate %s: %s", muts.seed, "; ".join(muts.lines()))
             self.submit_errors_left = self.knobs.submit_errors
             for acct in self.accounts.values():
                 if self.knobs.factors is not None:
@@ -352,6 +378,28 @@ class World:
                 self.sessions.pop(s.token, None)
                 return False
             return True
+
+    # -- ground truth for tests ---------------------------------------------
+    def record_submit(self, raw_drafts: list[Any], decoys: dict[str, Any]) -> dict[str, Any]:
+        """What every field held at a Submit all, as the page sent it (before any check)."""
+        keep = ("label", "account", "usedFor", "ips", "perms", "passphrase")
+        drafts = [
+            {k: d.get(k) for k in keep} if isinstance(d, dict) else {"invalid": repr(d)}
+            for d in raw_drafts
+        ]
+        entry = {
+            "at": time.time(),
+            "drafts": drafts,
+            "decoys": {str(k): str(v) for k, v in decoys.items()},
+            "result": "pending",
+        }
+        with self.lock:
+            self.submits.append(entry)
+        return entry
+
+    def record_decoy_click(self, which: str) -> None:
+        with self.lock:
+            self.decoy_clicks.append(which)
 
     # -- keys and verification ---------------------------------------------
     def account(self, s: Session) -> Account:

@@ -13,7 +13,7 @@
   if (!options.some(function (o) { return o.value === current; })) current = "main";
 
   OKX.select(pill, {
-    options: options, value: current, prefix: t("Account:"), prefixClass: H("pill-label"),
+    which: "pill", options: options, value: current, prefix: t("Account:"), prefixClass: H("pill-label"),
     onChange: function (v) {
       current = v;
       var p = new URLSearchParams(location.search);
@@ -25,19 +25,24 @@
   });
 
   function createButton(disabled) {
-    return el("button", {
-      type: "button", class: "okui-btn btn-fill-highlight", disabled: disabled,
+    var div = OKX.divButton("create");  // button-div mutation
+    var b = el(div ? "div" : "button", {
+      type: div ? null : "button", "data-okx-divbtn": div ? "create" : null,
+      class: "okui-btn btn-fill-highlight", disabled: div ? null : disabled,
       onclick: function () {
+        if (b.disabled) return;
         location.assign("/account/my-api/create" + (current !== "main" ? "?account=" + encodeURIComponent(current) : ""));
       }
-    }, [OKX.icon("plus"), t(PAGE.renamed ? "New API key" : "Create API key")]);
+    }, [OKX.icon("plus"), OKX.txt(t(PAGE.renamed ? "New API key" : "Create API key"), "buttons")]);
+    if (div) OKX.disable(b, disabled);
+    return b;
   }
 
   /* `secret`: a credential; the test-only `marked` scenario draws it in the marker colour. */
   function field(label, value, extra, secret) {
     var mark = secret && window.__mark ? "color:" + window.__mark : null;
     return el("div", {}, [
-      el("div", { class: H("kv-label"), text: label }),
+      el("div", { class: H("kv-label") }, [OKX.txt(label, "labels")]),
       el("div", { class: H("kv-value") }, [el("span", { text: value, style: mark }), extra || null])
     ]);
   }
@@ -86,10 +91,11 @@
     function close() { wrap.remove(); document.removeEventListener("keydown", onKey); }
     function onKey(ev) { if (ev.key === "Escape") close(); }
     var confirmBtn = OKX.button(t("Confirm"), "btn-fill-primary", { onclick: function () {
-      confirmBtn.disabled = true;
+      if (confirmBtn.disabled) return;
+      OKX.disable(confirmBtn, true);
       OKX.api("POST", "/priapi/v5/account/api-keys/delete", { apiKey: k.apiKey })
         .then(function () { close(); OKX.toast(t("API key deleted")); load(); })
-        .catch(function (e) { confirmBtn.disabled = false; OKX.toast(e.msg, "error"); });
+        .catch(function (e) { OKX.disable(confirmBtn, false); OKX.toast(e.msg, "error"); });
     } });
     wrap = OKX.dialog({
       title: t("Delete API key?"), titleClass: H("dlg-title"), onClose: close,
@@ -103,7 +109,9 @@
   function load() {
     var mine = ++seq;
     box.replaceChildren(el("div", { class: H("loading"), text: t("Loading...") }));
+    var late = (OKX.mut("late") || {}).keys_ms;  // late mutation: the list comes a moment later
     OKX.api("GET", "/priapi/v5/account/api-keys?account=" + encodeURIComponent(current))
+      .then(function (d) { return late ? new Promise(function (r) { setTimeout(function () { r(d); }, late); }) : d; })
       .then(function (d) {
         if (mine !== seq) return;
         if (!d.keys.length) renderEmpty(); else renderList(d.keys, d.limit || 50);

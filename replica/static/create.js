@@ -11,6 +11,12 @@
     { value: "trade", label: t("Trade") },
     { value: "withdraw", label: t("Withdraw") }
   ];
+  var MUT_ORDER = (OKX.mut("reorder") || {}).perm_options;
+  if (MUT_ORDER) {  // reorder mutation: the list offers them in another order
+    PERM_OPTIONS.sort(function (a, b) { return MUT_ORDER.indexOf(a.value) - MUT_ORDER.indexOf(b.value); });
+  }
+  var LATE = OKX.mut("late") || {};
+  var CHIP = OKX.mut("chip-close");
   var RULES = {
     length: function (p) { return p.length >= 8 && p.length <= 32; },
     lower: function (p) { return /[a-z]/.test(p); },
@@ -38,7 +44,12 @@
 
   // -- elements ------------------------------------------------------------
   var tilesBox = document.querySelector("[data-okx-drafts]");
-  function item(f) { return document.querySelector('[data-okx-field="' + f + '"]'); }
+  // Looked up once: the `late` mutation takes the items out of the page for a moment.
+  var ITEMS = {};
+  ["label", "account", "usedFor", "ips", "perms", "passphrase"].forEach(function (f) {
+    ITEMS[f] = document.querySelector('[data-okx-field="' + f + '"]');
+  });
+  function item(f) { return ITEMS[f]; }
   var nameInput = item("label").querySelector("input");
   var accountBox = item("account").querySelector(".okui-select");
   var radios = item("usedFor").querySelectorAll("input[type=radio]");
@@ -57,8 +68,7 @@
     ["label", "account", "usedFor", "ips", "perms", "passphrase"].forEach(function (f) {
       var node = item(f);
       var ctl = node.querySelector(".okui-form-item-control");
-      var old = ctl.querySelector(":scope > .okui-form-item-explain");
-      if (old) old.remove();
+      ctl.querySelectorAll(".okui-form-item-explain").forEach(function (old) { old.remove(); });
       var msg = D().errors[f];
       var box = ctl.querySelector(".okui-input-box:not(.okui-select-inner-box)");
       if (box) box.classList.toggle("okui-input-error", !!msg);
@@ -103,7 +113,7 @@
 
   // -- form <-> draft --------------------------------------------------------
   var accountSel = OKX.select(accountBox, {
-    options: accountOptions, value: D().account,
+    which: "account", options: accountOptions, value: D().account,
     disabled: !PAGE.accountSelectable || accountOptions.length < 2,
     onChange: function (v) { D().account = v; clearError("account"); renderTiles(); }
   });
@@ -145,14 +155,23 @@
       return host.slice(1, -1);
     } catch (e) { return null; }
   }
+  function removeTag(i) { D().ips.splice(i, 1); clearError("ips"); renderTags(); }
+  /* chip-close mutation: the close control as a bare SVG, a text glyph, or none. */
+  function closeControl(i) {
+    if (!CHIP) return el("span", { class: "okui-tag-close", onclick: function () { removeTag(i); } }, [OKX.icon("close")]);
+    if (CHIP.mode === "absent") return null;
+    if (CHIP.mode === "glyph") return el("span", { class: "okui-tag-glyph", text: CHIP.glyph, onclick: function () { removeTag(i); } });
+    var svg = OKX.icon("close");
+    svg.classList.add("okui-tag-close");
+    svg.style.cursor = "pointer";
+    svg.addEventListener("click", function () { removeTag(i); });
+    return svg;
+  }
   function renderTags() {
     var nodes = D().ips.map(function (ip, i) {
-      return el("div", { class: "okui-tag" }, [
-        el("span", { text: ip }),
-        el("span", { class: "okui-tag-close", onclick: function () {
-          D().ips.splice(i, 1); clearError("ips"); renderTags();
-        } }, [OKX.icon("close")])
-      ]);
+      var parts = [el("span", { text: ip }), closeControl(i)];
+      if (CHIP && CHIP.side === "before") parts.reverse();
+      return el("div", { class: "okui-tag" }, parts);
     });
     tagsBox.replaceChildren.apply(tagsBox, nodes);
   }
@@ -194,6 +213,8 @@
   });
   ipInput.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter") { ev.preventDefault(); commitAll(); }
+    // With no close control on the chips, Backspace in the empty input removes the last one.
+    if (ev.key === "Backspace" && CHIP && CHIP.mode === "absent" && !ipInput.value && D().ips.length) removeTag(D().ips.length - 1);
   });
   ipConfirm.addEventListener("click", function () { commitAll(); });
 
@@ -212,7 +233,7 @@
     });
   } else {
     permSel = OKX.select(permBox, {
-      multiple: true, options: PERM_OPTIONS, value: D().perms,
+      which: "perms", multiple: true, options: PERM_OPTIONS, value: D().perms,
       onOpen: function () {
         if (PAGE.dropIpOnPerms && D().ips.length) { D().ips.pop(); renderTags(); }  // scenario ip-chip-dropped
       },
@@ -287,9 +308,18 @@
     var payload = drafts.map(function (d) {
       return { label: d.label.trim(), account: d.account, usedFor: d.usedFor, ips: d.ips.slice(), perms: d.perms.slice(), passphrase: d.passphrase };
     });
-    busy = true; submitBtn.disabled = true;
-    OKX.api("POST", "/priapi/v5/account/api-keys/submit", { drafts: payload })
-      .then(function (data) { openVerify(data.challengeId, data.steps); })
+    var body = { drafts: payload };
+    var decoys = document.querySelectorAll("[data-okx-decoy]");
+    if (decoys.length) {  // decoys mutation: what they hold, for the replica's ground truth
+      body.decoys = {};
+      decoys.forEach(function (d) { body.decoys[d.getAttribute("data-okx-decoy")] = d.value || ""; });
+    }
+    busy = true; OKX.disable(submitBtn, true);
+    OKX.api("POST", "/priapi/v5/account/api-keys/submit", body)
+      .then(function (data) {
+        if (LATE.verify_ms) setTimeout(function () { openVerify(data.challengeId, data.steps); }, LATE.verify_ms);
+        else openVerify(data.challengeId, data.steps);
+      })
       .catch(function (e) {
         if (!e.field) { OKX.toast(e.msg, "error"); return; }
         var m = /["\u00ab]\s?([^"\u00bb]+?)\s?["\u00bb]/.exec(e.msg || "");
@@ -300,7 +330,7 @@
         var f = e.field === "password" || e.field === "code" ? null : e.field;
         if (f && item(f)) setError(f, e.msg); else OKX.toast(e.msg, "error");
       })
-      .then(function () { busy = false; submitBtn.disabled = false; });
+      .then(function () { busy = false; OKX.disable(submitBtn, false); });
   });
 
   // -- security verification ----------------------------------------------------
@@ -327,14 +357,18 @@
         boxes.push(el("input", { class: H("pin-inner-input"), type: "text", maxlength: "1", inputmode: "numeric", autocomplete: "one-time-code" }));
       }
       var err = el("div", { class: H("pin-error"), role: "alert", hidden: true });
-      var btn = OKX.button(t(last ? "Confirm" : "Continue"), "btn-fill-primary", { disabled: true });
+      var btn = OKX.button(t(last ? "Confirm" : "Continue"), "btn-fill-primary", { disabled: true, which: "verify" });
+      var fake = OKX.decoy("hidden-confirm");
+      var decoyBtn = fake ? OKX.button(t("Confirm"), "btn-fill-primary", {
+        which: "verify", style: OKX.hide[fake.hide], onclick: function () { OKX.decoyClicked("hidden-confirm"); }
+      }) : null;
       var resend = step.factor === "totp" ? null : el("div", { class: H("resend") });
       var sending = false, wasFull = false;
       function code() { return boxes.map(function (b) { return b.value; }).join(""); }
       /* The button follows the boxes; `codes-autosubmit`: a sixth digit submits by itself. */
       function update() {
         var full = /^\d{6}$/.test(code());
-        if (!sending) btn.disabled = !full;
+        if (!sending) OKX.disable(btn, !full);
         if (full && !wasFull && PAGE.codesAutosubmit && !sending) { wasFull = full; submit(); return; }
         wasFull = full;
       }
@@ -403,12 +437,17 @@
       function submit() {
         if (sending || !/^\d{6}$/.test(code())) return;
         sending = true;
-        btn.disabled = true;
+        OKX.disable(btn, true);
         err.hidden = true;
         OKX.api("POST", "/priapi/v5/account/api-keys/verify", { challengeId: challengeId, factor: step.factor, code: code() })
           .then(function (d) {
             if (closed) return;
-            if (d.keys) { stopTimer(); wrap.remove(); wrap = null; showCreated(d.keys, challengeId); return; }
+            if (d.keys) {
+              stopTimer(); wrap.remove(); wrap = null;
+              if (LATE.created_ms) setTimeout(function () { showCreated(d.keys, challengeId); }, LATE.created_ms);
+              else showCreated(d.keys, challengeId);
+              return;
+            }
             idx += 1;
             if (PAGE.redirectMidCodes) {  // scenario: a look-alike takes over between two codes
               location.assign(location.href.replace("//127.0.0.1:", "//localhost:"));
@@ -435,7 +474,7 @@
           err,
           resend
         ],
-        buttons: [btn], footerClass: H("verify-btns")
+        buttons: decoyBtn ? [decoyBtn, btn] : [btn], footerClass: H("verify-btns")
       });
       boxes[0].focus();
     }
@@ -466,7 +505,7 @@
   function kv(label, value, withCopy, masked, secret) {
     var mark = secret && !masked && window.__mark ? "color:" + window.__mark : null;
     return el("div", { class: H("kv") }, [
-      el("div", { class: H("kv-label"), text: label }),
+      el("div", { class: H("kv-label") }, [OKX.txt(label, "labels")]),
       el("div", { class: H("kv-value") }, [
         el("span", { text: masked ? "\u2022".repeat(16) : value, style: mark }),
         withCopy ? el("span", {
@@ -489,7 +528,10 @@
           kv(t("IP address allowlist (optional)"), k.ips.length ? k.ips.join(", ") : t("None")),
           kv(t("API key"), k.apiKey, true, false, true),
           kv(t("Secret key"), k.secretKey, true, PAGE.secretMasked, true),
-          el("button", { type: "button", class: "okui-btn btn-outline-primary " + H("btn-block") + " " + H("copy-info"), text: t("Copy API key info"), onclick: function () { copy(info(k)); } })
+          el(OKX.divButton("copy") ? "div" : "button", {
+            type: OKX.divButton("copy") ? null : "button", "data-okx-divbtn": OKX.divButton("copy") ? "copy" : null,
+            class: "okui-btn btn-outline-primary " + H("btn-block") + " " + H("copy-info"), onclick: function () { copy(info(k)); }
+          }, [OKX.txt(t("Copy API key info"), "buttons")])
         ])
       ]);
     });
@@ -498,7 +540,7 @@
     OKX.dialog({
       windowClass: H("created-window"), title: t("API key created"), titleClass: H("created-title"),
       bodyClass: H("created-body"), content: cards, footerClass: H("created-foot"),
-      buttons: [OKX.button(t("Complete"), "btn-fill-primary", { onclick: function () {
+      buttons: [OKX.button(t("Complete"), "btn-fill-primary", { which: "complete", onclick: function () {
         var go = function () { location.assign((PAGE.apiPath || "/account/my-api") + target); };
         // Replica only: the click is recorded (/replica/issued) before the list opens.
         fetch("/replica/complete", {
@@ -509,5 +551,10 @@
     });
   }
 
-  loadForm();
+  if (LATE.form_ms) {
+    /* late mutation: the form's items come a moment after the page (its data loading). */
+    var formBox = item("label").parentNode, parts = Array.prototype.slice.call(formBox.childNodes);
+    formBox.replaceChildren();
+    setTimeout(function () { formBox.replaceChildren.apply(formBox, parts); loadForm(); }, LATE.form_ms);
+  } else loadForm();
 })();
