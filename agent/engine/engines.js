@@ -194,15 +194,47 @@ const OB = (() => {
   // reads a select's value or its tags): its own, else that of the nearest ancestor that
   // shows something (a value box around an empty input) — never past the label's line,
   // whose words are left out.
-  function pieces(e) {
+  // Texts drawn side by side in one line of one box, closer than about half a letter, are one
+  // piece: a word a page writes in several inline elements ("Main a" + "ccount") reads as
+  // one, words split apart read as one phrase, while two tags or two flex items stay two.
+  function boxOf(t) {
+    let a = t.parentElement;
+    while (a && a.parentElement && /^(inline|contents)$/.test(getComputedStyle(a).display)) a = a.parentElement;
+    return a;
+  }
+  function pieces(e, skip) {
     const out = [];
+    let last = null; // the previous text's box, while it may continue
+    let owner = null; // the box the previous text is laid out in
+    let spaced = false; // the previous text ended in whitespace
     const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
     for (let n = walk.currentNode; n; n = walk.nextNode()) {
       if (n.nodeType === 3) {
         const t = norm(n.nodeValue);
-        if (t && n.parentElement && visible(n.parentElement) && !ours(n.parentElement)) out.push(t);
+        if (skip && skip.some((l) => l.contains(n))) {
+          last = null; // a label's words: never part of what the control shows
+          continue;
+        }
+        if (!t) spaced = spaced || n.nodeValue.length > 0; // a space written on its own
+        if (!t || !n.parentElement || !visible(n.parentElement) || ours(n.parentElement)) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const rs = [...range.getClientRects()].filter((r) => r.width > 0);
+        const first = rs[0], end = rs[rs.length - 1];
+        const em = parseFloat(getComputedStyle(n.parentElement).fontSize) || 14;
+        const gap = last && first ? first.left - last.right : Infinity;
+        const here = boxOf(n);
+        const sameLine = last && first && here === owner && first.top < last.bottom && first.bottom > last.top;
+        owner = here;
+        if (sameLine && gap > -1 && gap < em * 0.5) {
+          const sep = gap > 1 || spaced || /^\s/.test(n.nodeValue) ? " " : "";
+          out[out.length - 1] += sep + t;
+        } else out.push(t);
+        last = end || null;
+        spaced = /\s$/.test(n.nodeValue);
       } else if (n.matches("input:not([type=password]):not([type=hidden]), textarea") && visible(n)) {
         if (norm(n.value)) out.push(norm(n.value));
+        last = null;
       }
     }
     return out;
@@ -212,8 +244,7 @@ const OB = (() => {
     let e = el;
     for (let up = 0; e && up < 5; up++, e = e.parentElement) {
       const labels = labelSpec ? byText(e, labelSpec) : [];
-      const own = new Set(labels.flatMap(pieces));
-      const got = pieces(e).filter((p) => !own.has(p) && !(test && test(p)));
+      const got = pieces(e, labels).filter((p) => !(test && test(p)));
       // Reaching the label's own line ends the climb: an empty box shows nothing.
       if (got.length || labels.length) return got;
     }
@@ -264,8 +295,8 @@ const OB = (() => {
     return false;
   }
 
-  function popup(root, spec) {
-    let found = byText(root.nodeType === 9 ? document : root, spec);
+  // What appeared since the snap and lies outside the box (not the box's own tags).
+  function fresh(found) {
     const snapped = window.__onboardSnap || {};
     const r = snapped.rect;
     if (snapped.seen) found = found.filter((e) => !snapped.seen.has(e));
@@ -276,16 +307,32 @@ const OB = (() => {
         return cy < r.top || cy > r.bottom; // the list, not the box's own tags
       });
     }
-    // A list floats (absolute or fixed); one that does not is taken only where a list opens:
-    // under or over the box, overlapping it sideways (not, say, a tile elsewhere on the page
-    // that has just been redrawn with the chosen value).
+    return found;
+  }
+
+  // Where a list opens: floating (absolute or fixed), or in the flow under or over the box,
+  // overlapping it sideways (not, say, a tile elsewhere on the page just redrawn).
+  function nearBox(e) {
+    const r = (window.__onboardSnap || {}).rect;
+    if (!r) return true;
+    const b = e.getBoundingClientRect();
+    const left = b.left + scrollX, right = b.right + scrollX, top = b.top + scrollY;
+    return right > r.left && left < r.right && Math.abs(top - r.bottom) < 600;
+  }
+
+  function popup(root, spec) {
+    const found = fresh(byText(root.nodeType === 9 ? document : root, spec));
+    // A list floats; one that does not is taken only where a list opens.
     const floating = found.filter(positioned);
-    if (floating.length || !r) return floating.length ? floating : found;
-    return found.filter((e) => {
-      const b = e.getBoundingClientRect();
-      const left = b.left + scrollX, right = b.right + scrollX, top = b.top + scrollY;
-      return right > r.left && left < r.right && Math.abs(top - r.bottom) < 600;
-    });
+    if (floating.length || !(window.__onboardSnap || {}).rect) return floating.length ? floating : found;
+    return found.filter(nearBox);
+  }
+
+  // Every visible element of the list that opened (for a role or css option candidate, which
+  // must not match the box's own tags, even when a page gives those role=option too).
+  function freshAll(root) {
+    const all = [...(root.nodeType === 9 ? document.body : root).querySelectorAll("*")];
+    return fresh(all.filter(visible)).filter((e) => positioned(e) || nearBox(e));
   }
 
   // -- chips (an IP allowlist's entered addresses) -------------------------------
@@ -384,6 +431,7 @@ const OB = (() => {
         },
       },
       "ob-popup": { queryAll: (root, body) => popup(root, parse(body).text) },
+      "ob-fresh": { queryAll: (root) => freshAll(root) },
       "ob-chips": { queryAll: (root, body) => chips(root.nodeType === 9 ? document.body : root, !!parse(body).close) },
       "ob-area": {
         queryAll(root, body) {

@@ -33,7 +33,8 @@ class Loc(Strict):
 
     - field: the control beside a visible label text (its form item, either layout)
     - dialog: the floating window around a visible title text
-    - popup (with text): the text inside the list that appeared since the select was opened
+    - popup (with text, role or css): only inside the list that appeared since the select was
+      opened, never the select's own box (a page may give its tags role=option too)
     - has_text (with css or role): only matches whose whole text is this
     """
 
@@ -46,7 +47,7 @@ class Loc(Strict):
     field: str | None = None  # the control nearest to a visible label text
     dialog: str | None = None  # the dialog window around this title text
     css: str | None = None  # structure (component classes, attributes); never hashed classes
-    popup: bool = False  # with text: only in the list a select just opened
+    popup: bool = False  # only in the list a select just opened (text, role or css)
     has_text: str | None = None
     nth: int | None = None
 
@@ -59,8 +60,8 @@ class Loc(Strict):
             )
         if self.name is not None and not self.role:
             raise ValueError("'name' only goes with 'role'")
-        if self.popup and not self.text:
-            raise ValueError("'popup' only goes with 'text'")
+        if self.popup and not (self.text or self.role or self.css):
+            raise ValueError("'popup' only goes with 'text', 'role' or 'css'")
         if self.css and HASHED_CLASS.search(self.css):
             raise ValueError(
                 f"css {self.css!r} uses a hashed class name; use roles, text or structure"

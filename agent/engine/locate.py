@@ -51,8 +51,11 @@ def _pattern(text: str) -> str | re.Pattern[str]:
 
 
 def _text_re(text: str) -> re.Pattern[str]:
-    """The whole text, whitespace around it and case aside (has_text)."""
-    return re.compile(r"^\s*" + re.escape(text.strip()) + r"\s*$", re.IGNORECASE)
+    """The whole text, case and whitespace aside: around it, and how much and which between
+    its words (a page that writes a title over two lines, or with two spaces, or a
+    no-break space, says the same; Playwright tests a pattern against the raw text)."""
+    words = [re.escape(w) for w in text.split()]
+    return re.compile(r"^\s*" + r"\s+".join(words) + r"\s*$", re.IGNORECASE)
 
 
 def to_locator(
@@ -88,6 +91,8 @@ def to_locator(
         out = scope.locator("ob-dialog=" + engines.body(title=vars.sub(loc.dialog)))
     else:
         out = scope.locator(vars.sub(loc.css or ""))
+    if loc.popup and not loc.text:
+        out = out.and_(scope.locator("ob-fresh=x"))
     if loc.has_text:
         out = out.filter(has_text=_text_re(vars.sub(loc.has_text)))
     if loc.nth is not None:

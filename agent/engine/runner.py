@@ -43,6 +43,12 @@ from agent.engine.press import NotActionable, is_disabled, press
 from agent.exitcodes import AgentError, Exit
 from agent.ips import canonical
 
+# What the person is asked when the verification window shows no step the flow knows.
+UNREAD_VERIFICATION = (
+    "Please finish the security verification in the window yourself; the agent continues "
+    "when it closes."
+)
+
 
 class Resubmit(Exception):
     """The verification dialog closed before it finished: submit again."""
@@ -857,7 +863,9 @@ class Runner:
         return engines.shown(box, self._label(ch, step))
 
     def _options(self, ch: Choose, name: str) -> list[Loc]:
-        return [c.bind(option=name) for c in ch.option]
+        """An option is in the list the select opened, whatever kind of candidate finds it: the
+        engine says so (`popup`), so a role or class the box's own tags share never counts."""
+        return [c.bind(option=name).model_copy(update={"popup": True}) for c in ch.option]
 
     def _open_select(self, box: Locator, ch: Choose, step: Step, names: list[str]) -> None:
         """Open the list (remembering what showed before, so its options are told apart from
@@ -1155,6 +1163,7 @@ class Runner:
         if not self.find.wait_any(cd.dialog + cd.done, self.opts.step_timeout):
             raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
         tries: dict[str, int] = {}
+        placed = time.monotonic()  # when a factor (or the window) was last understood
         while True:
             self.guard_origin()  # between codes too: a redirect there is never typed into
             if self.find.any_visible(cd.done):
@@ -1170,7 +1179,19 @@ class Runner:
                 self.find.wait_any(cd.done + [loc for c in cd.factors.values() for loc in c], 2)
                 if not self.find.any_visible(cd.dialog) and not self.find.any_visible(cd.done):
                     raise Resubmit()
+                if time.monotonic() - placed > self.opts.step_timeout:
+                    # A window the agent cannot read (no factor, no result it knows): never an
+                    # endless loop; the person finishes it, within the human timeout.
+                    self._wait_human(
+                        Need("code", UNREAD_VERIFICATION),
+                        lambda: (
+                            self.find.any_visible(cd.done) or not self.find.any_visible(cd.dialog)
+                        ),
+                        self.opts.human_timeout,
+                    )
+                    placed = time.monotonic()
                 continue
+            placed = time.monotonic()
             if factor not in self.out.factors:
                 self.out.factors.append(factor)
             boxes = self.find.union(cd.boxes, dialog)
