@@ -120,6 +120,7 @@ class Runner:
         self._draft = 0
         self._separate = False  # one submission per key (the form fixes the account)
         self._requests: list[int] = []  # the page's own fetch/xhr requests, once followed
+        self._said_interruptions: list[str] = []  # each said once a run
         self._offered: dict[int, list[str]] = {}  # per draft: the permission list's options
         self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self._listed = 0
@@ -475,8 +476,12 @@ class Runner:
         every = [c for it in self.flow.interruptions for c in it.detect]
         return self.find.union(every) if every else None
 
-    def clear_interruptions(self) -> None:
-        """Cookie banners, announcements: recognised, said, and left to the human."""
+    def clear_interruptions(self, blocking: bool = False) -> None:
+        """Cookie banners, announcements: recognised, said, and left to the human to pass.
+
+        Said once each, and waited for only when one is in the way (`blocking`: a click the
+        agent must make lands on it). A banner at the foot of the page that covers nothing
+        the agent needs does not stop an unattended run; the person may pass it any time."""
         every = self._interruptions()
         if every is None or not every.count():
             return  # one round trip on the usual page with nothing in the way
@@ -484,10 +489,15 @@ class Runner:
             if not self.find.any_visible(it.detect):
                 continue
             say = self.vars.sub(it.say)
-            self.overlay.banner(say, "human")
             target = self.find.visible(self.page, it.detect[0]).first
             self.overlay.mark(target, "interruption", f"{say}", human=True)
-            self.rep.info(f"the page is covered: {say}")
+            if say not in self._said_interruptions:
+                self._said_interruptions.append(say)
+                self.rep.info(f"the page shows something of its own: {say}")
+            if not blocking:
+                continue
+            self.overlay.banner(say, "human")
+            self.rep.info(f"it is in the agent's way: {say}")
             gone = functools.partial(self._gone, it.detect)
             self._wait_human(Need("act", say), gone, self.opts.human_timeout)
             self.overlay.unmark("interruption")
@@ -696,7 +706,17 @@ class Runner:
     def _press(self, target: Locator, what: str, before: str = "") -> None:
         """A click as a person makes it (see agent.engine.press), on an allowed origin only."""
         self.guard_origin()
-        press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
+        try:
+            press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
+        except NotActionable as err:
+            # Covered by something the flow knows as an interruption (an announcement that
+            # came up a moment ago): the person passes it, then the same click once more.
+            probe = self._interruptions()
+            if err.why != "covered" or probe is None or not probe.count():
+                raise
+            self.clear_interruptions(blocking=True)
+            self.guard_origin()
+            press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
 
     def _error_text(self, errors: list[Loc] | None) -> str:
         if not errors:
