@@ -43,6 +43,15 @@ const OB = (() => {
 
   // The deepest visible elements whose rendered text matches: a text split over several
   // elements ("API key <b>name</b>") is found at the element that holds all of it.
+  // A word written in its own inline element inside a longer phrase ("account" of "Main
+  // account", split into one element per word) is not that word on its own.
+  function inPhrase(e) {
+    const own = norm(e.innerText).toLowerCase();
+    if (!/^(inline|contents)$/.test(getComputedStyle(e).display)) return false;
+    const rest = pieces(boxOf(e.firstChild || e)).map((p) => p.toLowerCase()).find((p) => p.includes(own));
+    return !!rest && /[\p{L}\p{N}]/u.test(rest.replace(own, ""));
+  }
+
   function byText(root, spec) {
     const { test, pre } = matcher(spec);
     const out = new Set();
@@ -59,7 +68,7 @@ const OB = (() => {
         const raw = e.textContent;
         if (raw.length > 400) break;
         if (pre(raw) && (test(norm(e.innerText)) || test(ownText(e))) && visible(e) && !ours(e)) {
-          out.add(e);
+          if (!inPhrase(e)) out.add(e);
           break;
         }
         if (!scope.contains(e.parentElement) || e === scope) break;

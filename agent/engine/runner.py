@@ -1322,9 +1322,14 @@ class Runner:
     def _from_clipboard(self, cap: Capture, box: Locator) -> list[dict[str, str]]:
         if not cap.clipboard:
             return []
-        out = []
+        out: list[dict[str, str]] = []
         buttons = self.find.union(cap.clipboard, box)
-        for k in range(buttons.count()):
+        # One button per key: a match inside another (the button's own text, found by a
+        # second candidate) is the same button, not a second key's.
+        outer = buttons.evaluate_all(
+            "els => els.flatMap((e, i) => els.some(o => o !== e && o.contains(e)) ? [] : [i])"
+        )
+        for k in outer:
             self.guard_origin()
             buttons.nth(k).click()
             try:
@@ -1336,7 +1341,8 @@ class Runner:
                 m = re.search(pat, text)
                 if m:
                     rec[name] = m.group(1)
-            out.append(rec)
+            if rec not in out:  # the same key's text twice is one key
+                out.append(rec)
         return out
 
     def _from_prompt(self, cap: Capture) -> list[dict[str, str]]:
@@ -1408,13 +1414,15 @@ def _inputs_holding(page: Page, value: str) -> int:
 def parse_labelled(text: str, fields: dict[str, str]) -> list[dict[str, str]]:
     """Labelled values in document order: a label line then its value line, or "Label: value"
     on one line; a repeated label starts a new record."""
-    by_label = {v.strip().lower(): k for k, v in fields.items()}
+    # Whitespace as a person reads it: a label written with no-break or double spaces is
+    # the same label.
+    by_label = {" ".join(v.split()).lower(): k for k, v in fields.items()}
     same_line = re.compile(
         r"^(" + "|".join(re.escape(v) for v in sorted(by_label, key=len, reverse=True)) + r")"
         r"\s*:\s*(\S.*)$",
         re.IGNORECASE,
     )
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [" ".join(ln.split()) for ln in text.splitlines() if ln.strip()]
     records: list[dict[str, str]] = []
     cur: dict[str, str] = {}
     for i, line in enumerate(lines):

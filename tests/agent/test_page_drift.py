@@ -138,3 +138,68 @@ def test_an_unreadable_verification_window_finished_by_the_person_goes_on(page: 
 
     make_runner(page, [CODES], stand_in=Client()).run()
     assert asked == [UNREAD_VERIFICATION]
+
+
+def test_labels_written_with_no_break_spaces_are_read():
+    """Before: "Secret\\u00a0key" was not the label "Secret key", so the dialog's values went
+    unread (the copy button had to be used)."""
+    from agent.engine.runner import parse_labelled
+
+    text = "API\u00a0key\nk-1\nSecret\u00a0 key\ns-1\nIP\u00a0address allowlist (optional)\n1.2.3.4"
+    fields = {
+        "api_key": "API key",
+        "secret": "Secret key",
+        "ips": "IP address allowlist (optional)",
+    }
+    assert parse_labelled(text, fields) == [{"api_key": "k-1", "secret": "s-1", "ips": "1.2.3.4"}]
+
+
+KEY = "0d6f1b6e-9c3a-4b1e-8f2a-1c2d3e4f5a6b"
+SECRET = "0123456789ABCDEF0123456789ABCDEF"
+# The credentials masked on screen; the copy button (a div, its text in nested spans, so the
+# text candidate matches inside the element the role-less structure candidate matches)
+# writes them to the clipboard.
+COPY_PAGE = f"""{STYLE}<div class=dlg><h3>Created</h3><div>API key</div><div>****</div>
+<div class=copy onclick="navigator.clipboard.writeText('API key: {KEY}\\nSecret key: {SECRET}')">
+<span><span>Copy API key info</span></span></div></div>"""
+
+CAPTURE = {
+    "id": "capture",
+    "caption": "Save the API key and secret",
+    "capture": {
+        "container": [{"css": ".dlg"}, {"css": "div:has(> h3)"}],
+        "fields": {"api_key": "API key", "secret": "Secret key"},
+        "formats": {"api_key": "[0-9a-f-]{36}", "secret": "[0-9A-F]{32}"},
+        "clipboard": [{"css": ".copy"}, {"text": "Copy API key info", "exact": True}],
+        "clipboard_patterns": {"api_key": "API key: (\\S+)", "secret": "Secret key: (\\S+)"},
+    },
+}
+
+
+def test_a_copy_button_found_twice_over_is_one_key(page: Page):
+    """Before: the button and its own text were two matches, clicked one after the other, and
+    one key became two records ("the exchange shows 2 key(s) for 1 draft(s)", exit 9)."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=BASE)
+    serve(page, COPY_PAGE)
+    got: list[list[dict[str, str]]] = []
+    Runner(
+        page, flow([CAPTURE]), Vars({}), BASE, [BASE],
+        Options(pace=0, step_timeout=2, human_timeout=2, drift_to_human=False),
+        Said(), lambda records, first, count: got.append(records),
+    ).run()  # fmt: skip
+    assert [[r["api_key"] for r in recs] for recs in got] == [[KEY]]
+
+
+def test_a_word_of_a_value_written_word_by_word_is_not_a_label(page: Page):
+    """Before: the value "Main account", one element per word, held an element whose text was
+    "account", taken as a second "Account" label (2 matches: the run stopped)."""
+    from agent.engine.flow import Loc
+    from agent.engine.locate import to_locator
+
+    page.set_content(
+        f"""{STYLE}<div class=item><div>Account</div><div class=sel id=acct><div class=value>
+        <span><span>Main</span><span> </span><span>account</span></span></div>
+        <div class=arrow><svg width=12 height=12><path d="M5 9l7 7 7-7"/></svg></div></div></div>"""
+    )
+    found = to_locator(page, Loc(field="Account"), Vars({}))
+    assert found.evaluate_all("els => els.map(e => e.id)") == ["acct"]
