@@ -26,7 +26,7 @@ DISABLED_JS = """e => e.matches(':disabled') || !!e.closest('[aria-disabled=true
   || getComputedStyle(e).cursor === 'not-allowed'
   || [...e.classList].some(c => /(^|[-_])disabled$/.test(c))"""
 
-HIT_JS = f"""el => {{
+HIT_JS = rf"""el => {{
   const disabled = ({DISABLED_JS})(el);
   let r = el.getBoundingClientRect();
   if (r.width <= 0 || r.height <= 0) return {{state: 'hidden'}};
@@ -46,6 +46,20 @@ HIT_JS = f"""el => {{
     .filter(x => !el.contains(x) && !x.contains(el) && !hit.contains(x) && !x.contains(hit)) : [];
   const same = !!common && common !== document.body && common !== document.documentElement
     && !others.length && common.getBoundingClientRect().height <= Math.max(3 * r.height, r.height + 120);
+  // Or layers a person sees through: everything over the element at that point paints
+  // nothing (no words, no background, no border), whatever sits around the two. A dialog's
+  // dimmed mask paints; a banner has words.
+  const clear = e => {{
+    const s = getComputedStyle(e);
+    const alpha = c => {{ const m = /rgba?\(([^)]*)\)/.exec(c); if (!m) return c === 'transparent' ? 0 : 1;
+      const p = m[1].split(','); return p.length > 3 ? parseFloat(p[3]) : 1; }};
+    return !(e.innerText || '').trim() && alpha(s.backgroundColor) === 0 && s.backgroundImage === 'none'
+      && !(parseFloat(s.borderTopWidth) && alpha(s.borderTopColor));
+  }};
+  const stack = document.elementsFromPoint(x, y);
+  const at = stack.findIndex(e => e === el || el.contains(e));
+  const over = at > 0 && stack.slice(0, at).every(e => e.contains(el) || clear(e));
+  if (over) return {{state: 'layer', x, y, hit: name(hit)}};
   return {{state: same ? 'layer' : 'covered', x, y, hit: name(hit)}};
 }}"""
 

@@ -16,7 +16,7 @@ from agent.engine.human import Need
 from agent.engine.locate import Vars
 from agent.engine.runner import UNREAD_VERIFICATION, Options, Runner
 from agent.exitcodes import AgentError, Exit
-from tests.agent.test_handover import BASE, STYLE, Said, flow, serve
+from tests.agent.test_handover import BASE, SELECT_JS, STYLE, Said, flow, serve
 
 # A multi-select whose box shows its tags; the page (wrongly) gives the tags role=option too,
 # as it does the list's options. The list stays open between clicks; Escape closes it.
@@ -203,3 +203,33 @@ def test_a_word_of_a_value_written_word_by_word_is_not_a_label(page: Page):
     )
     found = to_locator(page, Loc(field="Account"), Vars({}))
     assert found.evaluate_all("els => els.map(e => e.id)") == ["acct"]
+
+
+# A select in a card with other controls, under a transparent sibling layer that takes the
+# pointer and opens the list (okx.com's selects are clicked with `force: true` by scripts).
+LAYERED = f"""{STYLE}<div class=card style="position:relative;padding:10px"><button>Create</button>
+<div class=sel id=a style="margin-top:8px"><span>Account:</span> <span class=v>Main account</span></div>
+<div class=layer style="position:absolute;left:10px;top:44px;width:318px;height:34px"></div></div>
+{SELECT_JS}<script>const a = document.querySelector('#a');
+sel(a, ['Main account', 'sub-1']);
+document.querySelector('.layer').onclick = () => a.click();</script>"""
+
+SWITCHER = {
+    "id": "account",
+    "caption": "Account",
+    "choose": {
+        "open": [{"field": "Account:"}, {"role": "combobox", "name": "Account"}],
+        "label": "Account:",
+        "option": [{"role": "option", "name": "{option}"}, {"text": "{option}", "popup": True}],
+        "want": ["sub-1"],
+    },
+}
+
+
+def test_a_see_through_layer_over_a_select_is_clicked_where_the_select_shows(page: Page):
+    """Before: with another control in the card, the layer counted as something covering the
+    select and the run stopped (seed 11, sub-account)."""
+    serve(page, LAYERED)
+    assert page.locator(".layer").bounding_box()["width"] > 0  # type: ignore[index]
+    make_runner(page, [SWITCHER]).run()
+    assert page.locator("#a .v").inner_text() == "sub-1"
