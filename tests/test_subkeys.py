@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from agent.subkeys import PERM, Consent, Engine, Plan
 from agent.subkeys import run as run_all
 from replica.server import ReplicaServer
 from tests.helpers import onboard
+from tests.leaks import Needles, scan
 
 CLIENT = "client@replica.test"
 PASSWORD = "Replica-Pass-1"
@@ -120,17 +120,16 @@ def subkeys(home: Path, *args: str) -> Any:
     return onboard(home, "subkeys", "--label", "ICG-MM", *ips, "--allow-private-ip", *args)
 
 
-def no_secret_anywhere(home: Path, texts: list[str], keys: list[dict[str, Any]]) -> None:
-    """No secret, passphrase or whole API key in any output, the journal or clear metadata."""
-    blobs = list(texts)
-    blobs += [p.read_text() for p in (home / "vault").glob("*.json")]
-    db = sqlite3.connect(home / "journal.sqlite3")
-    blobs += [json.dumps(r) for t in ("runs", "batches", "batch_entries")
-              for r in db.execute(f"select * from {t}")]  # fmt: skip
-    db.close()
-    for k in keys:
-        for value in (k["secretKey"], k["passphrase"], k["apiKey"]):
-            assert not any(value in b for b in blobs), f"leak of …{value[-4:]}"
+def no_secret_anywhere(home: Path, outputs: dict[str, str], base: str) -> None:
+    """tests/leaks.py's byte scan: every secret, passphrase and API key the replica issued
+    (the main key's too), the seed's passwords and TOTP seeds and every code sent, in any
+    form, in every file of the data directory (journal, vault, identity) and every output."""
+    needles = Needles()
+    needles.add_replica(base)
+    needles.add_seed()
+    found = scan({"home": home}, outputs, needles)
+    assert found.named("journal.sqlite3") and found.named("vault/")
+    assert found.hits == [], [str(h) for h in found.hits]
 
 
 # -- the path that works -------------------------------------------------------------
@@ -165,14 +164,14 @@ def test_all_sub_accounts_created_stored_verified_then_rerun_creates_nothing(
     assert all(g >= 0.95 for g in gaps), gaps  # OKX's 1 create per second, waited on time
     for line in (f"[{i}/3] {s}: created" for i, s in enumerate(SUBS, 1)):
         assert line in res.stderr
-    no_secret_anywhere(home, [res.stdout, res.stderr], issued)
+    no_secret_anywhere(home, {"stdout": res.stdout, "stderr": res.stderr}, replica.base_url)
 
     again = subkeys(home, "--from", main_id, "--all-sub-accounts", "--yes", "--json")
     assert again.returncode == 0, again.stderr
     assert [k["status"] for k in json.loads(again.stdout)["keys"]] == ["exists"] * 3
     assert len([c for c in rest_calls(replica.base_url) if c["call"] == "create"]) == 3
     assert len(issued_rest(replica.base_url)) == 3
-    no_secret_anywhere(home, [again.stdout, again.stderr], issued)
+    no_secret_anywhere(home, {"out2": again.stdout, "err2": again.stderr}, replica.base_url)
 
 
 def test_named_sub_accounts_and_journal(replica: ReplicaServer, home: Path, main_id: str) -> None:
