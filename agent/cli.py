@@ -475,6 +475,76 @@ def verify(
     raise typer.Exit(run_verify(list(ids or []), all_, proxy, demo, base_url, json_out))
 
 
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard subkeys --from 20260101T120000-a1b2c3 --sub-account desk-a --sub-account "
+        "desk-b --label ICG-MM --ip 203.0.113.7\n\n"
+        "  onboard subkeys --from 20260101T120000-a1b2c3 --all-sub-accounts --label ICG-MM "
+        "--ip 203.0.113.7 --yes --json\n\n"
+        "The main key (--from) must be the client's main-account key with Read + Trade, bound "
+        "to IPs (OKX's rule for sub-account key management). Each new key: Read + Trade only, "
+        "stored encrypted before anything else, then checked with its own signed request. "
+        "Exit codes: 0 every key created (or already there) and stored, 2 bad input or not "
+        "confirmed (nothing sent), 7 OKX refused, 8 a key could not be stored (it is deleted "
+        "again), 9 a key's check failed, 1 anything else."
+    )
+)
+def subkeys(
+    from_id: Annotated[
+        str, typer.Option("--from", help="Vault record of the client's main-account key.")
+    ],
+    label: Annotated[str, typer.Option(help="Name of each new key, e.g. ICG-MM.")],
+    ip: Annotated[
+        list[str], typer.Option("--ip", help="IP for each key's allowlist; repeat (max 20).")
+    ],
+    sub_account: Annotated[
+        list[str] | None,
+        typer.Option(help="Sub-account to create a key for; repeatable."),
+    ] = None,
+    all_sub_accounts: Annotated[
+        bool, typer.Option(help="Every sub-account OKX lists for the main account.")
+    ] = False,
+    allow_private_ip: Annotated[
+        bool, typer.Option(help="Accept loopback/private IPs (test setups only).")
+    ] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Demo-trading main key: send OKX's x-simulated-trading header.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="The client has agreed: do not ask (scripts).")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON result on stdout.")
+    ] = False,
+) -> None:
+    """Create sub-account keys over OKX's REST API with the client's onboarded main key.
+
+    No browser, human or 2FA prompt: for each sub-account the key list is read first (a
+    rerun never makes a second key), one signed create call asks for Read + Trade only, and
+    the new secret is stored encrypted before the key is checked with its own signed call.
+    """
+    from agent.cli_subkeys import run_subkeys
+
+    raise typer.Exit(
+        run_subkeys(
+            from_id,
+            label,
+            list(ip),
+            list(sub_account or []),
+            all_sub_accounts,
+            allow_private_ip,
+            base_url,
+            demo,
+            yes,
+            json_out,
+        )
+    )
+
+
 @app.command()
 def runs(
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list on stdout.")] = False,

@@ -30,6 +30,7 @@ STATES = (
     "confirmed",
     "verified",
     "not-created",  # stopped after submit, and the key list was read: no such key exists
+    "refused",  # the exchange answered the create call with a refusal: nothing was created
     "failed",
 )
 # Reached the exchange but the credentials were not stored: the key must be recreated.
@@ -240,6 +241,10 @@ def verdict(row: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> str:
             f"KEY MUST BE DELETED AND RECREATED: the key '{row['label']}' was created but the run "
             "stopped before its credentials were stored; delete it on the exchange and run again"
             + kept
+        )
+    if reached == "refused":
+        return f"nothing was created: the exchange refused the key '{row['label']}': " + (
+            row.get("note") or "see the run log"
         )
     if reached == "not-created":
         return (

@@ -425,6 +425,11 @@ def build_app(world: World) -> Starlette:
             ]
         return JSONResponse({"keys": keys})
 
+    async def rest_calls(request: Request) -> Response:
+        """Every sub-account key management call over REST as received (no passphrase)."""
+        with world.lock:
+            return JSONResponse({"calls": list(world.rest_calls)})
+
     async def complete(request: Request) -> Response:
         """The created dialog's Complete button reports its click here (for tests)."""
         try:
@@ -489,6 +494,7 @@ def build_app(world: World) -> Starlette:
         Route("/replica/keys", all_keys),
         Route("/replica/mutations", mutations),
         Route("/replica/submits", submits),
+        Route("/replica/rest-calls", rest_calls),
         Route("/replica/decoy", decoy, methods=["POST"]),
         Route("/replica/health", health),
         Route("/cdn/assets/okfe/{name}", static),

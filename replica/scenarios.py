@@ -22,6 +22,8 @@ class Knobs:
     session_expires: bool = False
     submit_errors: int = 0  # how many Submit all attempts fail with a server error
     key_limit: bool = False
+    sub_key_limit: bool = False  # each account's first sub-account already holds 50 keys
+    rest_label_race: bool = False  # test-only: a same-named key appears just before a REST create
     withdraw_preselected: bool = False
     duplicate_label: str | None = None
     factors: list[str] | None = None  # overrides every account's factors
@@ -101,6 +103,12 @@ def submit_error(k: Knobs) -> None:
 def key_limit(k: Knobs) -> None:
     """The main account already holds 50 keys: creating another is refused."""
     k.key_limit = True
+
+
+@scenario
+def sub_key_limit(k: Knobs) -> None:
+    """Each account's first sub-account (icg-mm-sub1) already holds 50 keys."""
+    k.sub_key_limit = True
 
 
 @scenario
@@ -230,6 +238,15 @@ def marked(k: Knobs) -> None:
     was, and the scripts draw nothing differently.
     """
     k.marked = True
+
+
+@unlisted
+def rest_label_race(k: Knobs) -> None:
+    """Test-only: another session creates a key with the same label on the sub-account between
+    the agent's key list and its REST create, so OKX refuses the create with 59502 (label
+    taken). A race a person cannot arrange on purpose; the only way to see that refusal after
+    the agent has read the list."""
+    k.rest_label_race = True
 
 
 def describe() -> dict[str, str]:

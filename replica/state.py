@@ -237,6 +237,10 @@ class World:
         self.mutations: MutationSet | None = None
         self.submit_errors_left = 0
         self.expired_once: set[str] = set()
+        # REST calls that manage sub-account keys, as received (passphrase left out), and
+        # each user's recent calls per rate-limit bucket (OKX limits these per user ID).
+        self.rest_calls: list[dict[str, Any]] = []
+        self.rate_hits: dict[tuple[str, str], list[float]] = {}
         self.reset(scenarios or [])
 
     # -- setup -----------------------------------------------------------
@@ -289,6 +293,8 @@ class World:
             self.submits.clear()
             self.decoy_clicks.clear()
             self.expired_once.clear()
+            self.rest_calls.clear()
+            self.rate_hits.clear()
             self.scenario_names = names
             self.knobs = knobs
             self.mutations = muts
@@ -309,6 +315,20 @@ class World:
                                 passphrase="Filler-Key-1!",
                                 perms=["read_only"],
                                 ips=["198.51.100.10"],
+                            )
+                        )
+                if self.knobs.sub_key_limit and acct.subaccounts:
+                    sub = acct.subaccounts[0]
+                    for i in range(MAX_KEYS - len(acct.keys_of(sub))):
+                        acct.keys.append(
+                            ApiKey(
+                                label=f"sub-bot-{i + 1:02d}",
+                                account=sub,
+                                api_key=new_api_key(),
+                                secret=new_secret(),
+                                passphrase="Filler-Key-1!",
+                                perms=["read_only"],
+                                ips=["198.51.100.11"],
                             )
                         )
                 if self.knobs.duplicate_label:
@@ -534,6 +554,19 @@ class World:
             acct.keys = [k for k in acct.keys if k.api_key != api_key]
             if len(acct.keys) == before:
                 raise ReplicaError("API key not found", None, 404)
+
+    def rate_ok(self, user: str, bucket: str, limit: int, window: float) -> bool:
+        """OKX's per-user rate limit: at most `limit` accepted calls to `bucket` in any
+        `window` seconds. An accepted call is counted; a refused one is not."""
+        now = time.monotonic()
+        with self.lock:
+            hits = [t for t in self.rate_hits.get((user, bucket), []) if now - t < window]
+            if len(hits) >= limit:
+                self.rate_hits[(user, bucket)] = hits
+                return False
+            hits.append(now)
+            self.rate_hits[(user, bucket)] = hits
+            return True
 
     def find_key(self, api_key: str) -> tuple[Account, ApiKey] | None:
         with self.lock:

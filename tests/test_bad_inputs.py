@@ -1462,8 +1462,8 @@ OTHERS: list[tuple[str, list[str], dict[str, str], str]] = [
         "error: unknown scenario 'nope' (known: account-selectable, all-factors, api-moved, aria, "
         "codes-autosubmit, covered, duplicate-label, grants-withdraw, interruptions, ip-chip-dropped, "
         "key-limit, lang-fr, logged-in, perm-checkboxes, phishing-redirect, prefixed, "
-        "redirect-mid-codes, renamed, reordered, secret-masked, session-expires, slow, submit-error, "
-        "totp-only, withdraw-preselected)",
+        "redirect-mid-codes, renamed, reordered, secret-masked, session-expires, slow, "
+        "sub-key-limit, submit-error, totp-only, withdraw-preselected)",
     ),
 ]
 

@@ -341,11 +341,14 @@ class Vault:
         _write_atomic(path, (str(ident) + "\n").encode(), 0o600)
         return ident
 
-    def store(self, cred: Credential, run_id: str = "") -> str:
+    def store(self, cred: Credential, run_id: str = "", extra: dict[str, Any] | None = None) -> str:
         """Encrypt and make durable; returns the record id. Raises VaultError on any failure.
 
         `run_id` (the journal's run) goes into the clear metadata, so that after a crash
-        `onboard runs` can tell which run's credentials are in the vault.
+        `onboard runs` can tell which run's credentials are in the vault. `extra` is more
+        clear metadata written in the same commit (never a secret): a sub-account key made
+        over REST carries the main key's record (`from_id`) and the client's consent, so a
+        record is never on disk without them.
         """
         try:
             private_dir(self.dir)
@@ -355,7 +358,7 @@ class Vault:
                 + secrets.token_hex(3)
             )
             blob = pyrage.encrypt(json.dumps(asdict(cred)).encode(), self.recipients())
-            meta = {"id": rid, **cred.meta(), "verification": "pending"}
+            meta = {"id": rid, **(extra or {}), **cred.meta(), "verification": "pending"}
             if run_id:
                 meta["run_id"] = run_id
             with self._lock(exclusive=False):
