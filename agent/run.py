@@ -16,7 +16,7 @@ from agent import faults
 from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
-from agent.custody.sinks import Sink, VaultSink, make_sink
+from agent.custody.sinks import Sink, make_sink
 from agent.custody.vault import Credential, Vault, VaultError, held_message
 from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import Reporter, StandIn, validate_code_sources
@@ -38,7 +38,7 @@ class RunPlan:
     verify_rest: bool = False  # signed REST check of the stored key(s) at the end (onboard verify)
     trace: bool = False  # Playwright trace, paused while secrets are on the page
     recipients: list[str] = field(default_factory=list)  # age recipients; default from config
-    sink: str = "vault"  # vault | keyring | stdout (the last needs reveal)
+    sink: str = "vault"  # vault | keyring | stdout (needs reveal) | okx-toml:NAME
     reveal: bool = False
     record: Path | None = None  # also save the stages as a redacted fixture set here
 
@@ -71,9 +71,15 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
 
 
 def _sink(plan: RunPlan, vault: Vault, settings: Settings) -> Sink:
-    if plan.sink == "vault":
-        return VaultSink(vault)
-    return make_sink(plan.sink, settings, reveal=plan.reveal)
+    accounts = [a or "main" for a in plan.request.accounts]
+    return make_sink(plan.sink, settings, reveal=plan.reveal, accounts=accounts, vault=vault)
+
+
+def _stored(sink: Sink, refs: list[str], ok: bool) -> str:
+    """Where the keys are, once the run's checks are known: the sink's `finish` (an okx-toml
+    profile is written only now, and only when `ok`) said after the records' place."""
+    note = sink.finish(ok)
+    return sink.describe(refs) + (f"; {note}" if note else "")
 
 
 def execute(
@@ -250,7 +256,7 @@ def execute(
                     err = AgentError(held_message(req.label, held), err.code)
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
-            result["stored"] = sink.describe(stored)
+            result["stored"] = _stored(sink, stored, ok=False)
         journal.set(art.id, "failed", note=err.message)
         notify("failed")
         row = journal.get(art.id) or {}
@@ -314,7 +320,7 @@ def execute(
             for k, r in enumerate(out.records)
         ],
         vault_ids=stored,
-        stored=sink.describe(stored),
+        stored=_stored(sink, stored, ok),
         verification=checks,
         factors=out.factors,
         seconds=round(time.monotonic() - started, 2),

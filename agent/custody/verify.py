@@ -203,8 +203,8 @@ def check_proxy(proxy: str) -> None:
             import socks  # noqa: F401  (PySocks: what requests needs for SOCKS)
         except ImportError:
             raise VerifyInputError(
-                "--proxy socks: SOCKS proxies need PySocks in this environment "
-                "(pip install 'requests[socks]'), or use an HTTP proxy"
+                "--proxy socks: SOCKS proxies need PySocks, an onboard dependency missing from "
+                "this environment (pip install PySocks), or use an HTTP proxy"
             ) from None
 
 
