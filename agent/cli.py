@@ -843,10 +843,16 @@ def record(
 def main() -> None:
     """The CLI. A setting that cannot be used (ONBOARD_HOME a file, say) is one line, exit 2,
     whichever command met it first."""
+    import os
+
     from agent.config import ConfigError
 
+    if os.environ.get("_ONBOARD_COMPLETE"):  # a shell asking `onboard completion`'s script
+        from typer.completion import completion_init
+
+        completion_init()  # typer's bash/zsh/fish classes (add_completion=False skips this)
     try:
-        app(standalone_mode=True)
+        app(prog_name="onboard", standalone_mode=True)
     except ConfigError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise SystemExit(int(exc.code)) from None
