@@ -46,13 +46,6 @@ class SinkKind(StrEnum):
     OKX_TOML = "okx-toml"  # the vault, then a profile in OKX's config.toml (okx-toml:NAME)
 
 
-class BatchSink(StrEnum):
-    """`batch --sink`: a batch stores unattended, so never to stdout or one shared profile."""
-
-    VAULT = "vault"
-    KEYRING = "keyring"
-
-
 class Shell(StrEnum):
     """`onboard completion SHELL`."""
 
@@ -76,6 +69,13 @@ class SinkSpec:
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.profile}" if self.profile else str(self.kind)
+
+    def for_entry(self, entry_id: str) -> SinkSpec:
+        """A batch entry's own sink: okx-toml:PREFIX writes profile `PREFIX-<entry id>`, so
+        entries never share (or overwrite) a profile; the other kinds are shared as they are."""
+        if self.kind is not SinkKind.OKX_TOML:
+            return self
+        return SinkSpec(self.kind, f"{self.profile}-{profile_slug(entry_id)}"[:64])
 
 
 def parse_sink(text: str) -> SinkSpec:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agent.choices import BatchSink, Factor, Shell, Site, parse_sink
+from agent.choices import Factor, Shell, SinkKind, Site, parse_sink
 
 
 def Seconds(lo: float, hi: float | None = None) -> Callable[[str | float], float]:
@@ -95,6 +95,17 @@ def _sink_value(text: str) -> str:
         return str(parse_sink(text))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _batch_sink_value(text: str) -> str:
+    """`batch --sink`: as `run --sink`, but never stdout (many keys, unattended); okx-toml:NAME
+    names a prefix, each entry's profile being NAME-<entry id>."""
+    spec = parse_sink(_sink_value(text))
+    if spec.kind is SinkKind.STDOUT:
+        raise typer.BadParameter(
+            f"{text!r}: a batch never prints keys; use vault, keyring or okx-toml:PREFIX"
+        )
+    return str(spec)
 
 
 def _sink_choices(incomplete: str) -> list[str]:
@@ -684,8 +695,15 @@ def batch(
         list[str] | None, typer.Option("--recipient", help="age recipient; repeatable.")
     ] = None,
     sink: Annotated[
-        BatchSink, typer.Option(help="Where the keys go (a batch never prints them).")
-    ] = BatchSink.VAULT,
+        str,
+        typer.Option(
+            parser=_batch_sink_value,
+            metavar="[vault|keyring|okx-toml:PREFIX]",
+            autocompletion=_sink_choices,
+            help="Where the keys go: vault (default), keyring, or okx-toml:PREFIX (the vault, "
+            "then profile PREFIX-<entry id> in OKX's config.toml once the entry's checks pass).",
+        ),
+    ] = "vault",
     operator_codes: Annotated[
         bool,
         typer.Option(
@@ -722,7 +740,7 @@ def batch(
             verify,
             flow,
             list(recipient or []),
-            str(sink),
+            sink,
             operator_codes,
             browser_ws,
         )

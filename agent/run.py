@@ -141,6 +141,13 @@ def execute(
         "vault_ids": [],
         "verification": {},
     }
+    try:
+        # Again for each run: a batch preflights its first entry only, and each entry's
+        # okx-toml profile (PREFIX-<entry id>) is its own. Before the journal and the browser.
+        sink.check()
+    except VaultError as exc:
+        result.update(message=str(exc), exit_code=int(Exit.BAD_INPUT))
+        return result
     stored: list[str] = []
     creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
 

@@ -684,7 +684,13 @@ BOXES: list[tuple[str, list[str], str, str]] = [
         "batch-sink-stdout",
         ["batch", "r.csv", "--sink", "stdout"],
         "--sink",
-        "Value error, 'stdout' is not one of 'vault', 'keyring'.",
+        "'stdout': a batch never prints keys; use vault, keyring or okx-toml:PREFIX",
+    ),
+    (
+        "batch-sink-okx-toml-unnamed",
+        ["batch", "r.csv", "--sink", "okx-toml"],
+        "--sink",
+        "'okx-toml': name the profile, e.g. okx-toml:acme",
     ),
     (
         "record-site-mars",

@@ -46,7 +46,7 @@ def test_help_lists_the_choices(tmp_path: Path) -> None:
     assert "<global|eea|us>" in onboard(tmp_path, "run", "-h", env=env).stdout
     assert "okx-toml:NAME" in onboard(tmp_path, "run", "-h", env=env).stdout
     assert "<json|env|ccxt|okx-toml>" in onboard(tmp_path, "vault", "export", "-h", env=env).stdout
-    assert "<vault|keyring>" in onboard(tmp_path, "batch", "-h", env=env).stdout
+    assert "[vault|keyring|okx-toml:PREFIX]" in onboard(tmp_path, "batch", "-h", env=env).stdout
 
 
 @pytest.mark.parametrize(
