@@ -309,6 +309,14 @@ def run(
         bool,
         typer.Option("--allow-private-ip", help="Accept loopback/private IPs (test setups only)."),
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="A demo-trading key: OKX's demo key page; the record says demo and is "
+            "verified with the x-simulated-trading header.",
+        ),
+    ] = False,
     profile: Annotated[
         str | None,
         typer.Option(
@@ -473,6 +481,7 @@ def run(
                 "sub_accounts": list(sub_account or []),
                 "allow_private_ip": allow_private_ip,
                 "passphrase": passphrase,
+                "demo": demo,
             },
             flow_obj.rules,
         )
@@ -572,7 +581,11 @@ def verify(
     ] = None,
     demo: Annotated[
         bool,
-        typer.Option("--demo", help="Demo-trading key: send OKX's x-simulated-trading header."),
+        typer.Option(
+            "--demo",
+            help="Send OKX's x-simulated-trading header even for a record that does not say "
+            "demo (records made with `run --demo` do).",
+        ),
     ] = False,
     base_url: Annotated[
         str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")

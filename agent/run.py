@@ -60,6 +60,7 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
             f"--record {rec}: already holds files (pick a new set name)", Exit.BAD_INPUT
         )
     validate_code_sources(plan.options.codes)
+    _trading_query(plan, flow)
     vault = Vault(settings, recipients=plan.recipients or None)
     try:
         # Only the sink in use is prepared (the vault's may create the local identity), so a
@@ -68,6 +69,19 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
     except VaultError as exc:
         raise AgentError(str(exc), Exit.BAD_INPUT) from None
     return flow, vault
+
+
+def _trading_query(plan: RunPlan, flow: Flow) -> str:
+    """What the flow adds to its pages' URLs to be in demo trading for a demo key, in live
+    trading for a live one ("" when the flow has no demo trading: live only)."""
+    if not plan.request.demo:
+        return flow.demo.live_query if flow.demo else ""
+    if flow.demo is None:
+        raise AgentError(
+            f"--demo: the flow {plan.flow} has no demo-trading page (its `demo:` section)",
+            Exit.BAD_INPUT,
+        )
+    return flow.demo.query
 
 
 def _sink(plan: RunPlan, vault: Vault, settings: Settings) -> Sink:
@@ -145,8 +159,14 @@ def execute(
         # Again for each run: a batch preflights its first entry only, and each entry's
         # okx-toml profile (PREFIX-<entry id>) is its own. Before the journal and the browser.
         sink.check()
+        # set here, whoever preflighted (a batch: its first entry only)
+        plan.options.trading_query = _trading_query(plan, flow)
+        plan.options.demo = req.demo
     except VaultError as exc:
         result.update(message=str(exc), exit_code=int(Exit.BAD_INPUT))
+        return result
+    except AgentError as exc:
+        result.update(message=exc.message, exit_code=int(exc.code))
         return result
     stored: list[str] = []
     creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
@@ -188,6 +208,7 @@ def execute(
                 passphrase=d["passphrase"],
                 permissions=["read_only", "trade"],
                 ips=list(req.ips),
+                demo=req.demo,
             )
             try:
                 stored.append(sink.store(cred, run_id=art.id))

@@ -8,8 +8,8 @@
   (`set -a; . FILE`) and python-dotenv read the same text; a value no quoting can give both
   is written for sh and said so (`EnvText.sh_only`).
 - `ccxt`: the constructor config of ccxt's `okx` class: apiKey, secret, password, the REST
-  host for the record's site (the hosts ccxt's own `myokx` and `okxus` classes use) or the
-  record's test target, and `sandbox` for a demo-trading key.
+  host of the record's site (the flow's `rest`, the hosts ccxt's own `okx`, `myokx` and
+  `okxus` classes use) or the record's test target, and `sandbox` for a demo-trading key.
 - `okx-toml`: a `[profiles.NAME]` table of OKX's ~/.okx/config.toml (api_key, secret_key,
   passphrase, demo, site, base_url for a test target), merged by `merge_okx_profiles`: other
   profiles, comments and `default_profile` are kept, an existing profile is replaced only when
@@ -31,15 +31,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from agent.choices import check_profile, profile_slug
 
 if TYPE_CHECKING:
     from agent.custody.vault import Credential
+    from agent.engine.flow import Flow
 
-# ccxt's REST host per OKX site: `okx` (www.okx.com), `myokx` (eea.okx.com), `okxus`
-# (us.okx.com). Given to ccxt's `okx` class as `hostname`, so one class serves every site.
-CCXT_HOSTS = {"global": "www.okx.com", "eea": "eea.okx.com", "us": "us.okx.com"}
 ENV_NAMES = ("OKX_API_KEY", "OKX_SECRET_KEY", "OKX_PASSPHRASE")
 # What `vault export -f env` wrote before it used OKX's toolkit names: kept, same values.
 LEGACY_ENV_NAMES = {"OKX_API_SECRET": "OKX_SECRET_KEY", "OKX_API_PASSPHRASE": "OKX_PASSPHRASE"}
@@ -107,8 +106,8 @@ def ccxt_config(cred: Credential) -> dict[str, Any]:
     if cred.base_url:
         rest = {"rest": cred.base_url.rstrip("/")}
         config["urls"] = {"api": rest, "test": dict(rest)}
-    elif cred.site in CCXT_HOSTS and cred.site != "global":
-        config["hostname"] = CCXT_HOSTS[cred.site]
+    else:  # the site's REST host (the flow's `rest`: the hosts of ccxt's okx, myokx, okxus)
+        config["hostname"] = urlsplit(_flow().rest_url(cred.site)).hostname
     if cred.demo:
         config["sandbox"] = True
     return config
@@ -120,6 +119,13 @@ def ccxt_text(records: list[Record], names: Mapping[str, str]) -> str:
     if len(records) == 1:
         return json.dumps(ccxt_config(records[0][1]), indent=2) + "\n"
     return json.dumps({names[rid]: ccxt_config(c) for rid, c in records}, indent=2) + "\n"
+
+
+def _flow() -> Flow:
+    """The bundled OKX flow: where the exchange's sites and REST hosts are written down."""
+    from agent.engine.flow import load_named
+
+    return load_named("okx")
 
 
 # -- env -----------------------------------------------------------------------------------------
