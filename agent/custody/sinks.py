@@ -207,7 +207,10 @@ class OkxTomlSink(VaultSink):
         if any(self.vault.unusable(rid) for rid, _ in self._held):
             return "OKX profile not written: a record is marked unusable"
         if not ok:
-            return f"OKX profile not written (the run's checks did not pass); once the key is checked: {later}"
+            return (
+                "OKX profile not written (the run's checks did not pass); once the key is "
+                f"checked: {later}"
+            )
         try:
             names = self._names([(rid, c.label, c.account) for rid, c in self._held])
             merged = formats.merge_okx_profiles(
@@ -233,11 +236,11 @@ def make_sink(
         spec = parse_sink(name)
     except ValueError as exc:
         raise VaultError(f"--sink {exc}") from None
-    settings = settings or Settings()
     if spec.kind is SinkKind.KEYRING:
         return KeyringSink()
     if spec.kind is SinkKind.STDOUT:
         return StdoutSink(reveal=reveal)
+    settings = settings or Settings()  # only the vault's sinks read the settings
     vault = vault or Vault(settings, recipients=recipients or None)
     if spec.kind is SinkKind.VAULT:
         return VaultSink(vault)
