@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agent.choices import parse_sink
 from agent.config import Settings
 from agent.custody import redact
 from agent.engine.runner import Options
@@ -294,7 +295,7 @@ class Batch:
             flow=o.flow,
             verify_rest=o.verify if o.verify is not None else bool(entry.request.base_url),
             recipients=list(o.recipients),
-            sink=o.sink,
+            sink=str(parse_sink(o.sink).for_entry(entry.id)),
         )
 
     def deliver_code(self, line: str) -> str:
@@ -523,6 +524,7 @@ def _exit_code(outcomes: dict[str, str], interrupted: bool) -> int:
 RESULT_KEYS = (
     "status", "exit_code", "message", "api_key_masked", "vault_ids", "verification",
     "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts", "keys",
+    "stored",  # where the keys are: vault ids, keychain names, an OKX profile's name and file
 )  # fmt: skip
 
 

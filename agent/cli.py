@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from agent.choices import Factor, Shell, SinkKind, Site, parse_sink
+
 
 def Seconds(lo: float, hi: float | None = None) -> Callable[[str | float], float]:
     """A parser for a number of seconds within [lo, hi], and finite: `nan` or `inf` would
@@ -48,14 +50,114 @@ app = typer.Typer(
         "`onboard run --label ICG-MM --ip 203.0.113.7` alongside a client."
     ),
     no_args_is_help=True,
+    # `onboard completion SHELL` prints the script instead of typer's --install-completion,
+    # which edits the user's shell files; completion itself (_ONBOARD_COMPLETE) is typer's.
     add_completion=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 from agent.cli_vault import vault_app  # noqa: E402  (light: commands import lazily)
 
 app.add_typer(vault_app, name="vault")
+config_app = typer.Typer(
+    help="Settings: ONBOARD_* variables over the config file over the defaults.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from agent import __version__
+
+        typer.echo(f"onboard {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Get a client's OKX API key made, captured, stored encrypted and verified."""
+
+
+def _sink_value(text: str) -> str:
+    """`--sink`: one of the kinds, `okx-toml` with its profile name; checked by the parser so
+    help lists the choices and a typo is refused before anything starts."""
+    try:
+        return str(parse_sink(text))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _batch_sink_value(text: str) -> str:
+    """`batch --sink`: as `run --sink`, but never stdout (many keys, unattended); okx-toml:NAME
+    names a prefix, each entry's profile being NAME-<entry id>."""
+    spec = parse_sink(_sink_value(text))
+    if spec.kind is SinkKind.STDOUT:
+        raise typer.BadParameter(
+            f"{text!r}: a batch never prints keys; use vault, keyring or okx-toml:PREFIX"
+        )
+    return str(spec)
+
+
+def _sink_choices(incomplete: str) -> list[str]:
+    return [c for c in ("vault", "keyring", "stdout", "okx-toml:") if c.startswith(incomplete)]
+
+
+@app.command(
+    epilog=(
+        "Load it once, e.g. for bash: onboard completion bash > ~/.local/share/bash-completion/"
+        'completions/onboard (or `eval "$(onboard completion bash)"` in ~/.bashrc); zsh: '
+        'onboard completion zsh > "${fpath[1]}/_onboard"; fish: onboard completion fish > '
+        "~/.config/fish/completions/onboard.fish."
+    )
+)
+def completion(
+    shell: Annotated[Shell, typer.Argument(help="The shell to print the script for.")],
+) -> None:
+    """Print the shell completion script (commands, options, choices such as --format)."""
+    from typer._completion_shared import get_completion_script
+
+    typer.echo(get_completion_script(prog_name="onboard", complete_var="_ONBOARD_COMPLETE",
+                                     shell=str(shell)))  # fmt: skip
+
+
+@config_app.command("show")
+def config_show(
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON list on stdout.")] = False,
+) -> None:
+    """Each setting, its value and where it came from (ONBOARD_* variable, config file,
+    default). The config file is $ONBOARD_CONFIG, else $XDG_CONFIG_HOME/onboard/config.toml."""
+    import json
+
+    from agent.config import ConfigError, Settings, config_file
+
+    try:
+        rows = Settings().describe()
+    except ConfigError as exc:  # the command people run to find such a problem: said here
+        _fail(exc.message, exc.code)
+    path = config_file()
+    if json_out:
+        typer.echo(json.dumps([{"setting": k, "value": v, "source": w} for k, v, w in rows],
+                              indent=2))  # fmt: skip
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("setting", "value", "from", title="onboard config", title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(f"config file: {path}{'' if path.exists() else ' (none)'}")
 
 
 def _not_yet(what: str) -> None:
@@ -76,7 +178,9 @@ def replica(
         ),
     ] = None,
     seed: Annotated[str | None, typer.Option(help="Accounts seed YAML (default: bundled).")] = None,
-    list_scenarios: Annotated[bool, typer.Option(help="List the scenarios and exit.")] = False,
+    list_scenarios: Annotated[
+        bool, typer.Option("--list-scenarios", help="List the scenarios and exit.")
+    ] = False,
     mutate: Annotated[
         str | None,
         typer.Option(
@@ -84,7 +188,9 @@ def replica(
             "only those kinds); prints them and the agent command the fuzz runs.",
         ),
     ] = None,
-    list_mutations: Annotated[bool, typer.Option(help="List the mutation kinds and exit.")] = False,
+    list_mutations: Annotated[
+        bool, typer.Option("--list-mutations", help="List the mutation kinds and exit.")
+    ] = False,
 ) -> None:
     """Serve the bundled OKX replica (web UI + REST) on loopback, for tests and demos."""
     from replica.scenarios import describe
@@ -186,8 +292,8 @@ def run(
         list[str], typer.Option("--ip", help="IP for the allowlist; repeat for each (max 20).")
     ],
     site: Annotated[
-        str, typer.Option(help="Regional site: global, eea or us (origins in flows/okx.yaml).")
-    ] = "global",
+        Site, typer.Option(help="Regional site (its origins are in flows/okx.yaml).")
+    ] = Site.GLOBAL,
     base_url: Annotated[
         str | None,
         typer.Option(help="Test target instead of OKX (the replica); joins the origin allowlist."),
@@ -200,7 +306,16 @@ def run(
         ),
     ] = None,
     allow_private_ip: Annotated[
-        bool, typer.Option(help="Accept loopback/private IPs (test setups only).")
+        bool,
+        typer.Option("--allow-private-ip", help="Accept loopback/private IPs (test setups only)."),
+    ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="A demo-trading key: OKX's demo key page; the record says demo and is "
+            "verified with the x-simulated-trading header.",
+        ),
     ] = False,
     profile: Annotated[
         str | None,
@@ -223,7 +338,9 @@ def run(
         str | None, typer.Option(help="Browser channel, e.g. chrome or msedge.")
     ] = None,
     executable: Annotated[str | None, typer.Option(help="Browser executable path.")] = None,
-    headless: Annotated[bool, typer.Option(help="No visible window (tests, ops).")] = False,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No visible window (tests, ops).")
+    ] = False,
     pace: Annotated[
         float,
         typer.Option(
@@ -234,7 +351,8 @@ def run(
     auto_submit: Annotated[
         bool,
         typer.Option(
-            help="The agent clicks the submit button after the audit (default: the human does)."
+            "--auto-submit",
+            help="The agent clicks the submit button after the audit (default: the human does).",
         ),
     ] = False,
     passphrase_env: Annotated[
@@ -244,7 +362,10 @@ def run(
         ),
     ] = None,
     passphrase_prompt: Annotated[
-        bool, typer.Option(help="The client types the passphrase at a hidden prompt.")
+        bool,
+        typer.Option(
+            "--passphrase-prompt", help="The client types the passphrase at a hidden prompt."
+        ),
     ] = False,
     totp_secret_env: Annotated[
         str | None,
@@ -257,10 +378,8 @@ def run(
         str | None, typer.Option(help="Command that prints the email code.")
     ] = None,
     code_prompt: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Factor (totp|sms|email) the operator types at the terminal; repeatable."
-        ),
+        list[Factor] | None,
+        typer.Option(help="Factor the operator types at the terminal; repeatable."),
     ] = None,
     login_timeout: Annotated[
         float, typer.Option(parser=Seconds(1), help="Seconds to wait for the client to log in.")
@@ -283,7 +402,9 @@ def run(
     ] = None,
     trace: Annotated[
         bool,
-        typer.Option(help="Record a Playwright trace (paused while secrets are on the page)."),
+        typer.Option(
+            "--trace", help="Record a Playwright trace (paused while secrets are on the page)."
+        ),
     ] = False,
     record: Annotated[
         Path | None,
@@ -303,8 +424,12 @@ def run(
     sink: Annotated[
         str,
         typer.Option(
-            help="Where credentials go: vault (age-encrypted, default), keyring (OS keychain), "
-            "stdout (plaintext JSON; needs --reveal)."
+            parser=_sink_value,
+            metavar="[vault|keyring|stdout|okx-toml:NAME]",
+            autocompletion=_sink_choices,
+            help="Where credentials go: vault (age-encrypted, default); keyring (OS keychain); "
+            "stdout (plaintext JSON; needs --reveal); okx-toml:NAME (the vault, then profile "
+            "NAME in OKX's ~/.okx/config.toml once the checks pass).",
         ),
     ] = "vault",
     reveal: Annotated[
@@ -345,22 +470,18 @@ def run(
                 )
         elif passphrase_prompt:
             passphrase = reporter.ask_secret("passphrase for the new key (hidden)")
-        if sink not in ("vault", "keyring", "stdout"):
-            _fail(f"--sink {sink!r}: use vault, keyring or stdout", Exit.BAD_INPUT)
         if sink == "stdout" and json_out:
             _fail("--sink stdout and --json both write to stdout: choose one", Exit.BAD_INPUT)
-        bad = sorted(set(code_prompt or []) - {"totp", "sms", "email"})
-        if bad:
-            _fail(f"--code-prompt {bad[0]!r}: use totp, sms or email", Exit.BAD_INPUT)
         req = build_request(
             {
                 "label": label,
                 "ips": ip,
-                "site": site,
+                "site": str(site),
                 "base_url": base_url,
                 "sub_accounts": list(sub_account or []),
                 "allow_private_ip": allow_private_ip,
                 "passphrase": passphrase,
+                "demo": demo,
             },
             flow_obj.rules,
         )
@@ -381,7 +502,10 @@ def run(
                 human_timeout=human_timeout,
                 drift_to_human=not headless,  # unattended: a page that differs is a stop
                 codes=CodeSources(
-                    totp_secret_env, sms_code_cmd, email_code_cmd, set(code_prompt or [])
+                    totp_secret_env,
+                    sms_code_cmd,
+                    email_code_cmd,
+                    {str(f) for f in code_prompt or []},
                 ),
             ),
             flow=flow,
@@ -407,7 +531,7 @@ def run(
 def demo(
     headless: Annotated[
         bool | None,
-        typer.Option("--headless/--headed", help="Default: visible when a display exists."),
+        typer.Option("--headless/--no-headless", help="Default: visible when a display exists."),
     ] = None,
     pace: Annotated[
         float, typer.Option(parser=Seconds(0, 10), help="Seconds per highlight (0-10).")
@@ -456,7 +580,12 @@ def verify(
         typer.Option(help="Send through this proxy: http://host:port or socks5://host:port."),
     ] = None,
     demo: Annotated[
-        bool, typer.Option(help="Demo-trading key: send OKX's x-simulated-trading header.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Send OKX's x-simulated-trading header even for a record that does not say "
+            "demo (records made with `run --demo` do).",
+        ),
     ] = False,
     base_url: Annotated[
         str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
@@ -609,7 +738,9 @@ def batch(
     resume: Annotated[
         str | None, typer.Option(help="Resume this batch id (default: the roster's last batch).")
     ] = None,
-    fresh: Annotated[bool, typer.Option(help="Start a new batch instead of resuming.")] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start a new batch instead of resuming.")
+    ] = False,
     retry: Annotated[
         list[str] | None,
         typer.Option(help="Run a flagged entry again (its key was deleted); repeatable."),
@@ -620,11 +751,13 @@ def batch(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
-    headless: Annotated[bool, typer.Option(help="No visible windows.")] = False,
+    headless: Annotated[bool, typer.Option("--headless", help="No visible windows.")] = False,
     pace: Annotated[
         float, typer.Option(parser=Seconds(0, 10), help="Seconds per highlight (0-10).")
     ] = 0.6,
-    auto_submit: Annotated[bool, typer.Option(help="The agent clicks submit.")] = False,
+    auto_submit: Annotated[
+        bool, typer.Option("--auto-submit", help="The agent clicks submit.")
+    ] = False,
     login_timeout: Annotated[
         float, typer.Option(parser=Seconds(1), help="Seconds per login wait.")
     ] = 300,
@@ -644,10 +777,22 @@ def batch(
     recipient: Annotated[
         list[str] | None, typer.Option("--recipient", help="age recipient; repeatable.")
     ] = None,
-    sink: Annotated[str, typer.Option(help="vault or keyring.")] = "vault",
+    sink: Annotated[
+        str,
+        typer.Option(
+            parser=_batch_sink_value,
+            metavar="[vault|keyring|okx-toml:PREFIX]",
+            autocompletion=_sink_choices,
+            help="Where the keys go: vault (default), keyring, or okx-toml:PREFIX (the vault, "
+            "then profile PREFIX-<entry id> in OKX's config.toml once the entry's checks pass).",
+        ),
+    ] = "vault",
     operator_codes: Annotated[
         bool,
-        typer.Option(help="Read `<entry> <code>` lines at the terminal for code_prompt factors."),
+        typer.Option(
+            "--operator-codes",
+            help="Read `<entry> <code>` lines at the terminal for code_prompt factors.",
+        ),
     ] = False,
     browser_ws: Annotated[
         str | None,
@@ -732,21 +877,24 @@ def record(
     base_url: Annotated[
         str | None, typer.Option(help="Target instead of the flow's site (the replica).")
     ] = None,
-    site: Annotated[str, typer.Option(help="Regional site: global, eea or us.")] = "global",
+    site: Annotated[Site, typer.Option(help="Regional site.")] = Site.GLOBAL,
     label: Annotated[str, typer.Option(help="Key name used in the form.")] = "onboard-fixture",
     ip: Annotated[
         list[str] | None, typer.Option("--ip", help="IP for the allowlist (repeatable).")
     ] = None,
     drive: Annotated[
-        bool, typer.Option("--drive/--manual", help="Run the flow, or let the person walk.")
+        bool,
+        typer.Option("--drive", help="Run the flow (default: the person walks the site)."),
     ] = False,
     stage: Annotated[
         list[str] | None, typer.Option("--stage", help="Only these stages (manual; repeatable).")
     ] = None,
     profile: Annotated[str | None, typer.Option(help="Persistent browser profile.")] = None,
     cdp: Annotated[str | None, typer.Option(help="Attach to a running Chrome.")] = None,
-    headless: Annotated[bool, typer.Option(help="No visible window.")] = False,
-    auto_submit: Annotated[bool, typer.Option(help="--drive: the agent clicks submit.")] = False,
+    headless: Annotated[bool, typer.Option("--headless", help="No visible window.")] = False,
+    auto_submit: Annotated[
+        bool, typer.Option("--auto-submit", help="--drive: the agent clicks submit.")
+    ] = False,
     totp_secret_env: Annotated[
         str | None, typer.Option(help="--drive: env var with the authenticator secret.")
     ] = None,
@@ -761,7 +909,7 @@ def record(
         typer.Option(help="Env var holding one more value to redact (a name); repeatable."),
     ] = None,
     flow: Annotated[str, typer.Option(help="Flow name or path.")] = "okx",
-    force: Annotated[bool, typer.Option(help="Replace an existing set.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing set.")] = False,
     step_timeout: Annotated[
         float, typer.Option(parser=Seconds(1), help="--drive: seconds per step.")
     ] = 15,
@@ -773,7 +921,7 @@ def record(
         record_cmd(
             out,
             base_url,
-            site,
+            str(site),
             label,
             list(ip or ["203.0.113.7"]),
             drive,
@@ -796,10 +944,16 @@ def record(
 def main() -> None:
     """The CLI. A setting that cannot be used (ONBOARD_HOME a file, say) is one line, exit 2,
     whichever command met it first."""
+    import os
+
     from agent.config import ConfigError
 
+    if os.environ.get("_ONBOARD_COMPLETE"):  # a shell asking `onboard completion`'s script
+        from typer.completion import completion_init
+
+        completion_init()  # typer's bash/zsh/fish classes (add_completion=False skips this)
     try:
-        app(standalone_mode=True)
+        app(prog_name="onboard", standalone_mode=True)
     except ConfigError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise SystemExit(int(exc.code)) from None

@@ -76,8 +76,6 @@ def run_batch_command(
         print(f"error: {redact(msg)}", file=sys.stderr)
         return code
 
-    if sink not in ("vault", "keyring"):
-        return fail(f"--sink {sink!r}: a batch stores to vault or keyring")
     if resume and fresh:
         return fail("give only one of --resume and --fresh")
     if browser_ws is not None and browser_ws_problem(browser_ws):

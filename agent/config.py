@@ -1,21 +1,35 @@
-"""Where things live and who may decrypt: from the environment (ONBOARD_*) or defaults.
+"""Where things live and who may decrypt: from ONBOARD_* variables, the config file, defaults.
 
-A bad value (a data directory that is a file, a recipient list that does not parse) is refused
-when the settings are made, with one line naming the variable: a ConfigError, which is an
-AgentError with exit code 2, so a command says it like any other bad input.
+Precedence, highest first: values given in code (a command's own option, e.g. `--recipient`),
+ONBOARD_* environment variables, the TOML config file (`$ONBOARD_CONFIG`, else
+`$XDG_CONFIG_HOME/onboard/config.toml`, else `~/.config/onboard/config.toml`), the defaults.
+`onboard config show` prints each setting with where it came from.
+
+A bad value (a data directory that is a file, a recipient list that does not parse, a key the
+file does not know, a file that is not TOML) is refused when the settings are made, with one
+line naming the variable or the file: a ConfigError, which is an AgentError with exit code 2,
+so a command says it like any other bad input.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from agent.exitcodes import AgentError, Exit
 
@@ -35,15 +49,105 @@ def _default_home() -> Path:
 
 
 RECIPIENTS_HINT = "give '[\"age1...\"]' or keys separated by commas"
+ENV_PREFIX = "ONBOARD_"
+
+
+def config_file() -> Path:
+    """The TOML config file's path (it need not exist): $ONBOARD_CONFIG, else the XDG place."""
+    explicit = os.environ.get("ONBOARD_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "onboard" / "config.toml"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The config file's settings ({} when there is none). A file that is not TOML, or names a
+    setting that does not exist (a typo would otherwise be silently ignored), is a ConfigError."""
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"config file {path}: cannot read it ({why})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        known = ", ".join(sorted(Settings.model_fields))
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r} (known: {known})")
+    return data
+
+
+def setting_source(name: str) -> str:
+    """Where a setting's value comes from: its ONBOARD_* variable, the config file, or default."""
+    var = f"{ENV_PREFIX}{name.upper()}"
+    if any(k.upper() == var and v for k, v in os.environ.items()):
+        return var
+    path = config_file()
+    try:
+        in_file = name in read_config_file(path)
+    except ConfigError:
+        in_file = False
+    return f"{name} in {path}" if in_file else "default"
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """The TOML config file as a pydantic-settings source (below the environment)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.data = read_config_file(config_file())
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ONBOARD_", extra="ignore")
+    # An empty ONBOARD_* variable is no value (`ONBOARD_HOME= onboard ...` means the default),
+    # as a shell user expects, rather than the path "" (the current directory).
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     home: Path = Field(default_factory=_default_home)
     # age recipients (the firm's public keys); empty -> a local identity made on first use.
     # From the environment: a JSON list, or keys separated by commas (one key needs neither).
     recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # OKX's own profile file (okx-trade-cli, okx-trade-mcp): `vault export --format okx-toml`
+    # and `run --sink okx-toml:NAME` merge profiles into it.
+    okx_config: Path = Field(default_factory=lambda: Path.home() / ".okx" / "config.toml")
+
+    def __init__(self, **values: Any) -> None:
+        """A value of the wrong type (from a variable or the file) is one line naming where it
+        came from, not pydantic's report."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            where = "given" if name in values else setting_source(name)
+            msg = re.sub(r" for <class '[^']*'>", "", str(err["msg"]))
+            raise ConfigError(f"setting {name} ({where}): {msg}") from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls))
+
+    @field_validator("home", "okx_config", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        """`~/...` in the config file means the home directory, as it does in a shell."""
+        return value.expanduser()
 
     @field_validator("recipients", mode="before")
     @classmethod
@@ -55,17 +159,15 @@ class Settings(BaseSettings):
         text = value.strip()
         if not text.startswith(("[", "{", '"')):
             return [k.strip() for k in text.replace("\n", ",").split(",") if k.strip()]
+        source = setting_source("recipients")
+        name = "ONBOARD_RECIPIENTS" if source in ("default", "ONBOARD_RECIPIENTS") else source
         try:
             keys = json.loads(text)
         except json.JSONDecodeError as exc:
             where = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
-            raise ConfigError(
-                f"ONBOARD_RECIPIENTS is not a JSON list ({where}): {RECIPIENTS_HINT}"
-            ) from None
+            raise ConfigError(f"{name} is not a JSON list ({where}): {RECIPIENTS_HINT}") from None
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise ConfigError(
-                f"ONBOARD_RECIPIENTS is not a JSON list of strings: {RECIPIENTS_HINT}"
-            )
+            raise ConfigError(f"{name} is not a JSON list of strings: {RECIPIENTS_HINT}")
         return keys
 
     @model_validator(mode="after")
@@ -75,8 +177,30 @@ class Settings(BaseSettings):
         writable: reading a vault needs no more."""
         problem = dir_problem(self.home, writable=False)
         if problem:
-            raise ConfigError(f"data directory {self.home} (ONBOARD_HOME): {problem}")
+            where = setting_source("home")
+            where = "ONBOARD_HOME" if where == "default" else where
+            raise ConfigError(f"data directory {self.home} ({where}): {problem}")
         return self
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(setting, value, where it came from) for `onboard config show`: paths and public keys
+        only; this object holds no secret (an identity file's content is never read here)."""
+        rows = [
+            ("home", str(self.home), setting_source("home")),
+            ("recipients", ", ".join(self.recipients) or "(none: a local identity)",
+             setting_source("recipients")),
+            ("okx_config", str(self.okx_config), setting_source("okx_config")),
+        ]  # fmt: skip
+        ident = self.identity_file
+        derived = "from home"
+        rows += [
+            ("vault", str(self.vault_dir), derived),
+            ("identity", f"{ident}{'' if ident.exists() else ' (not made yet)'}", derived),
+            ("journal", str(self.journal_file), derived),
+            ("profiles", str(self.profiles_dir), derived),
+            ("runs", str(self.runs_dir), derived),
+        ]
+        return rows
 
     @property
     def vault_dir(self) -> Path:

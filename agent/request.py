@@ -147,6 +147,8 @@ class OnboardRequest(BaseModel):
     sub_accounts: list[str] = Field(default_factory=list)
     allow_private_ip: bool = False
     passphrase: str | None = Field(default=None, repr=False)
+    # A demo-trading key (OKX's simulated trading), made on the demo key pages.
+    demo: bool = False
 
     @field_validator("label")
     @classmethod

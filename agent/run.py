@@ -16,7 +16,7 @@ from agent import faults
 from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
-from agent.custody.sinks import Sink, VaultSink, make_sink
+from agent.custody.sinks import Sink, make_sink
 from agent.custody.vault import Credential, Vault, VaultError, held_message
 from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import Reporter, StandIn, validate_code_sources
@@ -38,7 +38,7 @@ class RunPlan:
     verify_rest: bool = False  # signed REST check of the stored key(s) at the end (onboard verify)
     trace: bool = False  # Playwright trace, paused while secrets are on the page
     recipients: list[str] = field(default_factory=list)  # age recipients; default from config
-    sink: str = "vault"  # vault | keyring | stdout (the last needs reveal)
+    sink: str = "vault"  # vault | keyring | stdout (needs reveal) | okx-toml:NAME
     reveal: bool = False
     record: Path | None = None  # also save the stages as a redacted fixture set here
 
@@ -60,6 +60,7 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
             f"--record {rec}: already holds files (pick a new set name)", Exit.BAD_INPUT
         )
     validate_code_sources(plan.options.codes)
+    _trading_query(plan, flow)
     vault = Vault(settings, recipients=plan.recipients or None)
     try:
         # Only the sink in use is prepared (the vault's may create the local identity), so a
@@ -70,10 +71,29 @@ def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
     return flow, vault
 
 
+def _trading_query(plan: RunPlan, flow: Flow) -> str:
+    """What the flow adds to its pages' URLs to be in demo trading for a demo key, in live
+    trading for a live one ("" when the flow has no demo trading: live only)."""
+    if not plan.request.demo:
+        return flow.demo.live_query if flow.demo else ""
+    if flow.demo is None:
+        raise AgentError(
+            f"--demo: the flow {plan.flow} has no demo-trading page (its `demo:` section)",
+            Exit.BAD_INPUT,
+        )
+    return flow.demo.query
+
+
 def _sink(plan: RunPlan, vault: Vault, settings: Settings) -> Sink:
-    if plan.sink == "vault":
-        return VaultSink(vault)
-    return make_sink(plan.sink, settings, reveal=plan.reveal)
+    accounts = [a or "main" for a in plan.request.accounts]
+    return make_sink(plan.sink, settings, reveal=plan.reveal, accounts=accounts, vault=vault)
+
+
+def _stored(sink: Sink, refs: list[str], ok: bool) -> str:
+    """Where the keys are, once the run's checks are known: the sink's `finish` (an okx-toml
+    profile is written only now, and only when `ok`) said after the records' place."""
+    note = sink.finish(ok)
+    return sink.describe(refs) + (f"; {note}" if note else "")
 
 
 def execute(
@@ -135,6 +155,19 @@ def execute(
         "vault_ids": [],
         "verification": {},
     }
+    try:
+        # Again for each run: a batch preflights its first entry only, and each entry's
+        # okx-toml profile (PREFIX-<entry id>) is its own. Before the journal and the browser.
+        sink.check()
+        # set here, whoever preflighted (a batch: its first entry only)
+        plan.options.trading_query = _trading_query(plan, flow)
+        plan.options.demo = req.demo
+    except VaultError as exc:
+        result.update(message=str(exc), exit_code=int(Exit.BAD_INPUT))
+        return result
+    except AgentError as exc:
+        result.update(message=exc.message, exit_code=int(exc.code))
+        return result
     stored: list[str] = []
     creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
 
@@ -175,6 +208,7 @@ def execute(
                 passphrase=d["passphrase"],
                 permissions=["read_only", "trade"],
                 ips=list(req.ips),
+                demo=req.demo,
             )
             try:
                 stored.append(sink.store(cred, run_id=art.id))
@@ -250,7 +284,7 @@ def execute(
                     err = AgentError(held_message(req.label, held), err.code)
         result.update(message=err.message, exit_code=int(err.code), vault_ids=stored)
         if stored:
-            result["stored"] = sink.describe(stored)
+            result["stored"] = _stored(sink, stored, ok=False)
         journal.set(art.id, "failed", note=err.message)
         notify("failed")
         row = journal.get(art.id) or {}
@@ -314,7 +348,7 @@ def execute(
             for k, r in enumerate(out.records)
         ],
         vault_ids=stored,
-        stored=sink.describe(stored),
+        stored=_stored(sink, stored, ok),
         verification=checks,
         factors=out.factors,
         seconds=round(time.monotonic() - started, 2),

@@ -233,10 +233,17 @@ def build_app(world: World) -> Starlette:
     keys_page = account_page("api-keys.html", "API keys")
 
     async def api_keys_page(request: Request) -> Response:
-        """api-moved: the old path sends you to Overview, the new one serves the page."""
+        """api-moved: the old path sends you to Overview, the new one serves the page.
+        ?go-demo-trading=1 / ?go-live-trading=1 switch the session's trading mode (okx.com)."""
         moved = world.knobs.api_moved
         if (request.url.path == "/account/my-api") == moved:
             return RedirectResponse("/account/users" if moved else "/account/my-api", 302)
+        s = current(request)
+        if s is not None:
+            if request.query_params.get("go-demo-trading") == "1":
+                s.demo = True
+            elif request.query_params.get("go-live-trading") == "1":
+                s.demo = False
         response: Response = await keys_page(request)
         return response
 
@@ -306,7 +313,7 @@ def build_app(world: World) -> Starlette:
     async def list_keys(request: Request) -> Response:
         acct = world.account(authed(request))
         which = request.query_params.get("account", "main")
-        keys = [k.public() for k in acct.keys_of(which)]
+        keys = [k.public() for k in acct.keys_of(which, authed(request).demo)]
         return ok({"account": which, "keys": keys, "limit": 50})
 
     @api
@@ -418,6 +425,7 @@ def build_app(world: World) -> Starlette:
                     "passphrase": k.passphrase,
                     "perms": k.perms,
                     "ips": k.ips,
+                    "demo": k.demo,
                     # the created dialog's Complete: clicked how often (0: never)
                     "completeClicks": world.complete_clicks(k),
                 }

@@ -87,8 +87,9 @@ class Account:
     subaccounts: list[str]
     keys: list[ApiKey] = field(default_factory=list)
 
-    def keys_of(self, account: str) -> list[ApiKey]:
-        return [k for k in self.keys if k.account == account]
+    def keys_of(self, account: str, demo: bool = False) -> list[ApiKey]:
+        """The account's live keys, or its demo-trading keys (a list and a limit of their own)."""
+        return [k for k in self.keys if k.account == account and k.demo == demo]
 
     def masked_email(self) -> str:
         local, _, domain = self.email.partition("@")
@@ -133,6 +134,10 @@ class Session:
     email: str
     created: float = field(default_factory=time.time)
     expire_armed: bool = False  # session-expires: the next account call logs out
+    # Demo trading, as on okx.com: the API page opened with ?go-demo-trading=1 switches the
+    # session to demo trading (its own key list; keys made there are demo keys, which the REST
+    # API accepts only with x-simulated-trading: 1); ?go-live-trading=1 switches back.
+    demo: bool = False
 
 
 @dataclass
@@ -436,7 +441,7 @@ class World:
             drafts = [validate_draft(d, acct) for d in raw_drafts]
             for target in {d.account for d in drafts}:
                 new = sum(1 for d in drafts if d.account == target)
-                if len(acct.keys_of(target)) + new > MAX_KEYS:
+                if len(acct.keys_of(target, s.demo)) + new > MAX_KEYS:
                     who = "main account" if target == "main" else f"sub-account {target}"
                     raise ReplicaError(
                         f"The {who} already has {MAX_KEYS} API keys. Delete one to create another.",
@@ -444,7 +449,7 @@ class World:
                     )
             seen: set[tuple[str, str]] = set()
             for d in drafts:
-                existing = {k.label for k in acct.keys_of(d.account)}
+                existing = {k.label for k in acct.keys_of(d.account, s.demo)}
                 if d.label in existing or (d.account, d.label) in seen:
                     raise ReplicaError(f'An API key named "{d.label}" already exists', "label")
                 seen.add((d.account, d.label))
@@ -514,7 +519,7 @@ class World:
             ch.finished = True
             created: list[ApiKey] = []
             for d in ch.drafts:
-                if len(acct.keys_of(d.account)) >= MAX_KEYS:
+                if len(acct.keys_of(d.account, s.demo)) >= MAX_KEYS:
                     raise ReplicaError("API key limit reached", None)
                 key = ApiKey(
                     label=d.label,
@@ -527,6 +532,7 @@ class World:
                     ips=d.ips,
                     used_for=d.used_for,
                     challenge=ch.id,
+                    demo=s.demo,
                 )
                 acct.keys.append(key)
                 created.append(key)

@@ -387,12 +387,6 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
         {"T_SEED": ""},
         "error: --totp-secret-env T_SEED: that variable is not set",
     ),
-    (
-        "code-prompt-phone",
-        [*OK, "--code-prompt", "phone"],
-        {},
-        "error: --code-prompt 'phone': use totp, sms or email",
-    ),
     # the key: label, IPs, sub-accounts, passphrase
     (
         "label-10k",
@@ -519,12 +513,6 @@ RUN: list[tuple[str, list[str], dict[str, str], str]] = [
         "error: passphrase must have no spaces",
     ),
     # where the credentials go, what else is written
-    (
-        "sink-bogus",
-        [*OK, "--sink", "email"],
-        {},
-        "error: --sink 'email': use vault, keyring or stdout",
-    ),
     (
         "sink-stdout-and-json",
         [*OK, "--sink", "stdout", "--json"],
@@ -655,6 +643,73 @@ BOXES: list[tuple[str, list[str], str, str]] = [
         "--out' / '-o",
         "file '/tmp' is a directory.",
     ),
+    # the fixed sets (agent.choices): typer checks them, help lists them, shells complete them
+    (
+        "run-code-prompt-phone",
+        ["run", *OK, "--code-prompt", "phone"],
+        "--code-prompt",
+        "Value error, 'phone' is not one of 'totp', 'sms', 'email'.",
+    ),
+    (
+        "run-site-asia",
+        ["run", *OK, "--site", "asia"],
+        "--site",
+        "Value error, 'asia' is not one of 'global', 'eea', 'us'.",
+    ),
+    (
+        "run-sink-bogus",
+        ["run", *OK, "--sink", "email"],
+        "--sink",
+        "'email': use vault, keyring, stdout or okx-toml:PROFILE",
+    ),
+    (
+        "run-sink-okx-toml-unnamed",
+        ["run", *OK, "--sink", "okx-toml"],
+        "--sink",
+        "'okx-toml': name the profile, e.g. okx-toml:acme",
+    ),
+    (
+        "run-sink-okx-toml-bad-name",
+        ["run", *OK, "--sink", "okx-toml:a b"],
+        "--sink",
+        "profile 'a b': use 1-64 letters, digits, - or _, starting with a letter or digit",
+    ),
+    (
+        "run-sink-vault-named",
+        ["run", *OK, "--sink", "vault:x"],
+        "--sink",
+        "'vault:x': only okx-toml takes a name (okx-toml:PROFILE)",
+    ),
+    (
+        "batch-sink-stdout",
+        ["batch", "r.csv", "--sink", "stdout"],
+        "--sink",
+        "'stdout': a batch never prints keys; use vault, keyring or okx-toml:PREFIX",
+    ),
+    (
+        "batch-sink-okx-toml-unnamed",
+        ["batch", "r.csv", "--sink", "okx-toml"],
+        "--sink",
+        "'okx-toml': name the profile, e.g. okx-toml:acme",
+    ),
+    (
+        "record-site-mars",
+        ["record", "--out", "set", "--site", "mars"],
+        "--site",
+        "Value error, 'mars' is not one of 'global', 'eea', 'us'.",
+    ),
+    (
+        "vault-export-format-xml",
+        ["vault", "export", "r1", "--format", "xml"],
+        "--format' / '-f",
+        "Value error, 'xml' is not one of 'json', 'env', 'ccxt', 'okx-toml'.",
+    ),
+    (
+        "completion-tcsh",
+        ["completion", "tcsh"],
+        "shell",
+        "Value error, 'tcsh' is not one of 'bash', 'zsh', 'fish'.",
+    ),
 ]
 
 
@@ -701,12 +756,6 @@ BATCH: list[tuple[str, list[str], dict[str, str], str]] = [
         {"ONBOARD_RECIPIENTS": "[age1"},
         "error: ONBOARD_RECIPIENTS is not a JSON list (Expecting value: line 1 column 2): give "
         "'[\"age1...\"]' or keys separated by commas",
-    ),
-    (
-        "sink-stdout",
-        ["--sink", "stdout"],
-        {},
-        "error: --sink 'stdout': a batch stores to vault or keyring",
     ),
     (
         "resume-and-fresh",
@@ -1293,12 +1342,6 @@ OTHERS: list[tuple[str, list[str], dict[str, str], str]] = [
         "error: no record '../etc' in the vault at {home}/vault (see: onboard vault list)",
     ),
     (
-        "vault-export-format",
-        ["vault", "export", "r1", "--format", "xml"],
-        {},
-        "error: --format 'xml': use json or env",
-    ),
-    (
         "vault-export-over-a-file",
         ["vault", "export", "r1", "--out", "/etc/hostname"],
         {},
@@ -1309,6 +1352,62 @@ OTHERS: list[tuple[str, list[str], dict[str, str], str]] = [
         ["vault", "export", "r1"],
         {},
         "error: no record 'r1' in the vault at {home}/vault (see: onboard vault list)",
+    ),
+    (
+        "vault-export-nothing",
+        ["vault", "export", "-f", "ccxt"],
+        {},
+        "error: which records? give record ids, --all or --label",
+    ),
+    (
+        "vault-export-ids-and-all",
+        ["vault", "export", "r1", "--all"],
+        {},
+        "error: give record ids, --all or --label, only one of them",
+    ),
+    (
+        "vault-export-all-and-label",
+        ["vault", "export", "--all", "--label", "ICG-MM"],
+        {},
+        "error: give record ids, --all or --label, only one of them",
+    ),
+    (
+        "vault-export-profile-for-env",
+        ["vault", "export", "r1", "-f", "env", "--profile", "acme"],
+        {},
+        "error: --profile names an okx-toml or ccxt profile; --format env has none",
+    ),
+    (
+        "vault-export-profile-bad-name",
+        ["vault", "export", "r1", "-f", "okx-toml", "--profile", "acme/live"],
+        {},
+        "error: --profile 'acme/live': use 1-64 letters, digits, - or _, starting with a letter "
+        "or digit",
+    ),
+    (
+        "vault-export-force-for-json",
+        ["vault", "export", "r1", "--force"],
+        {},
+        "error: --force replaces an okx-toml profile; other formats never replace a file",
+    ),
+    (
+        "vault-export-label-unknown",
+        ["vault", "export", "--label", "ICG-MM", "-f", "okx-toml"],
+        {},
+        "error: no record labelled 'ICG-MM' in the vault at {home}/vault (see: onboard vault list)",
+    ),
+    (
+        "config-file-unknown-setting",
+        ["config", "show"],
+        {"ONBOARD_CONFIG": "{tmp}/bad-key.toml"},
+        "error: config file {tmp}/bad-key.toml: unknown setting 'hom' (known: home, okx_config, "
+        "recipients)",
+    ),
+    (
+        "config-file-not-toml",
+        ["config", "show"],
+        {"ONBOARD_CONFIG": "{tmp}/not.toml"},
+        "error: config file {tmp}/not.toml: not valid TOML (Invalid value (at end of document))",
     ),
     (
         "vault-rekey-nothing",
@@ -1339,12 +1438,6 @@ OTHERS: list[tuple[str, list[str], dict[str, str], str]] = [
         ["vault", "rekey", "r1"],
         {"ONBOARD_RECIPIENTS": "age1notjson"},
         "error: not an age recipient: age1notjson…",
-    ),
-    (
-        "record-site",
-        ["record", "--out", "set", "--site", "mars"],
-        {},
-        "error: --site 'mars': use one of global, eea, us",
     ),
     (
         "record-stage",
@@ -1472,7 +1565,17 @@ OTHERS: list[tuple[str, list[str], dict[str, str], str]] = [
 def test_other_commands_refuse(
     cli: Callable[..., Ran], tmp_path: Path, args: list[str], env: dict[str, str], line: str
 ) -> None:
-    assert_refused(cli(args, env), line.replace("{home}", str(tmp_path / "home")))
+    for name, text in CONFIG_FILES.items():
+        (tmp_path / name).write_text(text)
+    line = line.replace("{home}", str(tmp_path / "home")).replace("{tmp}", str(tmp_path))
+    assert_refused(cli(args, env), line)
+
+
+# config files the `config-file-*` cases point ONBOARD_CONFIG at
+CONFIG_FILES = {
+    "bad-key.toml": "hom = '/tmp'\n",
+    "not.toml": "home = [\n",
+}
 
 
 def test_the_tables_hold_150_distinct_cases() -> None:
@@ -1513,6 +1616,18 @@ SUBPROCESS: list[tuple[str, list[str], dict[str, str], str]] = [
         {},
         "error: --sms-code-cmd: program 'no-such-sms-reader' not found on PATH",
     ),
+    (
+        "config-file-home-not-a-path",
+        ["vault", "list"],
+        {"ONBOARD_CONFIG": "{tmp}/home-int.toml", "ONBOARD_HOME": ""},
+        "error: setting home (home in {tmp}/home-int.toml): Input is not a valid path",
+    ),
+    (
+        "config-file-home-is-a-file",
+        ["run", *OK],
+        {"ONBOARD_CONFIG": "{tmp}/home-file.toml", "ONBOARD_HOME": ""},
+        "error: data directory /etc/passwd (home in {tmp}/home-file.toml): not a directory",
+    ),
 ]
 
 
@@ -1521,9 +1636,13 @@ SUBPROCESS: list[tuple[str, list[str], dict[str, str], str]] = [
 )
 def test_as_a_subprocess(tmp_path: Path, args: list[str], env: dict[str, str], line: str) -> None:
     home = tmp_path / "home"
+    (tmp_path / "home-int.toml").write_text("home = 3\n")
+    (tmp_path / "home-file.toml").write_text("home = '/etc/passwd'\n")
+    env = {k: v.replace("{tmp}", str(tmp_path)) for k, v in env.items()}
     start = time.monotonic()
+    # ONBOARD_HOME "" is no value (the config file's `home` applies)
     proc = onboard(home, *args, env={"NO_COLOR": "1", **env}, timeout=60)
-    assert proc.stderr.splitlines() == [line]
+    assert proc.stderr.splitlines() == [line.replace("{tmp}", str(tmp_path))]
     assert (proc.returncode, proc.stdout) == (2, "")
     assert_nothing_opened(home, time.monotonic() - start)
 

@@ -5,6 +5,9 @@
   `<exchange>:<account>:<label>:<api key last 4>`, value the JSON record).
 - `StdoutSink`: the plaintext JSON record on stdout, for piping straight into
   another secret store; only when constructed with `reveal=True`.
+- `OkxTomlSink` (`okx-toml:NAME`): the vault, then a profile NAME in OKX's own
+  ~/.okx/config.toml (`agent.custody.formats`), written by `finish` once the run's checks
+  passed, so a key found unusable never reaches it.
 
 Every sink raises `VaultError` (with a message fit for one terminal line) when it
 cannot store, so the caller can stop before clicking Complete.
@@ -16,12 +19,14 @@ import json
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TextIO
 
+from agent.choices import SinkKind, parse_sink
 from agent.config import Settings
+from agent.custody import formats
 from agent.custody.vault import Credential, Vault, VaultError
 
-SINKS = ("vault", "keyring", "stdout")
 KEYRING_SERVICE = "onboard"
 
 
@@ -43,6 +48,12 @@ class Sink(ABC):
     def describe(self, refs: list[str]) -> str:
         """One line for the result panel: where the credentials are."""
         return f"{self.name}: {', '.join(refs)}"
+
+    def finish(self, ok: bool) -> str:
+        """Called once when the run's checks are done (`ok`: they passed and no key has more
+        than Read + Trade); what it did, in one line without secrets, or "". A sink that hands
+        keys on to other tools does it here, never before."""
+        return ""
 
 
 class VaultSink(Sink):
@@ -146,17 +157,91 @@ class StdoutSink(Sink):
         return "stdout"
 
 
+class OkxTomlSink(VaultSink):
+    """The vault first (the custody of record, durable before Complete), then a profile in
+    OKX's profile file for the OKX CLI and MCP server.
+
+    `name` stays "vault": the records are in the vault, so the run verifies them and marks a
+    key with more than Read + Trade unusable there, as for the vault sink. The profile is
+    written by `finish`, which the run calls once its checks are done: only when they passed
+    and no record is marked unusable, so a key that must be deleted never reaches a trading
+    tool. Several keys (sub-accounts) become `NAME-<account>` profiles.
+    """
+
+    def __init__(self, vault: Vault, profile: str, path: Path, accounts: list[str]) -> None:
+        super().__init__(vault)
+        self.profile = profile
+        self.path = path
+        self.accounts = accounts or ["main"]
+        self._held: list[tuple[str, Credential]] = []
+
+    def _names(self, items: list[tuple[str, str, str]]) -> dict[str, str]:
+        return formats.profile_names(items, self.profile)
+
+    def check(self) -> None:
+        """The vault's recipients, then the profile file: readable TOML of OKX's shape, the
+        profiles this run will write not already there, its directory writable. Before any
+        browser opens, so a clash costs the client nothing."""
+        super().check()
+        planned = self._names([(a, "", a) for a in self.accounts])
+        try:
+            formats.check_okx_file(self.path, list(planned.values()))
+        except formats.ProfileExists as exc:
+            raise VaultError(
+                f"--sink okx-toml:{self.profile}: {exc}; refusing to overwrite it (pick another "
+                "name, or remove that profile from the file first)"
+            ) from None
+        except formats.ExportError as exc:
+            raise VaultError(f"--sink okx-toml:{self.profile}: {exc}") from None
+
+    def store(self, cred: Credential, run_id: str = "") -> str:
+        rid = super().store(cred, run_id)
+        self._held.append((rid, cred))
+        return rid
+
+    def finish(self, ok: bool) -> str:
+        if not self._held:
+            return ""
+        ids = " ".join(rid for rid, _ in self._held)
+        later = f"onboard vault export {ids} -f okx-toml --profile {self.profile}"
+        if any(self.vault.unusable(rid) for rid, _ in self._held):
+            return "OKX profile not written: a record is marked unusable"
+        if not ok:
+            return (
+                "OKX profile not written (the run's checks did not pass); once the key is "
+                f"checked: {later}"
+            )
+        try:
+            names = self._names([(rid, c.label, c.account) for rid, c in self._held])
+            merged = formats.merge_okx_profiles(
+                self.path, {names[rid]: (rid, c) for rid, c in self._held}
+            )
+        except formats.ExportError as exc:
+            return f"OKX profile NOT written ({exc}); the key is safe in the vault: {later}"
+        return f"OKX profile {', '.join(merged.added)} in {merged.path}"
+
+
 def make_sink(
     name: str,
     settings: Settings | None = None,
     reveal: bool = False,
     recipients: list[str] | None = None,
+    accounts: list[str] | None = None,
+    vault: Vault | None = None,
 ) -> Sink:
-    """ "vault" | "keyring" | "stdout" -> a Sink. `recipients` overrides the vault's config."""
-    if name == "vault":
-        return VaultSink(Vault(settings or Settings(), recipients=recipients or None))
-    if name == "keyring":
+    """A `--sink` value ("vault", "keyring", "stdout", "okx-toml:NAME") -> a Sink.
+    `vault` (the run's own) or else `recipients` over the config make the vault; `accounts`
+    (the run's, "main" for the main account) name the profiles an okx-toml sink writes."""
+    try:
+        spec = parse_sink(name)
+    except ValueError as exc:
+        raise VaultError(f"--sink {exc}") from None
+    if spec.kind is SinkKind.KEYRING:
         return KeyringSink()
-    if name == "stdout":
+    if spec.kind is SinkKind.STDOUT:
         return StdoutSink(reveal=reveal)
-    raise VaultError(f"unknown sink {name!r}: use {', '.join(SINKS)}")
+    settings = settings or Settings()  # only the vault's sinks read the settings
+    vault = vault or Vault(settings, recipients=recipients or None)
+    if spec.kind is SinkKind.VAULT:
+        return VaultSink(vault)
+    return OkxTomlSink(vault, spec.profile, settings.okx_config, list(accounts or []))

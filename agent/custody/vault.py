@@ -55,6 +55,9 @@ class Credential:
     permissions: list[str]
     ips: list[str]
     created_at: float = field(default_factory=time.time)
+    # A demo-trading key (OKX's simulated trading): its REST calls need the
+    # x-simulated-trading header. Records stored before demo support are live keys.
+    demo: bool = False
 
     def meta(self) -> dict[str, Any]:
         """What may be shown and written in clear: no secret, no passphrase, key masked."""
@@ -69,6 +72,7 @@ class Credential:
             "permissions": self.permissions,
             "ips": self.ips,
             "created_at": self.created_at,
+            "demo": self.demo,
         }
 
 

@@ -162,19 +162,21 @@ def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str],
 
 
 def endpoint_for(cred: Credential, base_url: str | None = None) -> str:
-    """`--base-url`, else the record's base_url (replica), else the flow's site URL."""
+    """`--base-url`, else the record's base_url (replica), else the REST API of the record's
+    site as the flow gives it (EEA and US keys are served by their own REST hosts)."""
     if base_url:
         return base_url.rstrip("/")
     if cred.base_url:
         return cred.base_url.rstrip("/")
     from agent.engine.flow import load_named
 
-    sites = load_named("okx").sites
+    flow = load_named("okx")
+    sites = flow.sites
     if cred.site not in sites:
         raise VerifyInputError(
             f"record's site {cred.site!r} is not in the flow (known: {', '.join(sorted(sites))})"
         )
-    return sites[cred.site].rstrip("/")
+    return flow.rest_url(cred.site)
 
 
 def safe_proxy(proxy: str | None) -> str | None:
@@ -203,8 +205,8 @@ def check_proxy(proxy: str) -> None:
             import socks  # noqa: F401  (PySocks: what requests needs for SOCKS)
         except ImportError:
             raise VerifyInputError(
-                "--proxy socks: SOCKS proxies need PySocks in this environment "
-                "(pip install 'requests[socks]'), or use an HTTP proxy"
+                "--proxy socks: SOCKS proxies need PySocks, an onboard dependency missing from "
+                "this environment (pip install PySocks), or use an HTTP proxy"
             ) from None
 
 
@@ -301,9 +303,12 @@ def verify_credential(
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] | None = None,
 ) -> VerifyResult:
-    """One signed `GET /api/v5/account/config` for `cred`, compared with the request."""
+    """One signed `GET /api/v5/account/config` for `cred`, compared with the request. A
+    demo-trading record (or `demo`, for records made before they said so) is sent in ccxt's
+    sandbox mode: OKX's x-simulated-trading header."""
     import ccxt
 
+    demo = demo or cred.demo
     redact.register_secret(cred.secret)
     redact.register_secret(cred.passphrase)
     redact.register_key(cred.api_key)

@@ -370,12 +370,24 @@ FORBIDDEN_WORDS = ("withdraw",)
 TARGET_VARS = {"label", "account_text", "option"}
 
 
+class Demo(Strict):
+    """How the site's key pages switch to demo trading and back: queries added to their URLs
+    (a session stays in the mode it was last switched to)."""
+
+    query: str = Field(pattern=r"^[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+$")
+    live_query: str = Field(pattern=r"^[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+$")
+
+
 class Flow(Strict):
     name: str
     version: int
     exchange: str
     sites: dict[str, str]
     origins: list[str]
+    # Each site's REST API base (signed requests), where it differs from the site's pages.
+    rest: dict[str, str] = Field(default_factory=dict)
+    # Demo trading: the query that switches the key pages to demo-trading keys (run --demo).
+    demo: Demo | None = None
     rules: Rules = Field(default_factory=Rules)
     # The labels the site shows for the requested permissions (read, trade), and nothing else.
     permissions: dict[str, str]
@@ -389,8 +401,15 @@ class Flow(Strict):
     drafts: Drafts | None = None
     steps: list[Step]
 
+    def rest_url(self, site: str) -> str:
+        """The REST API base of `site`: its `rest` entry, else its pages' origin."""
+        return (self.rest.get(site) or self.sites[site]).rstrip("/")
+
     @model_validator(mode="after")
     def _sane(self) -> Flow:
+        unknown = sorted(set(self.rest) - set(self.sites))
+        if unknown:
+            raise ValueError(f"@rest: {unknown[0]!r} is not one of the sites")
         seen: set[str] = set()
         for i, s in enumerate(self.steps):
             if s.id in seen:

@@ -78,6 +78,10 @@ class Options:
     max_resubmits: int = 2
     # When the page does not match the flow: ask the human (guided) or stop (unattended).
     drift_to_human: bool = True
+    # The flow's demo-trading switch (`demo.query`, or `demo.live_query` for a live key),
+    # added to every page the flow navigates to; `demo` says which.
+    trading_query: str = ""
+    demo: bool = False
 
 
 @dataclass
@@ -535,7 +539,8 @@ class Runner:
     # -- actions -------------------------------------------------------------
     def do_navigate(self, step: Step, nav: Any) -> None:
         self.on_state("opened")
-        url = self.base + nav.path
+        query = self.opts.trading_query
+        url = self.base + nav.path + (("&" if "?" in nav.path else "?") + query if query else "")
         self.page.goto(url, wait_until="domcontentloaded")
         if self.on_login_page():
             self.wait_for_login()
@@ -548,6 +553,11 @@ class Runner:
         if self.find.wait_any(nav.ready, self.opts.step_timeout if landed else 1.0):
             self._loaded(nav, step)
             return
+        if self.opts.demo:  # the menu may lead to the live pages: no live key made for demo
+            raise AgentError(
+                f"{nav.path}?{query} did not show {step.caption} (demo trading)",
+                Exit.UI_NOT_UNDERSTOOD,
+            )
         # The direct URL did not land (moved page?): take the menu path from where we are.
         self.rep.warn(f"{nav.path} did not show the expected page; trying the menu")
         self.page.goto(self.base + "/", wait_until="domcontentloaded")

@@ -235,7 +235,10 @@ def test_export_env(home: Path, settings: Settings) -> None:
         (values[name],) = shlex.split(raw)
     assert values == {
         "OKX_API_KEY": cred.api_key,
-        "OKX_API_SECRET": cred.secret,
+        "OKX_SECRET_KEY": cred.secret,  # OKX's toolkit's names
+        "OKX_PASSPHRASE": cred.passphrase,
+        "OKX_SITE": "global",
+        "OKX_API_SECRET": cred.secret,  # the names earlier versions wrote, kept
         "OKX_API_PASSPHRASE": cred.passphrase,
     }
     comments = "\n".join(ln for ln in lines if ln.startswith("#"))
@@ -260,7 +263,7 @@ def test_export_out_file_0600_and_no_overwrite(
     assert res.stdout == ""  # nothing secret on stdout
     assert mode(out) == 0o600
     text = out.read_text()
-    assert f"OKX_API_SECRET={cred.secret}" in text
+    assert f"OKX_SECRET_KEY={cred.secret}" in text
     assert not list(tmp_path.glob(".*.tmp"))
 
     res = cli(home, "export", rid, "--format", "json", "--out", str(out))
@@ -272,7 +275,8 @@ def test_export_out_file_0600_and_no_overwrite(
 def test_export_bad_format(home: Path, settings: Settings) -> None:
     rid = Vault(settings).store(make_cred())
     res = cli(home, "export", rid, "--format", "yaml")
-    assert res.returncode == 2 and res.stderr.startswith("error: --format")
+    assert res.returncode == 2 and "Invalid value for '--format'" in res.stderr
+    assert "'json', 'env', 'ccxt', 'okx-toml'" in res.stderr and res.stdout == ""
 
 
 # -- rekey -----------------------------------------------------------------------------------
@@ -501,7 +505,7 @@ def test_vault_sink_and_factory(settings: Settings) -> None:
     rid = sink.store(cred)
     assert Vault(settings).load(rid) == cred
     assert sink.describe([rid]) == f"vault: {rid}"
-    with pytest.raises(VaultError, match="unknown sink"):
+    with pytest.raises(VaultError, match="--sink 's3': use vault, keyring, stdout or okx-toml"):
         make_sink("s3", settings)
 
 

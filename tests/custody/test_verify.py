@@ -432,13 +432,14 @@ def test_proxy_setting_follows_ccxt() -> None:
 
 
 def test_real_sites_come_from_the_flow() -> None:
+    """Each site's REST host as the flow gives it (`rest`), not its pages' origin."""
     from agent.custody.verify import endpoint_for
     from agent.engine.flow import load_named
 
-    sites = load_named("okx").sites
+    flow = load_named("okx")
     for site in ("global", "eea", "us"):
         cred = Credential("okx", site, None, "main", "x", "k" * 36, "s" * 32, "p" * 10, [], [])
-        assert endpoint_for(cred) == sites[site].rstrip("/")
+        assert endpoint_for(cred) == flow.rest_url(site) == flow.rest[site]
 
 
 def test_check_config_unit() -> None:
