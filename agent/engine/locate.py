@@ -117,6 +117,24 @@ EDITABLE_JS = """e => {
 }"""
 
 
+# Among look-alikes, what a person can actually see: a copy kept off screen, clipped to a
+# pixel or fully transparent (Playwright calls those visible) is no choice. Used only to
+# narrow several matches, never to reject a single one (a dialog fading in starts at 0).
+PERCEIVABLE_JS = """e => {
+  const r = e.getBoundingClientRect();
+  if (r.width < 4 || r.height < 4 || r.right + scrollX <= 0 || r.bottom + scrollY <= 0) return false;
+  for (let a = e, up = 0; a && a !== document.body && up < 8; a = a.parentElement, up++) {
+    const s = getComputedStyle(a);
+    if (parseFloat(s.opacity) === 0) return false;
+    if (s.overflow !== 'visible') {
+      const b = a.getBoundingClientRect();
+      if (b.width < 4 || b.height < 4) return false;
+    }
+  }
+  return true;
+}"""
+
+
 @dataclass(frozen=True)
 class Then:
     """Page script run on the single match in the same round trip (the highlight box).
@@ -164,8 +182,9 @@ class Resolver:
         """How many match, whether exactly one is usable (for a field: the one editable among
         look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call."""
         js = (
-            f"(els, a) => {{ const n = els.length; const use = a.editable ? "
-            f"els.filter(e => ({EDITABLE_JS})(e)) : els; const ok = use.length === 1; "
+            f"(els, a) => {{ const n = els.length; let use = a.editable ? "
+            f"els.filter(e => ({EDITABLE_JS})(e)) : els; "
+            f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); const ok = use.length === 1; "
             f"const at = ok ? els.indexOf(use[0]) : -1; if (ok && a.then) {{ const el = use[0]; "
             f"{then.js if then else ''} }} return [n, ok, at]; }}"
         )

@@ -233,3 +233,29 @@ def test_a_see_through_layer_over_a_select_is_clicked_where_the_select_shows(pag
     assert page.locator(".layer").bounding_box()["width"] > 0  # type: ignore[index]
     make_runner(page, [SWITCHER]).run()
     assert page.locator("#a .v").inner_text() == "sub-1"
+
+
+@pytest.mark.parametrize(
+    "hide",
+    [
+        "position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden",
+        "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0,0,0,0)",
+        "opacity:0;position:absolute;pointer-events:none",
+    ],
+    ids=["offscreen", "sr-only", "transparent"],
+)
+def test_a_copy_a_person_cannot_see_is_no_choice(page: Page, hide: str):
+    """Before: a hidden second "Confirm" (Playwright calls it visible) made two matches, the
+    code was never confirmed and the run timed out (seed 60)."""
+    serve(
+        page,
+        f"""{STYLE}<div style="{hide}"><button onclick="window.hit = 'decoy'">Confirm</button></div>
+        <button onclick="window.hit = 'real'">Confirm</button>""",
+    )
+    step = {
+        "id": "confirm",
+        "caption": "Confirm",
+        "click": {"target": [{"role": "button", "name": "Confirm"}, {"text": "Confirm"}]},
+    }
+    make_runner(page, [step]).run()
+    assert page.evaluate("window.hit") == "real"
