@@ -632,16 +632,23 @@ def subkeys(
         typer.Option(help="Sub-account to create a key for; repeatable."),
     ] = None,
     all_sub_accounts: Annotated[
-        bool, typer.Option(help="Every sub-account OKX lists for the main account.")
+        bool,
+        typer.Option(
+            "--all-sub-accounts", help="Every sub-account OKX lists for the main account."
+        ),
     ] = False,
     allow_private_ip: Annotated[
-        bool, typer.Option(help="Accept loopback/private IPs (test setups only).")
+        bool,
+        typer.Option("--allow-private-ip", help="Accept loopback/private IPs (test setups only)."),
     ] = False,
     base_url: Annotated[
         str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
     ] = None,
     demo: Annotated[
-        bool, typer.Option(help="Demo-trading main key: send OKX's x-simulated-trading header.")
+        bool,
+        typer.Option(
+            "--demo", help="Demo-trading main key: send OKX's x-simulated-trading header."
+        ),
     ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="The client has agreed: do not ask (scripts).")

@@ -135,7 +135,7 @@ def statement(plan: Plan, main: Credential, subs: list[str], vault: Vault) -> st
         f"This creates {len(subs)} OKX API key(s) over OKX's REST API, signed with the "
         f"client's main-account key (record {plan.from_id}, key {mask_key(main.api_key)}, "
         f"label {main.label}, {where}): one per sub-account ({', '.join(subs)}), each named "
-        f"{plan.label}, with Read + Trade only (never Withdraw), bound to "
+        f"{plan.label}, with Read + Trade only (never a withdrawal right), bound to "
         f"{', '.join(plan.ips)}. Each key's secret and passphrase are stored encrypted in "
         f"the vault ({vault.dir}) before anything else."
     )

@@ -163,7 +163,7 @@ def refusal_line(code: str, msg: str, sub: str, label: str, main_masked: str) ->
     if code == "59505":
         return f"OKX 59505 ({msg}): OKX refused the generated passphrase; run again"
     if code == "59504":
-        return f"OKX 59504 ({msg}): a sub-account key cannot have Withdraw"
+        return f"OKX 59504 ({msg}): a sub-account key cannot have the withdrawal right"
     if code == "50011":
         return f"OKX 50011 (rate limit) after {RATE_TRIES} waits; run again in a minute"
     status, words = explain(code, msg, False)
@@ -520,7 +520,7 @@ def run(
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    """9 a key's check failed (or it has Withdraw), 8 a key could not be stored, 7 OKX
+    """9 a key's check failed (or it can withdraw), 8 a key could not be stored, 7 OKX
     refused, 1 anything else, 0 every key created and stored, or already there."""
     codes = {o.exit for o in outcomes}
     for code in (Exit.VERIFY_FAILED, Exit.CUSTODY_FAILED, Exit.EXCHANGE_REFUSED, Exit.FAILED):
