@@ -8,7 +8,6 @@ each. Every string printed passes the redaction layer.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from agent.custody.vault import Credential, Vault
     from agent.subkeys import Outcome, Plan
 
-SUB_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 STYLE = {
     "created": "green",
     "exists": "green",
@@ -53,7 +51,7 @@ def check_input(
 ) -> Plan:
     """The plan, or InputError naming the first problem (before any network call)."""
     from agent.engine.flow import load_named
-    from agent.request import RequestError, check_ip, label_problem
+    from agent.request import RequestError, check_ips, check_sub_accounts, label_problem
     from agent.subkeys import Plan
 
     rules = load_named("okx").rules
@@ -62,32 +60,16 @@ def check_input(
             "give the sub-accounts: --sub-account NAME (repeatable) or --all-sub-accounts "
             "(not both)"
         )
-    seen: list[str] = []
-    for raw in sub_accounts:
-        name = raw.strip()
-        if not SUB_RE.fullmatch(name):
-            raise InputError(f"--sub-account {raw!r} is not a valid sub-account name")
-        if name in seen:
-            raise InputError(f"--sub-account {name!r} is given twice")
-        seen.append(name)
-    problem = label_problem(label.strip(), rules)
-    if problem:
-        raise InputError(problem)
-    if not ips:
-        raise InputError("give at least one --ip: the new keys are bound to the firm's IPs")
-    clean: list[str] = []
     try:
-        for raw in ips:
-            ip = check_ip(raw, allow_private_ip)
-            if ip in clean:
-                raise InputError(f"duplicate IP address: {raw.strip()}")
-            clean.append(ip)
+        seen = check_sub_accounts(sub_accounts)
+        problem = label_problem(label.strip(), rules)
+        if problem:
+            raise InputError(problem)
+        if not ips:
+            raise InputError("give at least one --ip: the new keys are bound to the firm's IPs")
+        clean = check_ips(ips, allow_private_ip, rules)
     except RequestError as exc:
         raise InputError(str(exc)) from None
-    if len(clean) > rules.max_ips:
-        raise InputError(
-            f"{len(clean)} IP addresses given; the exchange allows at most {rules.max_ips}"
-        )
     if base_url:
         from agent import urls
 

@@ -116,6 +116,38 @@ def check_ip(raw: str, allow_private: bool) -> str:
     return str(ip)
 
 
+def check_ips(raws: list[str], allow_private: bool, rules: Rules) -> list[str]:
+    """An allowlist: each address checked and canonical, none twice, no more than the exchange
+    takes. RequestError naming the first problem."""
+    seen: list[str] = []
+    for raw in raws:
+        ip = check_ip(raw, allow_private)
+        if ip in seen:
+            raise RequestError(f"duplicate IP address: {raw.strip()}")
+        seen.append(ip)
+    if len(seen) > rules.max_ips:
+        raise RequestError(
+            f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}"
+        )
+    return seen
+
+
+SUB_ACCOUNT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def check_sub_accounts(names: list[str]) -> list[str]:
+    """Sub-account names, stripped; RequestError on a malformed or repeated one."""
+    out: list[str] = []
+    for raw in names:
+        v = raw.strip()
+        if not SUB_ACCOUNT_RE.fullmatch(v):
+            raise RequestError(f"--sub-account {v!r} is not a valid sub-account name")
+        if v in out:
+            raise RequestError(f"--sub-account {v!r} is given twice")
+        out.append(v)
+    return out
+
+
 def passphrase_problems(p: str, rules: Rules) -> list[str]:
     problems = []
     if not rules.passphrase_min <= len(p) <= rules.passphrase_max:
@@ -163,21 +195,12 @@ class OnboardRequest(BaseModel):
     @field_validator("sub_account")
     @classmethod
     def _sub(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        v = v.strip()
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", v):
-            raise RequestError(f"--sub-account {v!r} is not a valid sub-account name")
-        return v
+        return None if v is None else check_sub_accounts([v])[0]
 
     @field_validator("sub_accounts")
     @classmethod
     def _subs(cls, v: list[str]) -> list[str]:
-        out = [cls._sub(x) or "" for x in v]
-        dup = next((x for x in out if out.count(x) > 1), None)
-        if dup:
-            raise RequestError(f"--sub-account {dup!r} is given twice")
-        return out
+        return check_sub_accounts(v)
 
     @property
     def accounts(self) -> list[str | None]:
@@ -212,17 +235,7 @@ class OnboardRequest(BaseModel):
                 "give at least one --ip: keys without an IP allowlist expire after 14 days "
                 "and can be used from anywhere"
             )
-        seen: list[str] = []
-        for raw in self.ips:
-            ip = check_ip(raw, self.allow_private_ip)
-            if ip in seen:
-                raise RequestError(f"duplicate IP address: {raw.strip()}")
-            seen.append(ip)
-        if len(seen) > rules.max_ips:
-            raise RequestError(
-                f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}"
-            )
-        object.__setattr__(self, "ips", seen)
+        object.__setattr__(self, "ips", check_ips(self.ips, self.allow_private_ip, rules))
         if self.sub_accounts and self.sub_account:
             raise RequestError("give the sub-account(s) once: sub_account or sub_accounts")
         if len(self.sub_accounts) == 1:  # one key: the plain case
