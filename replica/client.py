@@ -47,6 +47,7 @@ class ScriptedClient:
     actions: list[str] = field(default_factory=list)
     _alert_seen: bool = False
     _submits: int = 0
+    _asked: Any = None  # the submit request being answered (a new one is a new submission)
 
     @classmethod
     def for_seed(cls, base_url: str, account: Any, **kw: Any) -> ScriptedClient:
@@ -57,6 +58,8 @@ class ScriptedClient:
             if need.kind == "login":
                 self._login(page)
             elif need.kind == "submit":
+                if need is not self._asked:  # asked again: the next key's own submission
+                    self._asked, self._submits, self._alert_seen = need, 0, False
                 self._submit(page)
             elif need.kind == "code":
                 self._code(page, need.factor)

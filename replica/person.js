@@ -89,15 +89,23 @@
     return found.length && score(found[0]) < 9 ? found[0] : null;
   }
 
-  // The option a person clicks in the list that opened under `box`: X, outside the box and
-  // nearest to it (not the same word in the page's header or footer).
+  // What already shows X before the list is opened (the same word in the page's header,
+  // a menu): not an option of that list, however near it is.
+  function before(texts) {
+    window.__personBefore = new Set(texts.flatMap((t) => byText(t)));
+    return window.__personBefore.size;
+  }
+
+  // The option a person clicks in the list that opened under `box`: X, not shown before it
+  // opened (the box's own tags were; a list drawn inside the box was not), nearest to it.
   function option(box, text) {
+    const old = window.__personBefore || new Set();
     const b = box.getBoundingClientRect();
     const dist = (e) => {
       const r = e.getBoundingClientRect();
       return Math.hypot((r.left + r.right - b.left - b.right) / 2, (r.top + r.bottom - b.top - b.bottom) / 2);
     };
-    const found = byText(text).filter((e) => !box.contains(e) && dist(e) < 600);
+    const found = byText(text).filter((e) => !old.has(e) && dist(e) < 600);
     found.sort((x, y) => dist(x) - dist(y));
     return found[0] || null;
   }
@@ -121,5 +129,5 @@
     return [...out];
   }
 
-  window.__person = { seen, byText, fieldFor, boxFor, centre, clickable, option, shows, chips, label };
+  window.__person = { seen, byText, fieldFor, boxFor, centre, clickable, before, option, shows, chips, label };
 })();

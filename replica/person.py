@@ -178,6 +178,7 @@ class GuidedClient(ScriptedClient):
         todo = [w for w in want if not on(w)] + [n for n in never if on(n)]
         if not todo or not self._once(f"choose {label}", 1.5):
             return
+        self._js(page, "__person.before(arg)", todo)  # the list that opens is what is new
         if not self._click_at(page, "__person.boxFor(arg)", label):
             return
         for name in todo:

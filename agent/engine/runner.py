@@ -67,6 +67,16 @@ class SessionLost(Exception):
     """The site logged the client out mid-flow: log in again, then start over."""
 
 
+class Interrupted(Exception):
+    """A step went wrong while something of the page's own showed (an announcement that came
+    up mid-step closes an open list, takes a click): once it is passed, the step again."""
+
+
+# Steps that can be done again from their start: each reads what the page holds and changes
+# only what differs. Not a submission, a code or a capture (each of those happens once).
+REDOABLE = frozenset({"fill", "fill_chips", "choose", "check"})
+
+
 @dataclass
 class Options:
     pace: float = 0.0
@@ -125,6 +135,8 @@ class Runner:
         self._separate = False  # one submission per key (the form fixes the account)
         self._requests: list[int] = []  # the page's own fetch/xhr requests, once followed
         self._said_interruptions: list[str] = []  # each said once a run
+        self._step: Step | None = None  # the step being done
+        self._redone: dict[int, int] = {}  # step number -> times done again after an interruption
         self._offered: dict[int, list[str]] = {}  # per draft: the permission list's options
         self._audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self._listed = 0
@@ -292,7 +304,7 @@ class Runner:
         while i < len(steps):
             step, k = plan[i]
             self._use_draft(k)
-            self._n = i + 1
+            self._n, self._step = i + 1, step
             t0 = time.monotonic()
             caption = step.caption
             if self.drafts and (k > 0 or self._per_key(step)):
@@ -357,6 +369,9 @@ class Runner:
                 self.rep.warn("the verification window was closed; submitting again")
                 i = submit_index
                 continue
+            except Interrupted:
+                self._redo(step, i + 1, len(steps), caption)
+                continue
             except PWError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 err = AgentError(
@@ -367,6 +382,9 @@ class Runner:
                 self.overlay.banner(f"Stopped: {err.message}", "error")
                 raise err from None
             except AgentError as err:
+                if err.code == Exit.UI_NOT_UNDERSTOOD and self._may_redo(step):
+                    self._redo(step, i + 1, len(steps), caption)
+                    continue
                 self.rep.step(i + 1, len(steps), caption, "failed", err.message)
                 self.overlay.banner(f"Stopped: {err.message}", "error")
                 raise
@@ -445,10 +463,37 @@ class Runner:
             and not isinstance(err, NoSuchOption)
         )
 
+    def _may_redo(self, step: Step) -> bool:
+        """Whether a step that went wrong is done again instead: it can be, it has not been
+        twice already, and something of the page's own shows (it may be why)."""
+        return self._redoable(step) and self._interrupted()
+
+    def _redoable(self, step: Step) -> bool:
+        redo = step.action in REDOABLE or bool(step.click and step.click.by == "agent")
+        return redo and self._redone.get(self._n, 0) < 2
+
+    def _redo(self, step: Step, n: int, total: int, caption: str) -> None:
+        """The person passes what the page shows (the agent never closes it), then the step
+        is done again from its start, not handed over as a page the flow does not know."""
+        self._redone[n] = self._redone.get(n, 0) + 1
+        self.rep.info(
+            f"{caption}: the page showed something of its own meanwhile; once it is passed, the agent does this step again"
+        )
+        try:
+            self.clear_interruptions(blocking=True)
+        except AgentError as err:
+            self.rep.step(n, total, caption, "failed", err.message)
+            self.overlay.banner(f"Stopped: {err.message}", "error")
+            raise
+
     def _ask_human(
         self, step: Step, cands: list[Loc], err: AgentError, say: str, done: Callable[[], bool]
     ) -> None:
-        """The page differs from the flow: never guess. Show where, ask, then confirm by reading."""
+        """The page differs from the flow: never guess. Show where, ask, then confirm by reading.
+
+        Unless an announcement or banner came up meanwhile: that is done again (`_redo`)."""
+        if self._may_redo(step):
+            raise Interrupted()
         self.rep.warn(f"{step.caption}: the page does not match the flow ({err.message})")
         self.out.drifted.append(step.id)
         if self.art:
@@ -479,6 +524,11 @@ class Runner:
         """Everything the flow knows can cover the page, as one locator."""
         every = [c for it in self.flow.interruptions for c in it.detect]
         return self.find.union(every) if every else None
+
+    def _interrupted(self) -> bool:
+        """Whether something the flow knows can cover the page shows now."""
+        every = [c for it in self.flow.interruptions for c in it.detect]
+        return bool(every) and self.find.any_visible(every)
 
     def clear_interruptions(self, blocking: bool = False) -> None:
         """Cookie banners, announcements: recognised, said, and left to the human to pass.
@@ -719,14 +769,20 @@ class Runner:
         try:
             press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
         except NotActionable as err:
-            # Covered by something the flow knows as an interruption (an announcement that
-            # came up a moment ago): the person passes it, then the same click once more.
-            probe = self._interruptions()
-            if err.why != "covered" or probe is None or not probe.count():
+            # Something the flow knows as an interruption shows (an announcement that came up
+            # a moment ago covers the click or takes it): the person passes it, then the same
+            # click once more. Disabled is the control's own state, whatever else shows.
+            if err.why == "disabled" or not self._interrupted():
                 raise
             self.clear_interruptions(blocking=True)
             self.guard_origin()
-            press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
+            try:
+                press(self.page, target, what, self.rep.info, self.opts.step_timeout, before)
+            except NotActionable:
+                # The page moved on meanwhile (the list it was in closed): the step again.
+                if self._step is None or not self._redoable(self._step):
+                    raise
+                raise Interrupted() from None
 
     def _error_text(self, errors: list[Loc] | None) -> str:
         if not errors:

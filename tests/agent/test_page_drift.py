@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.sync_api import Page
 
+from agent.engine.flow import Flow, Interruption
 from agent.engine.human import Need
 from agent.engine.locate import Vars
 from agent.engine.runner import UNREAD_VERIFICATION, Options, Runner
@@ -259,3 +260,101 @@ def test_a_copy_a_person_cannot_see_is_no_choice(page: Page, hide: str):
     }
     make_runner(page, [step]).run()
     assert page.evaluate("window.hit") == "real"
+
+
+# An announcement (a card in a corner, over nothing the agent needs) that comes up the first
+# time the list opens: the list's options stop showing while it is up, and closing it closes
+# the list (seeds 22, 65: "the option 'Trade' went away" as okx.com's announcement came up).
+ANNOUNCED = f"""{STYLE}
+<div><div>Permissions</div><div class=sel id=p></div></div>
+<script>
+const box = document.querySelector('#p'), on = new Set();
+let shown = false;
+function draw() {{ box.replaceChildren(...[...on].map(o => {{
+  const t = document.createElement('span'); t.textContent = o; return t; }})); }}
+function announce(list) {{
+  const d = document.createElement('div');
+  d.style.cssText = 'position:fixed;right:10px;bottom:10px;background:#fff;border:1px solid #ccc;padding:20px';
+  d.innerHTML = '<h3>Announcement</h3><button>Got it</button>';
+  d.querySelector('button').onclick = () => {{ d.remove(); list.remove(); }};
+  for (const it of list.children) it.style.visibility = 'hidden';
+  document.body.appendChild(d);
+}}
+box.onclick = () => {{
+  if (document.querySelector('.pop')) return;
+  const r = box.getBoundingClientRect(), p = document.createElement('div');
+  p.className = 'pop'; p.style.left = r.left + 'px'; p.style.top = (r.bottom + scrollY + 2) + 'px';
+  for (const o of ['Read', 'Trade', 'Withdraw']) {{
+    const it = document.createElement('div'); it.style.padding = '6px'; it.style.cursor = 'pointer';
+    it.textContent = o;
+    it.onclick = (ev) => {{ ev.stopPropagation(); on.has(o) ? on.delete(o) : on.add(o); draw(); }};
+    p.appendChild(it);
+  }}
+  document.body.appendChild(p);
+  if (!shown) {{ shown = true; announce(p); }}
+}};
+document.addEventListener('keydown', (e) => {{ if (e.key === 'Escape') document.querySelector('.pop')?.remove(); }});
+</script>"""
+
+ANNOUNCEMENT_SAY = 'The page shows an announcement: close it ("Got it").'
+
+
+def announced_flow(steps: list[dict]) -> Flow:  # type: ignore[type-arg]
+    """The test flow, knowing the announcement the way flows/okx.yaml knows okx.com's."""
+    detect = [
+        {"role": "button", "name": "Got it", "exact": True},
+        {"text": "Got it", "exact": True},
+    ]
+    extra = [Interruption.model_validate({"detect": detect, "say": ANNOUNCEMENT_SAY})]
+    return flow(steps).model_copy(update={"interruptions": extra})
+
+
+class PassesAnnouncements:
+    """A person who closes an announcement when told of it, and does nothing else."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def act(self, page: Page, need: Need) -> None:
+        self.asked.append(need.say)
+        if need.say == ANNOUNCEMENT_SAY and page.get_by_text("Got it").count():
+            page.get_by_text("Got it").click()
+
+
+@pytest.mark.parametrize("guided", [True, False], ids=["guided", "unattended"])
+def test_a_step_an_announcement_broke_is_done_again_once_it_is_passed(page: Page, guided: bool):
+    """Before: guided, the broken choice was handed to the person as a page the flow did not
+    know (and the person, asked to choose, had the announcement in the way); unattended, the
+    run stopped at once. Now the person is asked only to pass the announcement, and the agent
+    does the step again."""
+    serve(page, ANNOUNCED)
+    person = PassesAnnouncements()
+    runner = Runner(
+        page, announced_flow([PERMISSIONS]), Vars({}), BASE, [BASE],
+        Options(pace=0, step_timeout=2, human_timeout=10, drift_to_human=guided),
+        Said(), lambda *a: None, person,
+    )  # fmt: skip
+    runner.run()
+    assert sorted(page.locator("#p span").all_inner_texts()) == ["Read", "Trade"]
+    assert runner.out.drifted == []
+    assert set(person.asked) == {ANNOUNCEMENT_SAY}
+
+
+def test_a_click_an_announcement_hides_waits_for_it_to_be_passed(page: Page):
+    """Before: only a click *covered* by an announcement waited for the person; one the
+    announcement hid (the page behind it set to display:none) stopped the run (seed 38)."""
+    serve(
+        page,
+        f"""{STYLE}<div id=app style="display:none"><button onclick="window.hit = 1">Confirm</button></div>
+        <div class=ann><h3>Announcement</h3><button onclick="this.parentElement.remove();
+        document.querySelector('#app').style.display = 'block'">Got it</button></div>""",
+    )
+    person = PassesAnnouncements()
+    runner = Runner(
+        page, announced_flow([]), Vars({}), BASE, [BASE],
+        Options(pace=0, step_timeout=2, human_timeout=10, drift_to_human=False),
+        Said(), lambda *a: None, person,
+    )  # fmt: skip
+    runner._press(page.get_by_role("button", name="Confirm"), "Confirm")
+    assert page.evaluate("window.hit") == 1
+    assert person.asked == [ANNOUNCEMENT_SAY]

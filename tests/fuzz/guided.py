@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         result, code = {"status": "failed", "message": err.message}, int(err.code)
         rep.failed = rep.failed or "preflight"
     a.out.write_text(json.dumps({"result": result, "exit_code": code, "step": rep.failed,
-                                 "asked": person.handovers}, default=str))  # fmt: skip
+                                 "asked": person.handovers,
+                                 "actions": person.actions}, default=str))  # fmt: skip
     return 0 if code == Exit.OK else 1
 
 
