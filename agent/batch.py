@@ -326,16 +326,17 @@ class Batch:
         from agent.engine.flow import FlowError, load_named
 
         settings = self.settings
+        # The REST entries first: their consent and sink are the whole batch's question.
+        vault = Vault(settings, recipients=self.opts.recipients or None)
+        batch_rest.check(self.roster, self.opts.sink, self.opts.consent_at, vault)
         browser = [e for e in self.roster.entries if e.rest is None]
         if browser:
             flow, vault = preflight(self.plan_for(browser[0]), settings)
-        else:  # REST entries only: no browser, no flow run; the vault is the place
+        else:  # REST entries only: no browser, so no browser set-up to check
             try:
                 flow = load_named(self.opts.flow)
             except FlowError as exc:
                 raise AgentError(str(exc), Exit.BAD_INPUT) from None
-            vault = Vault(settings, recipients=self.opts.recipients or None)
-        batch_rest.check(self.roster, self.opts.sink, self.opts.consent_at, vault)
         journal = Journal(settings.journal_file)
         try:
             return self._run(journal, flow, vault, resume, fresh, set(retry or []))

@@ -508,7 +508,7 @@ def _entry(
             "default: drafts on the key page) or rest (OKX's REST API, with the main key)")  # fmt: skip
     if rest:
         _rest_problems(f, lines, bad)
-    elif f.from_ is not None:
+    elif f.from_ is not None and f.sub_accounts_via == "browser":
         bad("from", "from is only for sub_accounts_via: rest (the main key that signs the "
             "REST calls)")  # fmt: skip
     accounts: list[str | None]
