@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agent import batch_rest
 from agent.choices import parse_sink
 from agent.config import Settings
 from agent.custody import redact
@@ -62,6 +63,9 @@ class BatchOptions:
     sink: str = "vault"
     screen: tuple[int, int] = (1920, 1080)  # for tiling visible windows
     browser_ws: str | None = None  # for entries that name no profile, cdp or browser_ws
+    # When the operator said the clients agreed (--yes): the consent of the roster's
+    # `sub_accounts_via: rest` entries, recorded with every key they make. None: not said.
+    consent_at: float | None = None
 
 
 @dataclass
@@ -316,9 +320,23 @@ class Batch:
         fresh: bool = False,
         retry: list[str] | None = None,
     ) -> BatchResult:
-        """Validates the set-up (vault, flow) before any browser opens; raises AgentError then."""
+        """Validates the set-up (vault, flow, the REST entries' consent and main keys)
+        before any browser opens; raises AgentError then."""
+        from agent.custody.vault import Vault
+        from agent.engine.flow import FlowError, load_named
+
         settings = self.settings
-        flow, vault = preflight(self.plan_for(self.roster.entries[0]), settings)
+        # The REST entries first: their consent and sink are the whole batch's question.
+        vault = Vault(settings, recipients=self.opts.recipients or None)
+        batch_rest.check(self.roster, self.opts.sink, self.opts.consent_at, vault)
+        browser = [e for e in self.roster.entries if e.rest is None]
+        if browser:
+            flow, vault = preflight(self.plan_for(browser[0]), settings)
+        else:  # REST entries only: no browser, so no browser set-up to check
+            try:
+                flow = load_named(self.opts.flow)
+            except FlowError as exc:
+                raise AgentError(str(exc), Exit.BAD_INPUT) from None
         journal = Journal(settings.journal_file)
         try:
             return self._run(journal, flow, vault, resume, fresh, set(retry or []))
@@ -361,12 +379,16 @@ class Batch:
         for e in entries:
             self.board.add(View(e.id, e.label, e.account))
             runs = journal.entry_runs(batch_id, e.id)
+            ends = batch_rest.TERMINAL if e.rest is not None else TERMINAL
             for r in runs:  # attempts a killed process left mid-way: close them in the journal
-                if r["state"] not in TERMINAL:
+                if r["state"] not in ends:
                     journal.set(r["id"], "failed", note="interrupted: the batch process ended")
             runs = journal.entry_runs(batch_id, e.id)
             held = by_run.get(runs[-1]["id"], []) if runs else []
-            what = classify(runs, held, len(e.request.accounts))
+            if e.rest is not None:  # done when every sub-account's key is; else its engine
+                what = "done" if batch_rest.done(runs, e.accounts) else "run"  # lists first
+            else:
+                what = classify(runs, held, len(e.request.accounts))
             if what == "flagged" and e.id in retry:
                 what = "run"
             if what == "run":
@@ -401,10 +423,16 @@ class Batch:
                 pending = []
             while pending and len(running) < self.opts.concurrency:
                 nxt = next(
-                    (x for x in pending if (x.profile or x.cdp or "") not in busy_profiles), None
+                    (
+                        x
+                        for x in pending
+                        if (x.profile or x.cdp or "") not in busy_profiles
+                        and (x.after is None or x.after in outcomes)
+                    ),
+                    None,
                 )
                 if nxt is None:
-                    break  # the remaining entries share a profile with a running one
+                    break  # a profile in use by a running entry, or a main key still to come
                 e = nxt
                 pending.remove(e)
                 slot = free_slots.pop(0)
@@ -412,6 +440,21 @@ class Batch:
                 if key:
                     busy_profiles.add(key)  # a profile opens in one browser at a time
                 running[e.id] = (e, slot)
+                if e.rest is not None:
+                    main_id, why = batch_rest.main_key(
+                        e,
+                        outcomes.get(e.after or ""),
+                        journal.entry_runs(batch_id, e.after) if e.after else [],
+                        by_run.get(self._last_run(journal, batch_id, e.after), []),
+                        vault,
+                    )
+                    threading.Thread(
+                        target=self._rest_worker,
+                        args=(e, slot, main_id, why, vault, done_q),
+                        name=f"entry-{e.id}",
+                        daemon=True,
+                    ).start()
+                    continue
                 threading.Thread(
                     target=self._worker,
                     args=(e, slot, flow, vault, done_q),
@@ -430,12 +473,21 @@ class Batch:
             busy_profiles.discard(e.profile or e.cdp or "")
             runs = journal.entry_runs(batch_id, e.id)
             last = runs[-1] if runs else None
-            if last and last["state"] not in TERMINAL:
+            ends = batch_rest.TERMINAL if e.rest is not None else TERMINAL
+            if last and last["state"] not in ends:
                 journal.set(last["id"], "failed", note=result.get("message") or "ended")
                 last = journal.entry_runs(batch_id, e.id)[-1]
-            outcome = _outcome(result, last, self.stop)
+            if e.rest is not None:  # several keys, one run each: the engine's own verdict
+                outcome = str(result.get("outcome") or "failed")
+                if outcome == "interrupted" and not self.stop.soft.is_set():
+                    outcome = "failed"  # its time ran out, not the operator's Ctrl-C
+                note = str(result.get("message") or "") or (
+                    f"ok: {len(e.accounts)} key(s) over REST, stored and checked"
+                )
+            else:
+                outcome = _outcome(result, last, self.stop)
+                note = verdict(last) if last else str(result.get("message") or "")
             outcomes[e.id] = outcome
-            note = verdict(last) if last else str(result.get("message") or "")
             self.board.update(
                 e.id,
                 f"{e.id}: {outcome}" + (f": {note}" if outcome != "ok" else ""),
@@ -495,6 +547,67 @@ class Batch:
                 "exit_code": int(Exit.UI_NOT_UNDERSTOOD),
                 "message": redact.redact(f"{type(exc).__name__}: {exc}".splitlines()[0]),
             }
+        done_q.put((e, slot, result))
+
+    @staticmethod
+    def _last_run(journal: Journal, batch_id: str, entry_id: str | None) -> str:
+        runs = journal.entry_runs(batch_id, entry_id) if entry_id else []
+        return str(runs[-1]["id"]) if runs else ""
+
+    def _rest_worker(
+        self,
+        e: Entry,
+        slot: int,
+        main_id: str | None,
+        why: str,
+        vault: Any,
+        done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]],
+    ) -> None:
+        """A `sub_accounts_via: rest` entry (agent.batch_rest): no browser; a progress line
+        per key on the board; stops between keys on Ctrl-C or when its time is up."""
+        from agent.subkeys import Outcome
+
+        limit = e.timeout or self.opts.entry_timeout
+        deadline = time.monotonic() + limit if limit else None
+        self.board.update(
+            e.id, f"{e.id}: started (REST)", started=time.monotonic(), ended=None, outcome=""
+        )
+
+        def stop() -> str | None:
+            if self.stop.soft.is_set():
+                return "stopped by the operator (Ctrl-C)"
+            if deadline is not None and time.monotonic() > deadline:
+                return f"the entry ran out of time ({limit:.0f} s per entry)"
+            return None
+
+        def progress(i: int, n: int, o: Outcome) -> None:
+            self.board.update(
+                e.id,
+                f"{e.id}: [{i}/{n}] {o.sub_account}: {o.status}: {o.detail}",
+                step=f"{i}/{n} {o.sub_account}",
+                state=o.status,
+            )
+
+        if main_id is None:
+            result: dict[str, Any] = {"status": "failed", "exit_code": int(Exit.FAILED),
+                                      "outcome": "failed", "message": why}  # fmt: skip
+        else:
+            journal = Journal(self.settings.journal_file)
+            try:
+                assert self.opts.consent_at is not None  # batch_rest.check said so
+                result = batch_rest.run_entry(
+                    e, main_id, vault, journal, self.batch_id, self.opts.consent_at, stop,
+                    progress,
+                )  # fmt: skip
+            except Exception as exc:  # the vault or the network failing beyond the engine
+                result = {
+                    "status": "failed",
+                    "exit_code": int(Exit.FAILED),
+                    "outcome": "failed",
+                    "message": redact.redact(f"{type(exc).__name__}: {exc}".splitlines()[0]),
+                }
+            finally:
+                journal.close()
         done_q.put((e, slot, result))
 
 

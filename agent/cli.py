@@ -808,6 +808,14 @@ def batch(
             "browser_ws of their own (roster: browser_ws)."
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="The clients agreed to the roster's sub_accounts_via: rest keys (required "
+            "for them).",
+        ),
+    ] = False,
 ) -> None:
     """Onboard many accounts from a roster: N at once, journaled, resumable, with reports."""
     from agent.cli_batch import run_batch_command
@@ -833,6 +841,7 @@ def batch(
             sink,
             operator_codes,
             browser_ws,
+            yes,
         )
     )
 

@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ def run_batch_command(
     sink: str,
     operator_codes: bool,
     browser_ws: str | None = None,
+    yes: bool = False,
 ) -> int:
     from agent import report, roster
     from agent.engine.flow import FlowError, load_named
@@ -101,7 +103,7 @@ def run_batch_command(
         concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
         login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
         verify=verify, flow=flow, recipients=recipients, sink=sink, screen=env_screen(),
-        browser_ws=browser_ws,
+        browser_ws=browser_ws, consent_at=time.time() if yes else None,
     )  # fmt: skip
     live_tty = err.is_terminal
 

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from agent.custody.redact import mask_key, redact
+from agent.custody.redact import redact
 from agent.exitcodes import Exit
 
 if TYPE_CHECKING:
-    from agent.custody.vault import Credential, Vault
-    from agent.subkeys import Outcome, Plan
+    from agent.subkeys import Outcome
 
 STYLE = {
     "created": "green",
@@ -32,95 +31,8 @@ STYLE = {
 }
 
 
-class InputError(ValueError):
-    """Bad input, one line; nothing was sent."""
-
-
 def _say(err: Console, text: str, style: str = "") -> None:
     err.print(escape(redact(text)), soft_wrap=True, style=style or None)
-
-
-def check_input(
-    from_id: str,
-    label: str,
-    ips: list[str],
-    sub_accounts: list[str],
-    all_sub_accounts: bool,
-    allow_private_ip: bool,
-    base_url: str | None,
-) -> Plan:
-    """The plan, or InputError naming the first problem (before any network call)."""
-    from agent.engine.flow import load_named
-    from agent.request import RequestError, check_ips, check_sub_accounts, label_problem
-    from agent.subkeys import Plan
-
-    rules = load_named("okx").rules
-    if bool(sub_accounts) == bool(all_sub_accounts):
-        raise InputError(
-            "give the sub-accounts: --sub-account NAME (repeatable) or --all-sub-accounts "
-            "(not both)"
-        )
-    try:
-        seen = check_sub_accounts(sub_accounts)
-        problem = label_problem(label.strip(), rules)
-        if problem:
-            raise InputError(problem)
-        if not ips:
-            raise InputError("give at least one --ip: the new keys are bound to the firm's IPs")
-        clean = check_ips(ips, allow_private_ip, rules)
-    except RequestError as exc:
-        raise InputError(str(exc)) from None
-    if base_url:
-        from agent import urls
-
-        try:
-            urls.check(base_url, "--base-url", ("http", "https"))
-            urls.check_clear(base_url, "--base-url", "http", "the main key and the new secrets")
-        except urls.URLError as exc:
-            raise InputError(str(exc)) from None
-        base_url = base_url.rstrip("/")
-    return Plan(
-        from_id=from_id.strip(),
-        label=label.strip(),
-        ips=clean,
-        sub_accounts=seen,
-        base_url=base_url,
-    )
-
-
-def load_main(vault: Vault, rid: str) -> Credential:
-    """The main key's credentials from the vault, or InputError (nothing sent)."""
-    from agent.custody.vault import VaultError
-
-    try:
-        meta = vault.meta(rid)
-    except VaultError as exc:
-        raise InputError(f"--from {rid}: {exc}") from None
-    if meta.get("unusable"):
-        raise InputError(
-            f"--from {rid}: that record is marked unusable ({meta['unusable']}); its key must "
-            "be deleted, not used"
-        )
-    if meta.get("exchange") not in (None, "okx"):
-        raise InputError(f"--from {rid}: a {meta.get('exchange')} key, not an OKX key")
-    try:
-        identity = vault.local_identity(create=False)
-        return vault.load(rid, identity)
-    except (VaultError, OSError) as exc:
-        raise InputError(f"--from {rid}: cannot read the main key here ({exc})") from None
-
-
-def statement(plan: Plan, main: Credential, subs: list[str], vault: Vault) -> str:
-    """What will be created, with whose key: said before the client agrees."""
-    where = main.base_url or f"OKX {main.site}"
-    return (
-        f"This creates {len(subs)} OKX API key(s) over OKX's REST API, signed with the "
-        f"client's main-account key (record {plan.from_id}, key {mask_key(main.api_key)}, "
-        f"label {main.label}, {where}): one per sub-account ({', '.join(subs)}), each named "
-        f"{plan.label}, with Read + Trade only (never a withdrawal right), bound to "
-        f"{', '.join(plan.ips)}. Each key's secret and passphrase are stored encrypted in "
-        f"the vault ({vault.dir}) before anything else."
-    )
 
 
 def run_subkeys(
@@ -146,9 +58,14 @@ def run_subkeys(
     from agent.subkeys import (
         Consent,
         Engine,
+        InputError,
         browser_fallback,
+        check_input,
         exit_code,
+        load_main,
+        log_consent,
         refusal_line,
+        statement,
     )
     from agent.subkeys import run as run_all
 
@@ -201,17 +118,9 @@ def run_subkeys(
                 return int(Exit.BAD_INPUT)
             how = "confirmed at the prompt"
         consent = Consent(how=how, agreed_at=time.time(), statement=text)
-        try:
-            vault.update_meta(
-                plan.from_id,
-                subkeys_consent=[
-                    *vault.meta(plan.from_id).get("subkeys_consent", []),
-                    {"agreed_at": consent.agreed_at, "how": how, "label": plan.label,
-                     "sub_accounts": subs},
-                ],
-            )  # fmt: skip
-        except Exception as exc:  # the consent is in each new record anyway
-            _say(err, f"note: the main record's consent log was not updated ({exc})")
+        note = log_consent(vault, plan, consent, subs)
+        if note:  # the consent is in each new record anyway
+            _say(err, f"note: {note}")
         _say(
             err,
             f"creating {len(subs)} key(s): OKX takes 1 create per second, so about "

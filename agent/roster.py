@@ -14,18 +14,20 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.engine.flow import Rules
 from agent.engine.human import CodeSources, validate_code_sources
 from agent.exitcodes import AgentError
 from agent.request import OnboardRequest, RequestError, build_request, check_ip, looks_secret
 from agent.session import PROFILE_RE, browser_ws_problem
+from agent.subkeys import InputError, Plan, check_input
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -80,9 +82,17 @@ class _Fields(BaseModel):
     human_timeout: float | None = None
     login_timeout: float | None = None
     timeout: float | None = None  # the whole entry, seconds
+    # "rest": the sub-accounts' keys are made over OKX's REST API (`onboard subkeys`), signed
+    # with the main key of `from` (an entry of this roster, or a vault record).
+    sub_accounts_via: str = "browser"
+    from_: str | None = Field(default=None, alias="from")
 
 
-KNOWN = tuple(_Fields.model_fields)
+KNOWN = tuple(f.alias or n for n, f in _Fields.model_fields.items())
+# What only a browser entry uses: refused when written on a `sub_accounts_via: rest` entry
+# itself (a roster's defaults may still carry them for its browser entries).
+BROWSER_ONLY = ("profile", "cdp", "browser_ws", "totp_secret_env", "sms_code_cmd",
+                "email_code_cmd", "code_prompt", "human_timeout", "login_timeout")  # fmt: skip
 LIST_FIELDS = ("ips", "sub_accounts", "code_prompt")
 
 
@@ -100,15 +110,27 @@ class Entry:
     login_timeout: float | None = None
     timeout: float | None = None
     browser_ws: str | None = None
+    # sub_accounts_via: rest: `onboard subkeys`' own plan (its from_id: the roster's `from`),
+    # and `after`, the entry whose main key signs, when `from` names an entry of the roster.
+    rest: Plan | None = None
+    after: str | None = None
+    from_line: int = 0
 
     @property
     def label(self) -> str:
         return self.request.label
 
     @property
+    def accounts(self) -> list[str]:
+        """The account of each key the entry makes ("main" or a sub-account), in order."""
+        if self.rest is not None:
+            return list(self.rest.sub_accounts)
+        return [a or "main" for a in self.request.accounts]
+
+    @property
     def account(self) -> str:
-        """Where the key(s) go: "main", a sub-account, or several (one submission)."""
-        return ", ".join(a or "main" for a in self.request.accounts)
+        """Where the key(s) go: "main", a sub-account, or several (one submission or REST)."""
+        return ", ".join(self.accounts)
 
     def public(self) -> dict[str, Any]:
         """What the journal and reports may show (no secrets exist in an entry anyway)."""
@@ -162,22 +184,63 @@ def load(path: Path, rules: Rules | None = None) -> Roster:
         elif isinstance(rid, str | int):
             seen_ids[str(rid)] = lines.get("id", where)
         for entry in _entry(name, item, lines, rules, problems):
-            keys = [(entry.profile or entry.cdp or "", entry.request.base_url or entry.request.site,
-                     acct or "main", entry.label) for acct in entry.request.accounts]  # fmt: skip
-            twice = next((k for k in keys if k in seen_keys), None)
-            if twice is not None:
-                problems.append(
-                    f"{name}:{where}: {entry.id}: the same key (label {entry.label!r}, account "
-                    f"{twice[2]}, same profile) is already entry {seen_keys[twice]!r}"
-                )
-                continue
-            seen_keys.update((k, entry.id) for k in keys)
-            entries.append(entry)
+            # A REST entry's client is known once its `from` is: checked below.
+            owner = entry.profile or entry.cdp or ""
+            if entry.rest is not None or _unique(name, entry, owner, seen_keys, problems):
+                entries.append(entry)
+    # REST entries once every entry is known: `from` may name one further down.
+    by_id = {e.id: e for e in entries}
+    for entry in [e for e in entries if e.rest is not None]:
+        assert entry.rest is not None
+        src = entry.rest.from_id
+        at = f"{name}:{entry.from_line}: {entry.id}"
+        ref = by_id.get(src)
+        if src in seen_ids and ref is None:
+            continue  # that entry has problems of its own, reported above
+        if ref is not None and ref.rest is not None:
+            problems.append(
+                f"{at}: from {src!r} is itself a sub_accounts_via: rest entry; name the entry "
+                "(or vault record) of the client's main-account key"
+            )
+            continue
+        if ref is not None and ref.accounts != ["main"]:
+            problems.append(
+                f"{at}: from {src!r} makes sub-account keys ({ref.account}); name the entry "
+                "(or vault record) of the client's main-account key"
+            )
+            continue
+        entry.after = src if ref is not None else None
+        # The client is the one whose main key signs: its entry's browser, or its record.
+        owner = (ref.profile or ref.cdp or "") if ref is not None else f"record:{src}"
+        if not _unique(name, entry, owner, seen_keys, problems):
+            entries.remove(entry)
     if not raw and not problems:
         problems.append(f"{name}: the roster has no entries")
     if problems:
         raise RosterError(sorted(problems, key=_line_of))
     return Roster(path.resolve(), entries, digest)
+
+
+def _unique(
+    name: str,
+    entry: Entry,
+    owner: str,
+    seen: dict[tuple[str, str, str, str], str],
+    problems: list[str],
+) -> bool:
+    """Records the entry's keys; False (with a problem) when another entry makes one of
+    them (same client, place, account and label): a batch never makes a key twice."""
+    keys = [(owner, entry.request.base_url or entry.request.site, acct, entry.label)
+            for acct in entry.accounts]  # fmt: skip
+    twice = next((k for k in keys if k in seen), None)
+    if twice is not None:
+        problems.append(
+            f"{name}:{entry.line}: {entry.id}: the same key (label {entry.label!r}, account "
+            f"{twice[2]}, same profile) is already entry {seen[twice]!r}"
+        )
+        return False
+    seen.update((k, entry.id) for k in keys)
+    return True
 
 
 def _line_of(problem: str) -> int:
@@ -439,6 +502,15 @@ def _entry(
             "ips",
             f"{len(f.ips or [])} IP addresses given; the exchange allows at most {rules.max_ips}",
         )
+    rest = f.sub_accounts_via == "rest"
+    if f.sub_accounts_via not in ("browser", "rest"):
+        bad("sub_accounts_via", f"sub_accounts_via {f.sub_accounts_via!r}: use browser (the "
+            "default: drafts on the key page) or rest (OKX's REST API, with the main key)")  # fmt: skip
+    if rest:
+        _rest_problems(f, lines, bad)
+    elif f.from_ is not None and f.sub_accounts_via == "browser":
+        bad("from", "from is only for sub_accounts_via: rest (the main key that signs the "
+            "REST calls)")  # fmt: skip
     accounts: list[str | None]
     given = [k for k in ("account", "sub_account", "sub_accounts") if getattr(f, k) is not None]
     if len(given) > 1:
@@ -450,7 +522,7 @@ def _entry(
             bad("sub_accounts", "sub_accounts is empty")
         if len(set(accounts)) != len(accounts):
             bad("sub_accounts", "a sub-account is listed twice")
-        if len(accounts) > rules.max_drafts:
+        if len(accounts) > rules.max_drafts and not rest:  # REST: no submission, no drafts
             bad("sub_accounts", f"{len(accounts)} sub-accounts; one submission takes at most "
                 f"{rules.max_drafts} keys (split the entry)")  # fmt: skip
     elif f.account is not None:
@@ -472,7 +544,9 @@ def _entry(
     for p in sorted(prompt - set(FACTORS)):
         bad("code_prompt", f"code_prompt {p!r}: use totp, sms or email")
     codes = CodeSources(f.totp_secret_env, f.sms_code_cmd, f.email_code_cmd, prompt)
-    if f.totp_secret_env is None or ENV_RE.fullmatch(f.totp_secret_env):
+    if rest:
+        codes = CodeSources()  # no browser, no human: a roster's defaults do not apply
+    elif f.totp_secret_env is None or ENV_RE.fullmatch(f.totp_secret_env):
         try:
             validate_code_sources(codes)
         except AgentError as exc:
@@ -489,6 +563,8 @@ def _entry(
     if len(problems) > before or not complete:
         return []
     assert f.id is not None and f.ips is not None
+    if rest:
+        return _rest_entry(f, where, lines, rules, bad)
     out = []
     # Several sub-accounts: one entry, one key per sub-account, drafted together and
     # submitted at once (the human verifies once).
@@ -505,3 +581,50 @@ def _entry(
         )
     )  # fmt: skip
     return out
+
+
+def _rest_problems(f: _Fields, lines: dict[str, int], bad: Callable[[str, str], None]) -> None:
+    """What a `sub_accounts_via: rest` entry needs: its main key (`from`, not itself) and the
+    list of sub-accounts; and no browser field of its own (it opens no browser)."""
+    if f.from_ is None:
+        bad("", "sub_accounts_via: rest needs 'from': the entry id, or the vault record id, of "
+            "the client's main-account key")  # fmt: skip
+    elif not ID_RE.fullmatch(f.from_):
+        bad("from", f"from {f.from_!r}: give the id of an entry of this roster or of a vault "
+            "record (letters, digits, '.', '_' or '-')")  # fmt: skip
+    elif f.from_ == f.id:
+        bad("from", f"from {f.from_!r} is this entry itself; name the entry (or vault record) "
+            "of the client's main-account key")  # fmt: skip
+    if f.sub_accounts is None:
+        bad("sub_account" if f.sub_account is not None else "account" if f.account else "",
+            "sub_accounts_via: rest needs 'sub_accounts': the list of sub-accounts to create "
+            "keys for")  # fmt: skip
+    for fld in BROWSER_ONLY:
+        if fld in lines and getattr(f, fld) is not None:
+            bad(fld, f"{fld}: a sub_accounts_via: rest entry opens no browser (its keys are "
+                "made over REST with the main key); remove it")  # fmt: skip
+
+
+def _rest_entry(
+    f: _Fields, where: int, lines: dict[str, int], rules: Rules, bad: Callable[[str, str], None]
+) -> list[Entry]:
+    """A REST entry: `onboard subkeys`' own plan (check_input, the same rules and words),
+    beside a main-account request that only names the label, IPs and place for the
+    journal and the reports."""
+    assert f.id is not None and f.label is not None and f.ips is not None and f.from_ is not None
+    req = build_request(
+        {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
+         "allow_private_ip": f.allow_private_ip},
+        rules,
+    )  # fmt: skip
+    try:
+        plan = check_input(
+            f.from_, f.label, f.ips, list(f.sub_accounts or []), False, f.allow_private_ip,
+            req.base_url, rules,
+        )  # fmt: skip
+    except InputError as exc:
+        bad("", str(exc))
+        return []
+    entry = Entry(f.id, req, where, timeout=f.timeout, rest=plan)
+    entry.from_line = lines.get("from", where)
+    return [entry]

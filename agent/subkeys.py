@@ -45,6 +45,7 @@ from agent.custody.verify import (
     split_csv,
     verify_stored,
 )
+from agent.engine.flow import Rules
 from agent.exitcodes import Exit
 from agent.journal import Journal
 from agent.passphrase import generate
@@ -61,6 +62,10 @@ RATE_WAIT = 1.0
 MAIN_KEY_CODES = {
     "50035", "50100", "50101", "50102", "50105", "50110", "50111", "50113", "50120", "59500",
 }  # fmt: skip
+
+
+class InputError(ValueError):
+    """Bad input, one line; nothing was sent."""
 
 
 class SubkeysError(Exception):
@@ -117,6 +122,113 @@ class Consent:
 
     def meta(self) -> dict[str, Any]:
         return {"how": self.how, "agreed_at": self.agreed_at, "statement": self.statement}
+
+
+# -- the plan, the main key and the consent, before anything is sent ----------------------
+def check_input(
+    from_id: str,
+    label: str,
+    ips: list[str],
+    sub_accounts: list[str],
+    all_sub_accounts: bool,
+    allow_private_ip: bool,
+    base_url: str | None,
+    rules: Rules | None = None,
+) -> Plan:
+    """The plan, or InputError naming the first problem (before any network call).
+
+    `onboard subkeys` and a roster's `sub_accounts_via: rest` entry both build their plan
+    here, so both take the same labels, IPs and sub-account names with the same words.
+    """
+    from agent.request import RequestError, check_ips, check_sub_accounts, label_problem
+
+    if rules is None:
+        from agent.engine.flow import load_named
+
+        rules = load_named("okx").rules
+    if bool(sub_accounts) == bool(all_sub_accounts):
+        raise InputError(
+            "give the sub-accounts: --sub-account NAME (repeatable) or --all-sub-accounts "
+            "(not both)"
+        )
+    try:
+        seen = check_sub_accounts(sub_accounts)
+        problem = label_problem(label.strip(), rules)
+        if problem:
+            raise InputError(problem)
+        if not ips:
+            raise InputError("give at least one --ip: the new keys are bound to the firm's IPs")
+        clean = check_ips(ips, allow_private_ip, rules)
+    except RequestError as exc:
+        raise InputError(str(exc)) from None
+    if base_url:
+        from agent import urls
+
+        try:
+            urls.check(base_url, "--base-url", ("http", "https"))
+            urls.check_clear(base_url, "--base-url", "http", "the main key and the new secrets")
+        except urls.URLError as exc:
+            raise InputError(str(exc)) from None
+        base_url = base_url.rstrip("/")
+    return Plan(
+        from_id=from_id.strip(),
+        label=label.strip(),
+        ips=clean,
+        sub_accounts=seen,
+        base_url=base_url,
+    )
+
+
+def load_main(vault: Vault, rid: str) -> Credential:
+    """The main key's credentials from the vault, or InputError (nothing sent)."""
+    try:
+        meta = vault.meta(rid)
+    except VaultError as exc:
+        raise InputError(f"--from {rid}: {exc}") from None
+    if meta.get("unusable"):
+        raise InputError(
+            f"--from {rid}: that record is marked unusable ({meta['unusable']}); its key must "
+            "be deleted, not used"
+        )
+    if meta.get("exchange") not in (None, "okx"):
+        raise InputError(f"--from {rid}: a {meta.get('exchange')} key, not an OKX key")
+    try:
+        identity = vault.local_identity(create=False)
+        return vault.load(rid, identity)
+    except (VaultError, OSError) as exc:
+        raise InputError(f"--from {rid}: cannot read the main key here ({exc})") from None
+
+
+def statement(plan: Plan, main: Credential, subs: list[str], vault: Vault) -> str:
+    """What will be created, with whose key: said before the client agrees, and kept in
+    every record the run stores (Consent.statement)."""
+    where = main.base_url or f"OKX {main.site}"
+    return (
+        f"This creates {len(subs)} OKX API key(s) over OKX's REST API, signed with the "
+        f"client's main-account key (record {plan.from_id}, key {redact.mask_key(main.api_key)}, "
+        f"label {main.label}, {where}): one per sub-account ({', '.join(subs)}), each named "
+        f"{plan.label}, with Read + Trade only (never a withdrawal right), bound to "
+        f"{', '.join(plan.ips)}. Each key's secret and passphrase are stored encrypted in "
+        f"the vault ({vault.dir}) before anything else."
+    )
+
+
+def log_consent(vault: Vault, plan: Plan, consent: Consent, subs: list[str]) -> str | None:
+    """Append the consent to the main record's `subkeys_consent` log, so the main key's
+    record tells every time it was used to make keys, with whose agreement and when.
+    A problem is returned as a note, not raised: each new record carries the consent too."""
+    try:
+        vault.update_meta(
+            plan.from_id,
+            subkeys_consent=[
+                *vault.meta(plan.from_id).get("subkeys_consent", []),
+                {"agreed_at": consent.agreed_at, "how": consent.how, "label": plan.label,
+                 "sub_accounts": subs},
+            ],
+        )  # fmt: skip
+    except Exception as exc:
+        return f"the main record's consent log was not updated ({exc})"
+    return None
 
 
 # -- OKX's refusals in plain words ------------------------------------------------------
@@ -210,6 +322,10 @@ class Engine:
         self.ex = make_exchange(main, self.endpoint, demo=plan.demo)
         self._last_create = -1e9  # monotonic time of the last create call's answer
         self.batch_id = ""
+        # Set by a roster's `sub_accounts_via: rest` entry: every sub-account's run is that
+        # entry's attempt in the roster's batch (which records the entry's outcome itself);
+        # unset, each sub-account is an entry of its own `subkeys-...` batch.
+        self.entry_id = ""
 
     # -- calls -------------------------------------------------------------------------
     def _call(self, method: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -291,12 +407,13 @@ class Engine:
         run_id = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
         label = self.plan.label
         self.journal.start(
-            run_id, label, sub, f"{self.endpoint} (REST)", self.batch_id, entry_id=sub
-        )
+            run_id, label, sub, f"{self.endpoint} (REST)", self.batch_id,
+            entry_id=self.entry_id or sub,
+        )  # fmt: skip
 
         def done(out: Outcome) -> Outcome:
             out.seconds = round(self.clock() - start, 2)
-            if self.batch_id:
+            if self.batch_id and not self.entry_id:
                 self.journal.batch_entry_done(
                     self.batch_id, sub, out.status, redact.redact(json.dumps(out.as_dict()))
                 )
@@ -491,7 +608,7 @@ def run(
     consent: Consent,
     progress: Callable[[int, int, Outcome], None] = lambda _i, _n, _o: None,
 ) -> list[Outcome]:
-    """Every sub-account in order; a main-key refusal skips the rest (nothing sent for them)."""
+    """`onboard subkeys`: a `subkeys-...` batch in the journal, one entry per sub-account."""
     digest = hashlib.sha256(json.dumps(sorted(subs)).encode()).hexdigest()[:16]
     engine.batch_id = (
         f"subkeys-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
@@ -502,10 +619,31 @@ def run(
         digest,
         [{"id": s, "label": engine.plan.label, "account": s} for s in subs],
     )
+    out = run_subs(engine, subs, consent, progress)
+    worst = exit_code(out)
+    engine.journal.batch_set(engine.batch_id, "done" if worst == 0 else "failed")
+    return out
+
+
+def run_subs(
+    engine: Engine,
+    subs: list[str],
+    consent: Consent,
+    progress: Callable[[int, int, Outcome], None] = lambda _i, _n, _o: None,
+    stop: Callable[[], str | None] = lambda: None,
+) -> list[Outcome]:
+    """Every sub-account in order, journaled in whatever batch the engine is in (its own,
+    or a roster's). A main-key refusal skips the rest (nothing sent for them); so does a
+    stop (`stop()` says why: Ctrl-C, the entry's time), checked between keys only, so a key
+    that was created is always stored and checked."""
     out: list[Outcome] = []
     stopped: Outcome | None = None
+    halt: str | None = None
     for i, sub in enumerate(subs, 1):
-        if stopped is not None:
+        halt = halt or (stop() if stopped is None else None)
+        if halt:  # not done, so not 0: the entry is run again next time
+            o = Outcome(sub, "skipped", f"not attempted: {halt}", exit=int(Exit.FAILED))
+        elif stopped is not None:
             o = Outcome(sub, "skipped", "not attempted: OKX refused the main key", exit=0)
         else:
             try:
@@ -514,8 +652,6 @@ def run(
                 o = stopped = exc.outcome
         out.append(o)
         progress(i, len(subs), o)
-    worst = exit_code(out)
-    engine.journal.batch_set(engine.batch_id, "done" if worst == 0 else "failed")
     return out
 
 

@@ -321,7 +321,8 @@ def build_app(world: World) -> Starlette:
         s = authed(request)
         d = await body(request)
         raw = list(d.get("drafts") or [])
-        decoys = d.get("decoys") if isinstance(d.get("decoys"), dict) else {}
+        got = d.get("decoys")
+        decoys: dict[str, Any] = got if isinstance(got, dict) else {}
         entry = world.record_submit(raw, decoys)
         try:
             ch = world.start_challenge(s, raw)

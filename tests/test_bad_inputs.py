@@ -1118,7 +1118,8 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         _yaml("  colour: red\n"),
         "error: r.yaml:5: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
         "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
-        "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout)",
+        "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout, "
+        "sub_accounts_via, from)",
     ),
     (
         "csv-bom-is-not-a-field",
@@ -1126,7 +1127,8 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "\ufeffid,label,ips,allow_private_ip,colour\na,ICG-A,203.0.113.7,true,red\n",
         "error: r.csv:2: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
         "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
-        "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout)",
+        "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout, "
+        "sub_accounts_via, from)",
     ),
     (
         "yaml-id-bad",

@@ -349,3 +349,62 @@ def test_unknown_record(replica: ReplicaServer, home: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.startswith("error: --from 20260101T000000-abcdef: no record")
     assert rest_calls(replica.base_url) == []
+
+
+def subkeys_at_a_terminal(home: Path, answer: str, *args: str) -> Any:
+    """`onboard subkeys` with a terminal on its stdin (a pty), the operator typing `answer`
+    at the consent prompt: the prompt's own path, not --yes."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "ONBOARD_HOME": str(home), "COLUMNS": "120"}
+    env.pop("DISPLAY", None)
+    ips = [a for ip in IPS for a in ("--ip", ip)]
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agent", "subkeys", "--label", "ICG-MM", *ips,
+             "--allow-private-ip", *args],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        os.close(slave)
+        os.write(master, answer.encode())
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_consent_prompt_no_sends_nothing(replica: ReplicaServer, home: Path, main_id: str) -> None:
+    res = subkeys_at_a_terminal(home, "n\n", "--from", main_id, "--sub-account", "icg-mm-sub1")
+    assert res.returncode == 2, res.stderr
+    said = " ".join(res.stderr.split())
+    assert "This creates 1 OKX API key(s) over OKX's REST API" in said
+    assert "Has the client agreed to this? [y/N]" in said
+    assert res.stderr.rstrip().endswith("not confirmed: nothing was sent")
+    assert rest_calls(replica.base_url) == []
+    only_main_in_vault(home, main_id)
+    assert "subkeys_consent" not in Vault(Settings(home=home)).meta(main_id)
+
+
+def test_consent_prompt_yes_creates_and_records_it(
+    replica: ReplicaServer, home: Path, main_id: str
+) -> None:
+    before = time.time()
+    res = subkeys_at_a_terminal(
+        home, "y\n", "--from", main_id, "--sub-account", "icg-mm-sub1", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    assert "Has the client agreed to this? [y/N]" in " ".join(res.stderr.split())
+    (k,) = json.loads(res.stdout)["keys"]
+    assert k["status"] == "created"
+    (made,) = issued_rest(replica.base_url)
+    assert (made["account"], made["perms"]) == ("icg-mm-sub1", ["read_only", "trade"])
+    vault = Vault(Settings(home=home))
+    consent = vault.meta(k["record_id"])["consent"]
+    assert consent["how"] == "confirmed at the prompt"
+    assert before <= consent["agreed_at"] <= time.time()
+    [logged] = vault.meta(main_id)["subkeys_consent"]
+    assert (logged["how"], logged["sub_accounts"]) == ("confirmed at the prompt", ["icg-mm-sub1"])
