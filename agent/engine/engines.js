@@ -177,6 +177,15 @@ const OB = (() => {
       }
     }
     const row = rowOf(label);
+    // A block on the label's own line with nothing to type in or read (a "(?)" icon beside
+    // words wrapped deeper than rowOf climbs) is part of the label, not the field after it.
+    // A small box on that line holding a field or a value is still the field.
+    const lr = label.getBoundingClientRect();
+    const onLine = (b) => {
+      const r = b.getBoundingClientRect();
+      if (r.height > lr.height * 1.6 + 4 || r.top >= lr.bottom || r.bottom <= lr.top) return false;
+      return editable ? !descendants(b).some((x) => isEditable(x) && visible(x)) : !norm(b.innerText);
+    };
     const pick = (block) =>
       editable
         ? descendants(block).find((x) => isEditable(x) && visible(x)) || null
@@ -185,8 +194,8 @@ const OB = (() => {
     for (let a = row.parentElement; a && a !== document.documentElement; branch = a, a = a.parentElement) {
       const kids = [...a.children].filter((k) => !ours(k));
       const at = kids.indexOf(branch);
-      const after = kids.slice(at + 1).filter(hasContent);
-      const before = kids.slice(0, at).filter(hasContent);
+      const after = kids.slice(at + 1).filter((k) => hasContent(k) && !onLine(k));
+      const before = kids.slice(0, at).filter((k) => hasContent(k) && !onLine(k));
       if (!after.length && !before.length) continue;
       if (!after.length) return pick(before[before.length - 1]);
       if (!editable) return pick(after[0]);

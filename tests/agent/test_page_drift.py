@@ -358,3 +358,21 @@ def test_a_click_an_announcement_hides_waits_for_it_to_be_passed(page: Page):
     runner._press(page.get_by_role("button", name="Confirm"), "Confirm")
     assert page.evaluate("window.hit") == 1
     assert person.asked == [ANNOUNCEMENT_SAY]
+
+
+@pytest.mark.parametrize("editable", [True, False], ids=["field", "control"])
+def test_an_icon_beside_a_deeply_wrapped_label_is_not_the_field(page: Page, editable: bool):
+    """Before: with the label's words wrapped deeper than the climb to its line, the "(?)"
+    icon beside them was the first block after the label: no field found to type in (seed
+    114, "could not find Passphrase"), or the icon taken as the control."""
+    from agent.engine.flow import Loc
+    from agent.engine.locate import to_locator
+
+    page.set_content(
+        f"""{STYLE}<div class=item><div class=lab><span><span><span><span> </span><span> passphrase
+        </span></span></span></span><span class=tip><svg width=13 height=13><circle cx=6 cy=6 r=5 /></svg>
+        <span style="display:none">You'll need the passphrase</span></span></div>
+        <div><div><input id=pass type=password></div></div></div>"""
+    )
+    found = to_locator(page, Loc(field="Passphrase"), Vars({}), editable)
+    assert found.evaluate_all("els => els.map(e => e.id)") == ["pass"]
