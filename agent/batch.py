@@ -525,6 +525,7 @@ RESULT_KEYS = (
     "status", "exit_code", "message", "api_key_masked", "vault_ids", "verification",
     "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts", "keys",
     "stored",  # where the keys are: vault ids, keychain names, an OKX profile's name and file
+    "permissions", "ips",  # what the key may do and from where: the report's summary table
 )  # fmt: skip
 
 
