@@ -80,10 +80,10 @@ class View:
     note: str = ""
     events: list[str] = field(default_factory=list)
 
-    def elapsed(self) -> float:
+    def elapsed(self, now: float | None = None) -> float:
         if self.started is None:
             return 0.0
-        return (self.ended or time.monotonic()) - self.started
+        return (self.ended or (time.monotonic() if now is None else now)) - self.started
 
 
 class Board:
@@ -108,6 +108,44 @@ class Board:
     def waiting_for_human(self) -> list[str]:
         with self.lock:
             return [f"{v.id}: {v.waiting}" for v in self.views.values() if v.waiting]
+
+    def progress(self, now: float | None = None) -> Progress:
+        """The batch at a glance: how many are done, how many failed, and how fast it goes.
+
+        Throughput counts entries that ran and ended in this invocation (an entry already
+        done in an earlier one took no time now), over the time since the first started;
+        the ETA is the entries left at that rate: unknown until one has ended."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            views = list(self.views.values())
+        done = [v for v in views if v.outcome]
+        ran = [v for v in done if v.started is not None and v.ended is not None]
+        starts = [v.started for v in views if v.started is not None]
+        elapsed = now - min(starts) if starts else 0.0
+        rate = len(ran) / elapsed if ran and elapsed > 0 else 0.0
+        left = len(views) - len(done)
+        return Progress(
+            total=len(views),
+            done=len(done),
+            failed=sum(1 for v in done if v.outcome in ("failed", "interrupted")),
+            flagged=sum(1 for v in done if v.outcome == "flagged"),
+            running=sum(1 for v in views if v.started is not None and not v.outcome),
+            waiting=sum(1 for v in views if v.waiting),
+            per_hour=rate * 3600,
+            eta=left * elapsed / len(ran) if rate else (0.0 if not left else None),
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int  # ended, whatever the outcome (skipped ones included)
+    failed: int  # failed or interrupted
+    flagged: int  # a key may exist that nobody holds
+    running: int
+    waiting: int  # for a human
+    per_hour: float  # entries ended per hour in this invocation
+    eta: float | None  # seconds until all are done at that rate; None: no entry ended yet
 
 
 class Stop:
