@@ -33,6 +33,7 @@ from typing import Any
 
 from agent.choices import parse_sink
 from agent.config import Settings
+from agent.console import clock
 from agent.custody import redact
 from agent.engine.runner import Options
 from agent.exitcodes import AgentError, Exit
@@ -75,6 +76,7 @@ class View:
     outcome: str = ""  # ok | failed | flagged | skipped | interrupted
     step: str = ""
     waiting: str = ""
+    until: float | None = None  # when the wait for a human times out (time.monotonic)
     started: float | None = None
     ended: float | None = None
     note: str = ""
@@ -192,13 +194,16 @@ class EntryReporter:
         first = not self.board.views[self.entry.id].waiting
         self.board.update(
             self.entry.id,
-            f"{self.entry.id}: waiting for the human: {say}" if first else "",
+            f"{self.entry.id}: waiting for the human: {say} ({clock(limit - elapsed)} left)"
+            if first
+            else "",
             waiting=say,
+            until=time.monotonic() + limit - elapsed,
         )
         self._check()
 
     def done_waiting(self) -> None:
-        self.board.update(self.entry.id, waiting="")
+        self.board.update(self.entry.id, waiting="", until=None)
 
     def info(self, text: str) -> None:
         self._event(text)
@@ -211,15 +216,19 @@ class EntryReporter:
         with self.board.lock:
             self.board.views[self.entry.id].events.append(redact.redact(text))
 
-    def ask_secret(self, prompt: str) -> str:
-        """A code the operator types at the batch terminal as `<entry> <code>`."""
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
+        """A code the operator types at the batch terminal as `<entry> <code>`, within the
+        human timeout (the live table counts it down)."""
         if self.codes is None:
             raise AgentError(
                 f"needed at the terminal ({prompt}) but there is no terminal", Exit.HUMAN_TIMEOUT
             )
+        limit = min(timeout, self.code_timeout) if timeout else self.code_timeout
         say = f"{prompt}: type `{self.entry.id} <code>` + Enter"
-        self.board.update(self.entry.id, f"{self.entry.id}: {say}", waiting=say)
-        end = time.monotonic() + self.code_timeout
+        end = time.monotonic() + limit
+        self.board.update(
+            self.entry.id, f"{self.entry.id}: {say} ({clock(limit)} left)", waiting=say, until=end
+        )
         try:
             while True:
                 self._check()
@@ -231,7 +240,7 @@ class EntryReporter:
                             f"timed out waiting for the operator: {prompt}", Exit.HUMAN_TIMEOUT
                         ) from None
         finally:
-            self.board.update(self.entry.id, waiting="")
+            self.board.update(self.entry.id, waiting="", until=None)
 
     def on_state(self, state: str) -> None:
         self.state = state

@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from agent.batch import Batch, BatchOptions, Board, Stop, View, env_screen
 from agent.config import ConfigError, Settings, dir_problem
+from agent.console import clock
 from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
 
@@ -57,10 +59,12 @@ def table(board: Board, title: str, now: float | None = None) -> Table:
     t.add_column("result", overflow="ellipsis")
     with board.lock:
         views = list(board.views.values())
+    now_ = time.monotonic() if now is None else now
     for v in views:
         # page and exchange texts are text, never rich markup
+        left = f" [dim]({clock(v.until - now_)} left)[/]" if v.until is not None else ""
         now_text = (
-            f"[bold yellow]waiting: {escape(redact(v.waiting))}[/]"
+            f"[bold yellow]waiting: {escape(redact(v.waiting))}[/]{left}"
             if v.waiting
             else escape(redact(v.note if v.outcome else v.step))
         )
