@@ -153,3 +153,27 @@ def test_24_entry_report_is_small_complete_and_secret_free(
     assert pixel_leaks(inlined) == []
     [key] = needles.of("api key")
     assert html.count("…" + key[-4:]) >= N
+
+
+def test_report_of_a_batch_that_did_not_get_far(tmp_path: Path) -> None:
+    """No run at all for one entry, a run with no log or screenshot for the other: the report
+    still renders, says what to do, and has no numbers it cannot know (no chart, no ETA)."""
+    settings = Settings(home=tmp_path / "home")
+    j = Journal(settings.journal_file)
+    try:
+        j.batch_start("b-2", "clients.yaml", "d", [
+            {"id": "a", "label": "A", "account": "main"},
+            {"id": "b", "label": "B", "account": "main"},
+        ])  # fmt: skip
+        j.start("r-a", "A", "main", "replica", batch_id="b-2", entry_id="a")
+        j.set("r-a", "failed", note="the browser did not start")
+        j.batch_entry_done("b-2", "a", "failed", json.dumps({"message": "no browser"}))
+        j.batch_set("b-2", "interrupted")
+        _, html_path = report.write(j, "b-2", settings, tmp_path / "rep")
+    finally:
+        j.close()
+    html = html_path.read_text(encoding="utf-8")
+    assert "not started: re-run the batch" in html
+    assert "no browser" in html
+    assert "<svg" not in html and "<img" not in html
+    assert re.search(r"done<br><b>1/2</b>", html) and "0.0 keys/h" in html
