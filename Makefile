@@ -41,8 +41,10 @@ GUIDED ?=
 fuzz: setup
 	$(if $(filter 1 yes true,$(GUIDED)),$(XRUN) $(BIN)/python -m tests.fuzz --guided,$(BIN)/python -m tests.fuzz) --seeds $(FUZZ_SEEDS) $(FUZZ_ARGS)
 
+# The replica's screens (docs/replica/), then the README's terminal and report pictures (docs/).
 screenshots: setup
 	ONBOARD_SCREENSHOTS=$(CURDIR)/docs/replica $(PYTEST) tests/replica/test_screenshots.py -p no:cacheprovider
+	$(BIN)/python scripts/docs_screenshots.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

@@ -34,6 +34,7 @@ from typing import Any
 from agent import batch_rest
 from agent.choices import parse_sink
 from agent.config import Settings
+from agent.console import clock
 from agent.custody import redact
 from agent.engine.runner import Options
 from agent.exitcodes import AgentError, Exit
@@ -79,15 +80,16 @@ class View:
     outcome: str = ""  # ok | failed | flagged | skipped | interrupted
     step: str = ""
     waiting: str = ""
+    until: float | None = None  # when the wait for a human times out (time.monotonic)
     started: float | None = None
     ended: float | None = None
     note: str = ""
     events: list[str] = field(default_factory=list)
 
-    def elapsed(self) -> float:
+    def elapsed(self, now: float | None = None) -> float:
         if self.started is None:
             return 0.0
-        return (self.ended or time.monotonic()) - self.started
+        return (self.ended or (time.monotonic() if now is None else now)) - self.started
 
 
 class Board:
@@ -112,6 +114,44 @@ class Board:
     def waiting_for_human(self) -> list[str]:
         with self.lock:
             return [f"{v.id}: {v.waiting}" for v in self.views.values() if v.waiting]
+
+    def progress(self, now: float | None = None) -> Progress:
+        """The batch at a glance: how many are done, how many failed, and how fast it goes.
+
+        Throughput counts entries that ran and ended in this invocation (an entry already
+        done in an earlier one took no time now), over the time since the first started;
+        the ETA is the entries left at that rate: unknown until one has ended."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            views = list(self.views.values())
+        done = [v for v in views if v.outcome]
+        ran = [v for v in done if v.started is not None and v.ended is not None]
+        starts = [v.started for v in views if v.started is not None]
+        elapsed = now - min(starts) if starts else 0.0
+        rate = len(ran) / elapsed if ran and elapsed > 0 else 0.0
+        left = len(views) - len(done)
+        return Progress(
+            total=len(views),
+            done=len(done),
+            failed=sum(1 for v in done if v.outcome in ("failed", "interrupted")),
+            flagged=sum(1 for v in done if v.outcome == "flagged"),
+            running=sum(1 for v in views if v.started is not None and not v.outcome),
+            waiting=sum(1 for v in views if v.waiting),
+            per_hour=rate * 3600,
+            eta=left * elapsed / len(ran) if rate else (0.0 if not left else None),
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int  # ended, whatever the outcome (skipped ones included)
+    failed: int  # failed or interrupted
+    flagged: int  # a key may exist that nobody holds
+    running: int
+    waiting: int  # for a human
+    per_hour: float  # entries ended per hour in this invocation
+    eta: float | None  # seconds until all are done at that rate; None: no entry ended yet
 
 
 class Stop:
@@ -158,13 +198,16 @@ class EntryReporter:
         first = not self.board.views[self.entry.id].waiting
         self.board.update(
             self.entry.id,
-            f"{self.entry.id}: waiting for the human: {say}" if first else "",
+            f"{self.entry.id}: waiting for the human: {say} ({clock(limit - elapsed)} left)"
+            if first
+            else "",
             waiting=say,
+            until=time.monotonic() + limit - elapsed,
         )
         self._check()
 
     def done_waiting(self) -> None:
-        self.board.update(self.entry.id, waiting="")
+        self.board.update(self.entry.id, waiting="", until=None)
 
     def info(self, text: str) -> None:
         self._event(text)
@@ -177,15 +220,19 @@ class EntryReporter:
         with self.board.lock:
             self.board.views[self.entry.id].events.append(redact.redact(text))
 
-    def ask_secret(self, prompt: str) -> str:
-        """A code the operator types at the batch terminal as `<entry> <code>`."""
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
+        """A code the operator types at the batch terminal as `<entry> <code>`, within the
+        human timeout (the live table counts it down)."""
         if self.codes is None:
             raise AgentError(
                 f"needed at the terminal ({prompt}) but there is no terminal", Exit.HUMAN_TIMEOUT
             )
+        limit = min(timeout, self.code_timeout) if timeout else self.code_timeout
         say = f"{prompt}: type `{self.entry.id} <code>` + Enter"
-        self.board.update(self.entry.id, f"{self.entry.id}: {say}", waiting=say)
-        end = time.monotonic() + self.code_timeout
+        end = time.monotonic() + limit
+        self.board.update(
+            self.entry.id, f"{self.entry.id}: {say} ({clock(limit)} left)", waiting=say, until=end
+        )
         try:
             while True:
                 self._check()
@@ -197,7 +244,7 @@ class EntryReporter:
                             f"timed out waiting for the operator: {prompt}", Exit.HUMAN_TIMEOUT
                         ) from None
         finally:
-            self.board.update(self.entry.id, waiting="")
+            self.board.update(self.entry.id, waiting="", until=None)
 
     def on_state(self, state: str) -> None:
         self.state = state
@@ -638,6 +685,7 @@ RESULT_KEYS = (
     "status", "exit_code", "message", "api_key_masked", "vault_ids", "verification",
     "factors", "seconds", "capture_to_disk_ms", "step_seconds", "run_id", "artifacts", "keys",
     "stored",  # where the keys are: vault ids, keychain names, an OKX profile's name and file
+    "permissions", "ips",  # what the key may do and from where: the report's summary table
 )  # fmt: skip
 
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from agent.batch import Batch, BatchOptions, Board, Stop, View, env_screen
 from agent.config import ConfigError, Settings, dir_problem
+from agent.console import clock
 from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
 
@@ -23,26 +25,56 @@ STYLE = {"ok": "green", "skipped": "green", "failed": "red", "interrupted": "red
          "flagged": "bold yellow"}  # fmt: skip
 
 
-def table(board: Board, title: str) -> Table:
-    t = Table(title=title, expand=False)
-    for col in ("entry", "label", "account", "state", "time", "now", "result"):
-        t.add_column(col)
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def overall(board: Board, now: float | None = None) -> str:
+    """One line above the table: N/M done, failures, throughput and the time still needed."""
+    p = board.progress(now)
+    parts = [f"{p.done}/{p.total} done"]
+    if p.running:
+        parts.append(f"{p.running} running")
+    parts.append(f"{p.failed} failed")
+    if p.flagged:
+        parts.append(f"[bold yellow]{p.flagged} flagged[/]")
+    if p.per_hour:
+        parts.append(f"{p.per_hour:.1f}/h")
+    if p.eta is None:
+        parts.append("ETA when the first entry ends")
+    elif p.done < p.total:
+        parts.append(f"ETA {_clock(p.eta)}")
+    return " · ".join(parts)
+
+
+def table(board: Board, title: str, now: float | None = None) -> Table:
+    """The live table. Messages wrap at spaces (never cut inside a word); a single word wider
+    than its column ends in an ellipsis."""
+    t = Table(title=f"{escape(title)}\n{overall(board, now)}", expand=False)
+    for col in ("entry", "label", "account", "state", "time"):
+        t.add_column(col, overflow="ellipsis")
+    t.add_column("now", overflow="ellipsis", min_width=24, max_width=70)
+    t.add_column("result", overflow="ellipsis")
     with board.lock:
         views = list(board.views.values())
+    now_ = time.monotonic() if now is None else now
     for v in views:
-        m, s = divmod(int(v.elapsed()), 60)
-        now = (
-            f"[bold yellow]waiting: {v.waiting}[/]"
+        # page and exchange texts are text, never rich markup
+        left = f" [dim]({clock(v.until - now_)} left)[/]" if v.until is not None else ""
+        now_text = (
+            f"[bold yellow]waiting: {escape(redact(v.waiting))}[/]{left}"
             if v.waiting
-            else (v.note if v.outcome else v.step)
+            else escape(redact(v.note if v.outcome else v.step))
         )
         t.add_row(
-            v.id, v.label, v.account, v.state, f"{m}:{s:02d}" if v.started else "",
-            redact(now[:110]), f"[{STYLE.get(v.outcome, '')}]{v.outcome}[/]" if v.outcome else "",
+            escape(v.id), escape(v.label), escape(v.account), v.state, _clock(v.elapsed(now)) if v.started else "",
+            now_text, f"[{STYLE.get(v.outcome, '')}]{v.outcome}[/]" if v.outcome else "",
         )  # fmt: skip
     waiting = [f"{v.id}: {v.waiting}" for v in views if v.waiting]
     if waiting:
-        t.caption = redact("waiting for a human — " + "; ".join(waiting))[:300]
+        t.caption = escape(redact("waiting for a human — " + "; ".join(waiting)))
     return t
 
 

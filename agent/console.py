@@ -6,8 +6,11 @@ passes the redaction layer on its way out.
 
 from __future__ import annotations
 
+import math
+import os
 import sys
-from typing import Any
+import time
+from typing import IO, Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -16,6 +19,59 @@ from rich.table import Table
 
 from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
+
+
+def clock(seconds: float) -> str:
+    """m:ss (h:mm:ss from an hour), whole seconds rounded up: a countdown shows 0:01 until
+    the time is really out, and 10:00 at the start of ten minutes."""
+    m, s = divmod(max(0, math.ceil(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def read_secret(prompt: str, timeout: float | None, fd: int, out: IO[str]) -> str:
+    """One line typed at the terminal `fd`, not echoed, with the time left on the prompt.
+
+    getpass cannot say how long is left nor give up: this rewrites the prompt's line each
+    second on a terminal (once elsewhere) and raises AgentError when `timeout` runs out, the
+    human timeout the code would otherwise wait for anyway. Echo is restored in every case."""
+    import select
+    import termios
+
+    end = None if timeout is None else time.monotonic() + timeout
+    live = out.isatty()
+    saved = termios.tcgetattr(fd)
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO  # canonical mode stays: the line arrives whole on Enter
+    termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
+    typed = b""
+    shown = ""
+    try:
+        while True:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                out.write("\n")
+                out.flush()
+                raise AgentError(
+                    f"timed out waiting for the operator: {prompt}", Exit.HUMAN_TIMEOUT
+                )
+            line = f"{prompt}{'' if left is None else f' [{clock(left)} left]'}: "
+            if line != shown and (live or not shown):
+                out.write(("\r\x1b[K" if live else "") + line)
+                out.flush()
+                shown = line
+            ready, _, _ = select.select([fd], [], [], None if left is None else min(1.0, left))
+            if ready:
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    raise AgentError(f"the terminal closed: {prompt}", Exit.HUMAN_TIMEOUT)
+                typed += chunk
+                if b"\n" in typed:
+                    out.write("\n")
+                    out.flush()
+                    return typed.split(b"\n", 1)[0].decode(errors="replace").rstrip("\r")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class ConsoleReporter:
@@ -55,10 +111,8 @@ class ConsoleReporter:
     def waiting(self, say: str, elapsed: float, limit: float) -> None:
         if self.quiet:
             return
-        m, s = divmod(int(elapsed), 60)
-        lm, ls = divmod(int(limit), 60)
         text = redact(
-            f"[bold yellow]Waiting for the client[/]: {say}  [dim]{m}:{s:02d} / {lm}:{ls:02d}[/]"
+            f"[bold yellow]Waiting for the client[/]: {say}  [dim]{clock(limit - elapsed)} left[/]"
         )
         if self._status is None:
             self._status = self.err.status(text, spinner="dots")
@@ -77,15 +131,13 @@ class ConsoleReporter:
     def warn(self, text: str) -> None:
         self._print(f"[yellow]![/] {text}")
 
-    def ask_secret(self, prompt: str) -> str:
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
         self.done_waiting()
         if not sys.stdin.isatty():
             raise AgentError(
                 f"needed at the terminal ({prompt}) but there is no terminal", Exit.HUMAN_TIMEOUT
             )
-        import getpass
-
-        return getpass.getpass(f"{prompt}: ")
+        return read_secret(prompt, timeout, sys.stdin.fileno(), self.err.file)
 
     def panel(self, result: dict[str, Any]) -> None:
         table = Table.grid(padding=(0, 2))

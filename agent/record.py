@@ -411,9 +411,15 @@ def recording_runner(recorder: Recorder) -> type:
             super().__init__(inner.totp_secret_env, inner.sms_cmd, inner.email_cmd, inner.prompt)
             self._before = before
 
-        def get(self, factor: str, reporter: Any) -> str:
+        def get(
+            self,
+            factor: str,
+            reporter: Any,
+            name: str | None = None,
+            timeout: float | None = None,
+        ) -> str:
             self._before(factor)
-            code = super().get(factor, reporter)
+            code = super().get(factor, reporter, name, timeout)
             recorder.add_secret(code)
             return code
 

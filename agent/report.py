@@ -2,14 +2,15 @@
 
 Built from the journal (the batch, its entries, every attempt) and each
 entry's run artifacts (`runs/<run>/log.jsonl` and its masked screenshots,
-embedded as data URIs). Every text passes the redaction layer; the HTML has
-inline CSS and no external reference, so it can be mailed or archived as is.
+embedded as compressed WebP data URIs). The HTML comes from a Jinja2 template
+(templates/report.html.j2) with autoescape, passes the redaction layer, and has
+inline CSS, inline SVG and no script or external reference, so it can be mailed
+or archived as is. jinja2 and Pillow are imported when a report is written,
+never when the CLI starts.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import os
 import time
@@ -58,6 +59,11 @@ def summary(journal: Journal, batch_id: str, settings: Settings) -> dict[str, An
                     for r in runs
                 ],
                 "result": result,
+                # what the key may do and from where: the result's, else the run log's start
+                "permissions": list(result.get("permissions") or []),
+                "ips": list(
+                    result.get("ips") or (_start(run_dir).get("ips") or [] if run_dir else [])
+                ),
                 "steps": _steps(run_dir) if run_dir else [],
                 "screenshots": sorted(str(p) for p in run_dir.glob("*.png")) if run_dir else [],
                 "next": next_action(outcome, last, result),
@@ -103,6 +109,21 @@ def next_action(outcome: str, row: dict[str, Any] | None, result: dict[str, Any]
     return verdict(row) + "; re-run the batch to try again"
 
 
+def _start(run_dir: Path) -> dict[str, Any]:
+    """The run log's first `start` event ({} if none): its IPs stand in for a result's when a
+    run stopped before it had one."""
+    log = run_dir / "log.jsonl"
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                ev = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if ev.get("event") == "start":
+                return dict(ev)
+    return {}
+
+
 def _steps(run_dir: Path) -> list[dict[str, Any]]:
     """Each step's caption, outcome and seconds, and each state change, from the run log."""
     out: list[dict[str, Any]] = []
@@ -131,101 +152,207 @@ def _steps(run_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
-CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fafafa}
-h1{font-size:20px} h2{font-size:16px;margin:0 0 6px}
-table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-.entry{background:#fff;border:1px solid #ddd;border-left:6px solid #999;padding:12px 16px;margin:14px 0}
-.ok,.skipped{border-left-color:#2da44e} .failed,.interrupted{border-left-color:#cf222e}
-.flagged{border-left-color:#bf8700;background:#fff8e1} .next{font-weight:600}
-.flagged .next{color:#9a3412} img{max-width:48%;border:1px solid #ccc;margin:4px}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;background:#eee;font-size:12px}
-"""
+# Screenshots: each is inlined twice, as a thumbnail in the entry and as a larger copy shown
+# on click. Both are lossy WebP: Chromium's 1920x1080 PNG of a form is ~80-110 KB, this pair
+# ~13 KB, so a 24-entry batch with three shots each stays under 1.5 MB (1.37 MB measured,
+# tests/agent/test_report.py). The larger copy is 1152 px wide (0.6 of the screen): the
+# filled values and the captions still read, which is what the shots are for. Quality 30,
+# not lower: at 25 the yellow banner's edge on the black header left a few blue-cast pixels
+# that the secret-pixel check (tests/custody/test_no_secret_pixels.py) rightly counts.
+THUMB_WIDTH, THUMB_QUALITY = 320, 40
+LARGE_WIDTH, LARGE_QUALITY = 1152, 30
+TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
+
+
+def shrink(path: Path, width: int, quality: int) -> bytes:
+    """The screenshot scaled to `width` (never up) as WebP bytes (Pillow imported here: the
+    CLI's start stays fast). The masks survive: they are solid boxes, far larger than a pixel."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as src:
+        im = src.convert("RGB")
+    if im.width > width:
+        im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    im.save(out, "WEBP", quality=quality, method=6)
+    return out.getvalue()
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h {m:02d}m {s:02d}s" if h else f"{m}m {s:02d}s" if m else f"{s}s"
+
+
+def _active(intervals: list[tuple[float, float]]) -> float:
+    """Seconds in which at least one run was going: a batch resumed a day later does not
+    count the night, and runs side by side count once."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b <= end:
+            continue
+        total += b - max(a, end)
+        end = b
+    return total
+
+
+def timing(s: dict[str, Any]) -> dict[str, Any]:
+    """Batch duration, throughput and the per-step times the report charts.
+
+    Duration is first start to last end; active time leaves out gaps with no run going;
+    throughput is keys made (entries ok) per hour of active time."""
+    intervals = [
+        (float(a["started"]), float(a["updated"]))
+        for en in s["entries"]
+        for a in en["attempts"]
+        if a.get("started") and a.get("updated")
+    ]
+    wall = max(b for _, b in intervals) - min(a for a, _ in intervals) if intervals else 0.0
+    active = _active(intervals)
+    ok = sum(1 for en in s["entries"] if en["outcome"] == "ok")
+    done = sum(1 for en in s["entries"] if en["outcome"] not in ("not started", "interrupted"))
+    per_step: dict[str, list[float]] = {}
+    for en in s["entries"]:
+        for st in en["steps"]:
+            if "step" in st and st.get("seconds") is not None and st["status"] == "done":
+                per_step.setdefault(str(st["step"]), []).append(float(st["seconds"]))
+    return {
+        "wall": wall,
+        "wall_text": _duration(wall),
+        "active_text": _duration(active),
+        "done": done,
+        "total": len(s["entries"]),
+        "ok": ok,
+        "per_hour": round(ok * 3600 / active, 1) if active > 0 else 0.0,
+        "per_entry": _duration(active / done) if done else "",
+        "chart": step_chart(per_step),
+    }
+
+
+def step_chart(per_step: dict[str, list[float]]) -> dict[str, Any]:
+    """Geometry of the per-step timing chart (inline SVG): one row per step, in the order the
+    steps first ran; a bar to the median over entries and a tick at the slowest."""
+    label_w, bar_w, row_h = 300, 420, 22
+    rows = []
+    top = max((max(v) for v in per_step.values()), default=0.0) or 1.0
+    for i, (name, secs) in enumerate(per_step.items()):
+        ordered = sorted(secs)
+        median = ordered[len(ordered) // 2]
+        rows.append(
+            {
+                "y": i * row_h,
+                "name": name if len(name) <= 44 else name[:43] + "…",
+                "median": median,
+                "max": ordered[-1],
+                "n": len(ordered),
+                "w": max(1.0, round(median / top * bar_w, 1)),
+                "x_max": round(label_w + ordered[-1] / top * bar_w, 1),
+            }
+        )
+    return {
+        "rows": rows,
+        "label_w": label_w,
+        "bar_w": bar_w,
+        "row_h": row_h,
+        "width": label_w + bar_w + 110,
+        "height": len(rows) * row_h + 4,
+        "top": top,
+    }
+
+
+def _rows(en: dict[str, Any]) -> list[tuple[str, str]]:
+    """An entry's detail table: (name, value), empty values left out."""
+    r = en["result"]
+    keys = r.get("keys") or []
+    rows: list[tuple[str, Any]] = [
+        ("label", en["label"]),
+        ("account", en["account"]),
+        ("profile", en["profile"]),
+        ("permissions", ", ".join(en["permissions"])),
+        ("IP allowlist", ", ".join(en["ips"])),
+        ("flow", r.get("flow")),
+        ("API key", r.get("api_key_masked") if len(keys) < 2 else ""),
+        ("stored", ", ".join(r.get("vault_ids") or [])),
+        ("message", r.get("message")),
+        ("seconds", r.get("seconds")),
+        ("factors", ", ".join(r.get("factors") or [])),
+    ]
+    if len(keys) > 1:  # one submission, several keys: one line each
+        rows += [
+            (f"key {i + 1}", f"{k['account']}: {k['api_key_masked']} stored as {k['vault_id']}")
+            for i, k in enumerate(keys)
+        ]
+    rows += [(f"check: {k}", v) for k, v in (r.get("verification") or {}).items()]
+    rows += [
+        (f"attempt {i + 1}", f"{a['run_id']}: reached {a['reached']} ({a['state']}) {a['note']}")
+        for i, a in enumerate(en["attempts"])
+    ]
+    return [(k, str(v)) for k, v in rows if v not in (None, "")]
+
+
+def _step_rows(en: dict[str, Any]) -> list[tuple[Any, str, str]]:
+    out = []
+    for st in en["steps"]:
+        if "step" in st:
+            what, res = st["step"], f"{st['status']} {st.get('seconds') or ''}"
+        elif "state" in st:
+            what, res = f"state → {st['state']}", ""
+        else:
+            what, res = "stopped", st.get("stopped") or ""
+        out.append((st["at"], str(what), str(res)))
+    return out
 
 
 def render_html(s: dict[str, Any]) -> str:
-    e = html.escape
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s["started"]))
-    counts = " · ".join(f"{k}: {v}" for k, v in sorted(s["counts"].items()))
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>onboard batch {e(s['batch_id'])}</title><style>{CSS}</style></head><body>",
-        f"<h1>onboard batch {e(s['batch_id'])}</h1>",
-        f"<p>Roster <code>{e(s['roster'])}</code>, started {e(started)}, state "
-        f"<b>{e(s['state'])}</b>. {e(counts)}</p>",
-        "<table><tr><th>entry</th><th>label</th><th>account</th><th>outcome</th>"
-        "<th>reached</th><th>what to do</th></tr>",
-    ]
-    for en in s["entries"]:
-        parts.append(
-            f"<tr><td><a href='#{e(en['id'])}'>{e(en['id'])}</a></td><td>{e(en['label'])}</td>"
-            f"<td>{e(en['account'])}</td><td>{e(en['outcome'])}</td><td>{e(en['reached'])}</td>"
-            f"<td>{e(en['next'])}</td></tr>"
-        )
-    parts.append("</table>")
+    """The report, from templates/report.html.j2 with autoescape on (every value from the
+    journal, the roster or a page is text, never markup), then through the redaction layer.
+
+    The images go in after redaction, by placeholder: they were masked when taken, and a
+    base64 text is no place to look for secrets (nor to replace inside)."""
+    import base64
+
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     images: dict[str, str] = {}
+
+    def inline(data: bytes) -> str:
+        mark = f"@@IMG{len(images)}@@"
+        images[mark] = "data:image/webp;base64," + base64.b64encode(data).decode()
+        return mark
+
+    entries = []
     for en in s["entries"]:
-        r = en["result"]
-        parts.append(
-            f"<div class='entry {e(en['outcome'])}' id='{e(en['id'])}'>"
-            f"<h2>{e(en['id'])} <span class='badge'>{e(en['outcome'])}</span></h2>"
-            f"<p class='next'>Next: {e(en['next'])}</p><table>"
-        )
-        rows = [
-            ("label", en["label"]),
-            ("account", en["account"]),
-            ("profile", en["profile"]),
-            ("flow", r.get("flow")),
-            ("API key", r.get("api_key_masked") if len(r.get("keys") or []) < 2 else ""),
-            ("stored", ", ".join(r.get("vault_ids") or [])),
-            ("message", r.get("message")),
-            ("seconds", r.get("seconds")),
-            ("factors", ", ".join(r.get("factors") or [])),
-        ]
-        keys = r.get("keys") or []
-        if len(keys) > 1:  # one submission, several keys: one line each
-            rows += [
-                (f"key {i + 1}", f"{k['account']}: {k['api_key_masked']} stored as {k['vault_id']}")
-                for i, k in enumerate(keys)
-            ]
-        rows += [(f"check: {k}", v) for k, v in (r.get("verification") or {}).items()]
-        rows += [
-            (
-                f"attempt {i + 1}",
-                f"{a['run_id']}: reached {a['reached']} ({a['state']}) {a['note']}",
-            )
-            for i, a in enumerate(en["attempts"])
-        ]
-        for k, v in rows:
-            if v not in (None, ""):
-                parts.append(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>")
-        parts.append("</table>")
-        if en["steps"]:
-            parts.append("<table><tr><th>t (s)</th><th>step / state</th><th>result</th></tr>")
-            for st in en["steps"]:
-                if "step" in st:
-                    what, res = st["step"], f"{st['status']} {st.get('seconds') or ''}"
-                elif "state" in st:
-                    what, res = f"state → {st['state']}", ""
-                else:
-                    what, res = "stopped", st.get("stopped") or ""
-                parts.append(
-                    f"<tr><td>{st['at']}</td><td>{e(str(what))}</td><td>{e(str(res))}</td></tr>"
-                )
-            parts.append("</table>")
+        shots = []
         for shot in en["screenshots"]:
             p = Path(shot)
             try:
-                data = base64.b64encode(p.read_bytes()).decode()
-            except OSError:
+                thumb = shrink(p, THUMB_WIDTH, THUMB_QUALITY)
+                large = shrink(p, LARGE_WIDTH, LARGE_QUALITY)
+            except OSError:  # gone or not an image: the report goes out without it
                 continue
-            mark = f"@@IMG{len(images)}@@"
-            images[mark] = f"data:image/png;base64,{data}"
-            parts.append(f"<img alt='{e(p.name)}' title='{e(p.name)}' src='{mark}'>")
-        parts.append("</div>")
-    parts.append("</body></html>")
-    # Redact the text; the screenshots were masked when taken and go in afterwards.
-    text = redact("".join(parts))
+            shots.append(
+                {"name": p.stem, "thumb": inline(thumb), "large": inline(large),
+                 "anchor": f"shot-{len(images) // 2}"}
+            )  # fmt: skip
+        entries.append({**en, "rows": _rows(en), "step_rows": _step_rows(en), "shots": shots})
+    text = env.get_template(TEMPLATE.name).render(
+        s=s,
+        entries=entries,
+        timing=timing(s),
+        started=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s["started"])),
+        counts=" · ".join(f"{k}: {v}" for k, v in sorted(s["counts"].items())),
+    )
+    text = redact(text)
     for mark, uri in images.items():
         text = text.replace(mark, uri, 1)
     return text

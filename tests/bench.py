@@ -40,7 +40,7 @@ class Quiet:
     def warn(self, text: str) -> None:
         print(f"  warning: {text}", file=sys.stderr)
 
-    def ask_secret(self, prompt: str) -> str:
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
         raise RuntimeError("no prompts in a benchmark")
 
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = [
     "agent/cli.py",
     "agent/engine/overlay.js",
+    "agent/templates/report.html.j2",
     "agent/flows/okx.yaml",
     "replica/app.py",
     "replica/seed.yaml",

@@ -198,6 +198,9 @@ class Codes(Strict):
     cancelled_when_gone: bool = True
     done: Cands
     say: dict[str, str] = Field(default_factory=dict)
+    # factor -> its code as the page names it ("Authenticator code"): what a prompt at the
+    # operator's terminal asks for, so the operator and the client use the same words
+    names: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("factors", mode="before")
     @classmethod

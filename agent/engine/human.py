@@ -39,7 +39,10 @@ class Reporter(Protocol):
     def done_waiting(self) -> None: ...
     def info(self, text: str) -> None: ...
     def warn(self, text: str) -> None: ...
-    def ask_secret(self, prompt: str) -> str: ...
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
+        """What the operator types (not echoed); `timeout`: seconds left to answer (the
+        human timeout), shown and enforced. Raises AgentError on timeout or no terminal."""
+        ...
 
 
 @dataclass
@@ -59,7 +62,12 @@ class CodeSources:
             or factor in self.prompt
         )
 
-    def get(self, factor: str, reporter: Reporter) -> str:
+    def get(
+        self, factor: str, reporter: Reporter, name: str | None = None, timeout: float | None = None
+    ) -> str:
+        """The factor's code. `name` is the page's name for it (the flow's `names`, e.g.
+        "Authenticator code"); `timeout` the seconds the operator has to type it."""
+        name = name or f"{factor} code"
         if factor == "totp" and self.totp_secret_env:
             import pyotp
 
@@ -74,16 +82,12 @@ class CodeSources:
                     shlex.split(cmd), capture_output=True, text=True, timeout=120, check=True
                 ).stdout
             except (OSError, subprocess.SubprocessError) as exc:
-                raise AgentError(
-                    f"the {factor} code command failed: {exc}", Exit.HUMAN_TIMEOUT
-                ) from None
+                raise AgentError(f"the {name} command failed: {exc}", Exit.HUMAN_TIMEOUT) from None
             m = re.search(r"\b(\d{6})\b", out)
             if not m:
-                raise AgentError(
-                    f"the {factor} code command printed no 6-digit code", Exit.HUMAN_TIMEOUT
-                )
+                raise AgentError(f"the {name} command printed no 6-digit code", Exit.HUMAN_TIMEOUT)
             return m.group(1)
-        code = reporter.ask_secret(f"{factor} code (as the client reads it out)").strip()
+        code = reporter.ask_secret(f"{name} (as the client reads it out)", timeout).strip()
         if not re.fullmatch(r"\d{6}", code):
             raise AgentError("a code is six digits", Exit.BAD_INPUT)
         return code

@@ -4,6 +4,9 @@
 // DOM change, CSS transition or animation), so it follows scrolling and
 // re-renders. It does not run a frame loop while the page is still: a
 // forever-running loop kept a CPU core busy for every open window.
+// A caption goes where it covers none of the page's text or controls (the
+// values just filled in above all, which the form-filled screenshot exists to
+// show): beside the field, else above its label, else left of it or below.
 (() => {
   if (window.__onboard) return;
   const YELLOW = "#f0c53a";
@@ -28,13 +31,14 @@
         box-shadow:0 0 0 2px rgba(240,197,58,.25)}
       .box.human{animation:pulse 1.2s ease-in-out infinite}
       @keyframes pulse{50%{box-shadow:0 0 0 7px rgba(240,197,58,.45)}}
-      .cap{position:absolute;left:-3px;top:-26px;white-space:nowrap;background:${YELLOW};color:#111;
-        font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px 4px 4px 0}
+      .cap{position:fixed;left:0;top:0;white-space:nowrap;background:${YELLOW};color:#111;
+        font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px;pointer-events:none;
+        box-shadow:0 1px 4px rgba(0,0,0,.25)}
     </style><div class="layer"></div><div class="banner"></div>`;
     layer = root.querySelector(".layer");
     bannerEl = root.querySelector(".banner");
     (document.documentElement || document).appendChild(host);
-    for (const m of marks.values()) layer.appendChild(m.box);
+    for (const m of marks.values()) layer.append(m.box, m.cap);
   }
 
   const SETTLE_MS = 600; // keep following for this long after the last movement
@@ -45,11 +49,61 @@
     if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
   }
 
+  const overlap = (a, b) =>
+    Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
+    Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  const CONTROL = /^(input|select|textarea|img|svg|canvas|video)$/i;
+
+  // The page's text (each line of each text node) and controls within the band [top, bottom]
+  // of the viewport: what a caption must not cover. Subtrees outside the band are skipped.
+  function obstacles(top, bottom) {
+    const out = [], range = document.createRange();
+    const visit = (el) => {
+      const r = el.getBoundingClientRect();
+      if (r.height && (r.bottom < top || r.top > bottom)) return;
+      if (CONTROL.test(el.tagName)) {
+        if (r.width && r.height && el.type !== "hidden") out.push(r);
+        return;
+      }
+      for (const c of el.childNodes) {
+        if (c.nodeType === 1) visit(c);
+        else if (c.nodeType === 3 && c.data.trim()) {
+          range.selectNodeContents(c);
+          for (const q of range.getClientRects()) if (q.width && q.height) out.push(q);
+        }
+      }
+    };
+    if (document.body) visit(document.body);
+    return out;
+  }
+
+  // Where the caption of box B (its rectangle) goes: the first spot that covers nothing in
+  // `obs`, in this order: beside the box on the right (sliding right past a button there),
+  // above it (sliding up past the field's label and anything filled above the field), left
+  // of it, below it. None free: the spot that covers least.
+  function spot(B, w, h, obs) {
+    const cands = [];
+    for (let x = B.right + 6; x + w <= innerWidth - 2; x += 12) cands.push([x, B.top]);
+    for (let y = B.top - h - 2; y >= 0 && y >= B.top - h - 162; y -= 4) cands.push([B.left, y]);
+    for (let x = B.left - w - 6; x >= 2; x -= 12) cands.push([x, B.top]);
+    for (let y = B.bottom + 2; y + h <= innerHeight && y <= B.bottom + 160; y += 4) cands.push([B.left, y]);
+    let best = [B.left, B.top - h - 2], least = Infinity;
+    for (const [x, y] of cands) {
+      const c = { left: x, top: y, right: x + w, bottom: y + h };
+      let cost = 0;
+      for (const o of obs) if ((cost += overlap(c, o)) >= least) break;
+      if (cost === 0) return [x, y];
+      if (cost < least) { least = cost; best = [x, y]; }
+    }
+    return best;
+  }
+
   function place() {
     scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
+    const shown = [];
     for (const [key, m] of marks) {
-      if (!m.el.isConnected) { m.box.remove(); marks.delete(key); continue; }
+      if (!m.el.isConnected) { m.box.remove(); m.cap.remove(); marks.delete(key); continue; }
       const r = m.el.getBoundingClientRect();
       // Hide boxes whose element is covered (e.g. by a dialog): the guide boxes what you can see.
       const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
@@ -63,6 +117,20 @@
       m.box.style.top = `${r.top - 5}px`;
       m.box.style.width = `${r.width + 10}px`;
       m.box.style.height = `${r.height + 10}px`;
+      m.cap.style.display = m.box.style.display;
+      if (!hidden) shown.push([m, { left: r.left - 5, top: r.top - 5, right: r.right + 5, bottom: r.bottom + 5 }]);
+    }
+    if (shown.length) {
+      const obs = obstacles(Math.min(...shown.map(([, B]) => B.top)) - 200,
+                            Math.max(...shown.map(([, B]) => B.bottom)) + 200);
+      obs.push(...shown.map(([, B]) => B)); // no caption across another highlighted field
+      for (const [m, B] of shown) {
+        const w = m.cap.offsetWidth, h = m.cap.offsetHeight;
+        const [x, y] = spot(B, w, h, obs);
+        m.cap.style.left = `${x}px`;
+        m.cap.style.top = `${y}px`;
+        obs.push({ left: x, top: y, right: x + w, bottom: y + h }); // nor across another caption
+      }
     }
     if (marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(place); }
   }
@@ -77,24 +145,24 @@
     mark(el, key, caption, kind, holdMs) {
       ensure();
       const old = marks.get(key);
-      if (old) old.box.remove();
+      if (old) { old.box.remove(); old.cap.remove(); }
       const box = document.createElement("div");
       box.className = "box" + (kind === "human" ? " human" : "");
       const cap = document.createElement("div");
       cap.className = "cap";
       cap.textContent = caption;
-      box.appendChild(cap);
-      layer.appendChild(box);
-      marks.set(key, { el, box, until: performance.now() + (holdMs || 0) });
+      cap.style.display = "none"; // until placed
+      layer.append(box, cap);
+      marks.set(key, { el, box, cap, until: performance.now() + (holdMs || 0) });
       wake();
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
-    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); marks.delete(key); wake(); } },
+    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(); } },
     state() {
       return {
         banner: bannerEl ? bannerEl.textContent : "",
-        marks: [...marks.values()].map((m) => m.box.firstChild.textContent),
+        marks: [...marks.values()].map((m) => m.cap.textContent),
       };
     },
   };

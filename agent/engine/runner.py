@@ -1288,7 +1288,9 @@ class Runner:
                     raise AgentError(
                         f"the {factor} code was refused three times", Exit.HUMAN_TIMEOUT
                     )
-                code = self.opts.codes.get(factor, self.rep)
+                code = self.opts.codes.get(
+                    factor, self.rep, cd.names.get(factor), self.opts.human_timeout
+                )
                 self._mark(boxes.first, step, f"{factor} code entered by the agent")
                 self.guard_origin()
                 if not self._sends(functools.partial(enter_code, boxes, code)):

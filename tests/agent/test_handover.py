@@ -80,7 +80,7 @@ class Said:
     def warn(self, text: str) -> None:
         self.lines.append(f"warn: {text}")
 
-    def ask_secret(self, prompt: str) -> str:
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
         raise AssertionError("no prompts here")
 
 

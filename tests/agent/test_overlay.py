@@ -136,3 +136,60 @@ def test_guided_run_highlights_every_filled_field(replica, settings, run_agent):
         assert any(c.endswith(expected) for c in captions), (expected, captions)
     assert all(c.split(" - ")[0].isdigit() for c in captions)  # numbered like the guide
     assert 'Click "Submit all"' in observer.seen["banner"]
+
+
+CAPTIONS_JS = """() => [...window.__onboard.layer().querySelectorAll('.cap')]
+  .filter((c) => getComputedStyle(c).display !== 'none')
+  .map((c) => { const r = c.getBoundingClientRect();
+                return {text: c.textContent, x: r.x, y: r.y, width: r.width, height: r.height}; })"""
+IPS = ["203.0.113.7", "2001:db8::7", "198.51.100.23", "192.0.2.200"]
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, w) * max(0.0, h)
+
+
+def test_captions_leave_every_filled_value_and_label_visible(run_agent, monkeypatch):
+    """In the `form-filled` state (the screenshot's moment), no caption covers an IP chip, a
+    filled value, or a field's label: read from their boxes, as the screenshot shows them."""
+    from agent.artifacts import RunArtifacts
+    from tests.replica.test_ui_common import field, okui
+
+    seen: dict[str, Any] = {}
+    real = RunArtifacts.screenshot
+
+    def spy(self: RunArtifacts, page: Page, name: str, extra_masks: Any = None) -> Any:
+        if name == "form-filled":
+            values = {
+                **{f"IP chip {ip}": field(page, "IP address allowlist").get_by_text(ip, exact=True)
+                   for ip in IPS},
+                "API key name": field(page, "API key name").locator("input"),
+                "Account": field(page, "Account").get_by_text("Main account"),
+                "Used for": page.get_by_text("API trading", exact=True),
+                "Read": field(page, "Permissions").get_by_text("Read", exact=True),
+                "Trade": field(page, "Permissions").get_by_text("Trade", exact=True),
+                "Passphrase": field(page, "Passphrase").locator("input"),
+                **{f"label {t}": field(page, t).locator(okui("form-item-label"))
+                   for t in ("API key name", "Account", "IP address allowlist", "Permissions",
+                             "Passphrase")},
+            }  # fmt: skip
+            seen["values"] = {k: loc.bounding_box() for k, loc in values.items()}
+            seen["captions"] = page.evaluate(CAPTIONS_JS)
+        return real(self, page, name, extra_masks)
+
+    monkeypatch.setattr(RunArtifacts, "screenshot", spy)
+    result = run_agent(auto=True, auto_submit=True, ips=IPS)
+    assert result["status"] == "ok", result
+    caps, values = seen["captions"], seen["values"]
+    assert all(values.values()), [k for k, v in values.items() if not v]  # all on screen
+    texts = [c["text"] for c in caps]
+    for want in ("API key name", "IP allowlist", "Permissions", "Passphrase"):
+        assert any(want in t for t in texts), (want, texts)
+    covered = [(c["text"], k) for c in caps for k, v in values.items() if v and overlap(c, v) > 0]
+    assert covered == []
+    # Nor one caption on another, and every caption inside the window.
+    assert not [(a["text"], b["text"]) for i, a in enumerate(caps) for b in caps[i + 1 :]
+                if overlap(a, b) > 0]  # fmt: skip
+    assert all(c["x"] >= 0 and c["x"] + c["width"] <= 1920 and c["y"] >= 0 for c in caps)

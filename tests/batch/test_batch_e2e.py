@@ -93,7 +93,7 @@ def test_mixed_batch_then_rerun_resumes(replica, tmp_path, totp_env):
     # Reports: JSON + one self-contained HTML with the masked screenshots inline.
     html = Path(out["report"]["html"]).read_text()
     assert Path(out["report"]["html"]).parent == report_dir
-    assert "data:image/png;base64," in html
+    assert "data:image/webp;base64," in html and "data:image/png" not in html
     assert (
         "<link" not in html
         and "<script" not in html

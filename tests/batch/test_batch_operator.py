@@ -64,7 +64,7 @@ def test_operator_types_a_code_for_a_named_entry(replica, tmp_path):
         except queue.Empty:
             continue
         for eid in ("acct-6", "acct-7"):
-            if line.startswith(f"{eid}: totp code") and f"type `{eid} <code>`" in line:
+            if line.startswith(f"{eid}: Authenticator code") and f"type `{eid} <code>`" in line:
                 asked.add(eid)
                 if eid == "acct-6":
                     proc.stdin.write("acct-9 123456\n")  # no such entry: said, nothing sent

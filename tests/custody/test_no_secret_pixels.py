@@ -310,4 +310,5 @@ def test_no_secret_pixel_in_a_batch_report(replica, tmp_path: Path) -> None:
     photographed(pngs, "form-filled", "key-created", "key-listed")
     [html] = reports.glob("*.html")
     inlined = [i for i in images if i.startswith(f"reports/{html.name}#data-uri-")]
-    assert len(inlined) == len(pngs), (inlined, pngs)  # every screenshot, decoded from the report
+    # every screenshot, decoded from the report: its thumbnail and its enlarged copy
+    assert len(inlined) == 2 * len(pngs), (inlined, pngs)

@@ -45,7 +45,7 @@ class QuietReporter(ConsoleReporter):
         if status == "failed":
             self.failed = f"{n}/{total} {caption}"
 
-    def ask_secret(self, prompt: str) -> str:
+    def ask_secret(self, prompt: str, timeout: float | None = None) -> str:
         return self.person.paste(prompt)
 
 
