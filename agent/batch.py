@@ -36,11 +36,10 @@ from agent.choices import parse_sink
 from agent.config import Settings
 from agent.console import clock
 from agent.custody import redact
-from agent.engine.runner import Options
 from agent.exitcodes import AgentError, Exit
 from agent.journal import LOST, Journal, verdict
 from agent.roster import Entry, Roster
-from agent.run import RunPlan, execute, preflight
+from agent.run import RunPlan, build_plan, execute, preflight
 from agent.session import SessionSpec
 
 DONE = ("stored", "confirmed", "verified")
@@ -326,25 +325,23 @@ class Batch:
         login = min(entry.login_timeout or o.login_timeout, limit or math.inf)
         # The entry's own way in wins; the CLI's --browser-ws is the default for the others.
         own = entry.profile or entry.cdp or entry.browser_ws
-        return RunPlan(
-            request=entry.request,
-            session=SessionSpec(
+        return build_plan(
+            entry.request,
+            SessionSpec(
                 profile=entry.profile,
                 cdp=entry.cdp,
                 browser_ws=entry.browser_ws if own else o.browser_ws,
                 headless=o.headless,
                 extra_args=args,
             ),
-            options=Options(
-                pace=o.pace,
-                auto_submit=o.auto_submit,
-                step_timeout=o.step_timeout,
-                login_timeout=login,
-                human_timeout=human,
-                codes=entry.codes,
-            ),
+            pace=o.pace,
+            auto_submit=o.auto_submit,
+            step_timeout=o.step_timeout,
+            login_timeout=login,
+            human_timeout=human,
+            codes=entry.codes,
             flow=o.flow,
-            verify_rest=o.verify if o.verify is not None else bool(entry.request.base_url),
+            verify=o.verify,
             recipients=list(o.recipients),
             sink=str(parse_sink(o.sink).for_entry(entry.id)),
         )

@@ -448,10 +448,9 @@ def run(
     from agent.console import ConsoleReporter
     from agent.engine.flow import FlowError, load_named
     from agent.engine.human import CodeSources
-    from agent.engine.runner import Options
     from agent.exitcodes import AgentError, Exit
     from agent.request import RequestError, build_request
-    from agent.run import RunPlan, execute, preflight
+    from agent.run import build_plan, execute, preflight
     from agent.session import SessionSpec
 
     reporter = ConsoleReporter()
@@ -485,9 +484,9 @@ def run(
             },
             flow_obj.rules,
         )
-        plan = RunPlan(
-            request=req,
-            session=SessionSpec(
+        plan = build_plan(
+            req,
+            SessionSpec(
                 profile=profile,
                 cdp=cdp,
                 headless=headless,
@@ -495,21 +494,18 @@ def run(
                 executable=executable,
                 browser_ws=browser_ws,
             ),
-            options=Options(
-                pace=pace,
-                auto_submit=auto_submit,
-                login_timeout=login_timeout,
-                human_timeout=human_timeout,
-                drift_to_human=not headless,  # unattended: a page that differs is a stop
-                codes=CodeSources(
-                    totp_secret_env,
-                    sms_code_cmd,
-                    email_code_cmd,
-                    {str(f) for f in code_prompt or []},
-                ),
+            pace=pace,
+            auto_submit=auto_submit,
+            login_timeout=login_timeout,
+            human_timeout=human_timeout,
+            codes=CodeSources(
+                totp_secret_env,
+                sms_code_cmd,
+                email_code_cmd,
+                {str(f) for f in code_prompt or []},
             ),
             flow=flow,
-            verify_rest=verify if verify is not None else bool(base_url),
+            verify=verify,
             trace=trace,
             record=record,
             recipients=list(recipient or []),

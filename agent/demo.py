@@ -8,9 +8,8 @@ import os
 from agent.config import Settings
 from agent.console import ConsoleReporter
 from agent.custody.redact import redact
-from agent.engine.runner import Options
 from agent.request import build_request
-from agent.run import RunPlan, execute, preflight
+from agent.run import build_plan, execute, preflight
 from agent.session import SessionSpec
 
 DEMO_LABEL = "ICG-MM"
@@ -42,8 +41,8 @@ def run_demo(
         )
         account = srv.world.accounts["client@replica.test"]
         client = ScriptedClient.for_seed(srv.base_url, account)
-        plan = RunPlan(
-            request=build_request(
+        plan = build_plan(
+            build_request(
                 {
                     "label": DEMO_LABEL,
                     "ips": DEMO_IPS,
@@ -51,9 +50,11 @@ def run_demo(
                     "allow_private_ip": True,
                 },
             ),
-            session=SessionSpec(headless=headless),
-            options=Options(pace=pace, login_timeout=120, human_timeout=120),
-            verify_rest=True,
+            SessionSpec(headless=headless),
+            pace=pace,
+            login_timeout=120,
+            human_timeout=120,
+            verify=True,
         )
         flow, vault = preflight(plan, settings)
         result = execute(plan, reporter, settings, stand_in=client, flow=flow, vault=vault)

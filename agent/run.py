@@ -19,7 +19,7 @@ from agent.custody import redact
 from agent.custody.sinks import Sink, make_sink
 from agent.custody.vault import Credential, Vault, VaultError, held_message
 from agent.engine.flow import Flow, is_bundled, load_named
-from agent.engine.human import Reporter, StandIn, validate_code_sources
+from agent.engine.human import CodeSources, Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.exitcodes import AgentError, Exit
@@ -41,6 +41,55 @@ class RunPlan:
     sink: str = "vault"  # vault | keyring | stdout (needs reveal) | okx-toml:NAME
     reveal: bool = False
     record: Path | None = None  # also save the stages as a redacted fixture set here
+
+
+def build_plan(
+    request: OnboardRequest,
+    session: SessionSpec,
+    *,
+    pace: float = 0.0,
+    auto_submit: bool = False,
+    step_timeout: float | None = None,
+    login_timeout: float = 300.0,
+    human_timeout: float = 600.0,
+    codes: CodeSources | None = None,
+    flow: str = "okx",
+    verify: bool | None = None,
+    trace: bool = False,
+    record: Path | None = None,
+    recipients: list[str] | None = None,
+    sink: str = "vault",
+    reveal: bool = False,
+) -> RunPlan:
+    """The one place a run's plan is put together (`run`, a batch entry, the demo, the
+    benchmarks), so what follows from what cannot differ between them:
+
+    - no window (headless) means nobody to hand a step to: a page that differs from the
+      flow is a stop, not a wait for a person;
+    - the signed REST check runs by default only against a test base URL (the replica
+      answers it; against okx.com `onboard verify` is a separate, deliberate step)."""
+    options = Options(
+        pace=pace,
+        auto_submit=auto_submit,
+        login_timeout=login_timeout,
+        human_timeout=human_timeout,
+        drift_to_human=not session.headless,
+        codes=codes or CodeSources(),
+    )
+    if step_timeout is not None:
+        options.step_timeout = step_timeout
+    return RunPlan(
+        request=request,
+        session=session,
+        options=options,
+        flow=flow,
+        verify_rest=verify if verify is not None else bool(request.base_url),
+        trace=trace,
+        record=record,
+        recipients=list(recipients or []),
+        sink=sink,
+        reveal=reveal,
+    )
 
 
 def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:

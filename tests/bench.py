@@ -20,9 +20,8 @@ from pathlib import Path
 
 from agent.config import Settings
 from agent.engine.human import CodeSources
-from agent.engine.runner import Options
 from agent.request import build_request
-from agent.run import RunPlan, execute
+from agent.run import build_plan, execute
 from agent.session import SessionSpec
 from replica.client import ScriptedClient
 from replica.server import ReplicaServer
@@ -60,8 +59,8 @@ def main() -> int:
         durations: list[float] = []
         captures: list[float] = []
         for i in range(a.runs + 1):  # run 0 logs the profile in and warms caches: not counted
-            plan = RunPlan(
-                request=build_request(
+            plan = build_plan(
+                build_request(
                     {
                         "label": f"bench-{i}",
                         "ips": ["203.0.113.7"],  # a documentation address: needs the flag
@@ -69,10 +68,13 @@ def main() -> int:
                         "allow_private_ip": True,
                     }
                 ),
-                session=SessionSpec(profile="bench", headless=True),
-                options=Options(
-                    pace=0, auto_submit=True, codes=codes, login_timeout=60, human_timeout=60
-                ),
+                SessionSpec(profile="bench", headless=True),
+                pace=0,
+                auto_submit=True,
+                codes=codes,
+                login_timeout=60,
+                human_timeout=60,
+                verify=False,  # the onboarding alone, as measured before
             )
             stand_in = (
                 ScriptedClient.for_seed(srv.base_url, acct, typing_delay_ms=0) if i == 0 else None

@@ -465,3 +465,18 @@ def test_messages_never_show_the_urls_credentials_or_query():
         "the browser server at ws://h:1/ runs another Playwright version (server version: "
         "v1.50, client version: v1.65): use the same major.minor version on both sides"
     )
+
+
+@pytest.mark.parametrize("headless", [True, False], ids=["headless", "headed"])
+def test_an_unattended_batch_stops_on_a_page_it_does_not_know(tmp_path, headless):
+    """Before: only `onboard run` derived the drift handover from the window; a headless
+    batch entry waited for a person nobody would be there to be (the issue's finding).
+    Now one plan builder (agent.run.build_plan) makes every plan."""
+    ros = roster.load(
+        write_roster(
+            tmp_path / "r.yaml",
+            [{"id": "a", "label": "A", "ips": ["203.0.113.7"], "allow_private_ip": True}],
+        )
+    )
+    batch = Batch(ros, BatchOptions(headless=headless), Settings(home=tmp_path / "h"))
+    assert batch.plan_for(ros.entries[0]).options.drift_to_human is (not headless)
