@@ -4,6 +4,8 @@ with no Python of its own in agent/. The key it makes is captured, read and trad
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from agent.engine.flow import load_flow
 from agent.engine.human import CodeSources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
+from agent.exitcodes import AgentError
 from agent.record import check_step
 from tests.agent.test_handover import Said
 
@@ -30,23 +33,36 @@ class Terminal(Said):
         return "123456"
 
 
-def serve(page: Page) -> None:
+def unwrapped(html: str) -> str:
+    """The create form without its <form> and footer: the button right after the items."""
+    html = html.replace('  <form onsubmit="return false">\n', "").replace("  </form>\n", "")
+    return html.replace('<div class="footer"><button type="button" id="create">Create key</button></div>',
+                        '<button type="button" id="create">Create key</button>')  # fmt: skip
+
+
+def serve(page: Page, edit: Callable[[str], str] = str) -> None:
     def fulfil(route: Route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0]
         name = PAGES.get(path)
         if name is None:
             route.fulfill(status=404, body="not found")
         else:
-            route.fulfill(body=(HERE / "site" / name).read_text(), content_type="text/html")
+            html = (HERE / "site" / name).read_text()
+            route.fulfill(body=edit(html) if name == "new.html" else html, content_type="text/html")
 
     page.route(f"{ORIGIN}/**", fulfil)
 
 
-def run(page: Page, flow_path: Path = HERE / "toy.yaml") -> tuple[Runner, Terminal, list[Any]]:
-    serve(page)
+def run(
+    page: Page,
+    flow_path: Path = HERE / "toy.yaml",
+    edit: Callable[[str], str] = str,
+    said: Terminal | None = None,
+) -> tuple[Runner, Terminal, list[Any]]:
+    serve(page, edit)
     flow = load_flow(flow_path)
     stored: list[Any] = []
-    said = Terminal()
+    said = said or Terminal()
     vars = Vars(label="toy-bot-1", permissions_text="Reading, Trading")
     opts = Options(pace=0, step_timeout=5, human_timeout=10, auto_submit=True,
                    drift_to_human=False, codes=CodeSources(prompt={"totp"}))  # fmt: skip
@@ -94,6 +110,21 @@ def test_the_engine_keeps_payouts_off_even_when_the_toy_flow_does_not(
     made = page.evaluate("JSON.parse(localStorage.getItem('toy-keys'))")
     assert made[0]["access"] == ["Reading", "Trading"]
     assert len(stored) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="FINDING (before this refactor too): with the submit button right after the "
+    "permission item (no <form>/footer around the items), the read-back before submit reads "
+    "the button as a tick that is on and 'switches it off': it clicks the page's submit "
+    "during the read-back, and a key is made without Reading",
+)
+def test_the_read_back_never_clicks_a_button_beside_the_permissions(page: Page) -> None:
+    said = Terminal()
+    with contextlib.suppress(AgentError):  # the key made without Reading is not listed as asked
+        run(page, edit=unwrapped, said=said)
+    assert not [line for line in said.lines if "'Create key' was on" in line]
 
 
 @pytest.mark.parametrize("step_id", ["name", "reading", "submit"])
