@@ -67,7 +67,7 @@ def build_plan(
     - no window (headless) means nobody to hand a step to: a page that differs from the
       flow is a stop, not a wait for a person;
     - the signed REST check runs by default only against a test base URL (the replica
-      answers it; against okx.com `onboard verify` is a separate, deliberate step)."""
+      answers it; against the live exchange `onboard verify` is a separate, deliberate step)."""
     options = Options(
         pace=pace,
         auto_submit=auto_submit,
@@ -221,14 +221,12 @@ def execute(
     creds: dict[str, Credential] = {}  # for the signed REST check: no need to decrypt again
 
     recorder = None
-    runner_cls: type[Runner] = Runner
     if plan.record is not None:
-        from agent.record import Recorder, recording_runner
+        from agent.record import Recorder
 
         where = base if req.base_url else req.site
         recorder = Recorder(plan.record, flow, where, dict(vars),
                             known=[d["passphrase"] for d in drafts])  # fmt: skip
-        runner_cls = recording_runner(recorder)
 
     def on_capture(records: list[dict[str, str]], first: int = 0, count: int = 0) -> None:
         """The `count` keys shown for drafts[first:]: all at once, or one per submission."""
@@ -296,10 +294,14 @@ def execute(
         reporter.step(0, 0, "Starting the browser", "running")  # the first seconds, said
         with open_session(plan.session, settings, base) as (ctx, page):
             art.attach(ctx)
-            runner = runner_cls(
+            runner = Runner(
                 page, flow, vars, base, origins, plan.options, reporter, on_capture, stand_in, art,
                 journal_state, drafts=drafts,
             )  # fmt: skip
+            if recorder is not None:
+                from agent.record import observe
+
+                observe(runner, recorder)
             try:
                 out = runner.run()
             except AgentError as err:

@@ -11,7 +11,7 @@ import pytest
 
 from agent.engine.flow import Capture, Flow, FlowError, load_flow, load_named
 from agent.engine.locate import Vars
-from agent.engine.runner import parse_labelled, valid
+from agent.engine.verbs.capture import parse_labelled, valid
 from agent.exitcodes import AgentError, Exit
 
 ROOT = Path(__file__).resolve().parent.parent

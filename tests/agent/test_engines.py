@@ -15,7 +15,7 @@ from agent.engine.engines import shows
 from agent.engine.flow import Loc
 from agent.engine.locate import Vars, to_locator
 from agent.engine.press import NotActionable, press
-from agent.engine.runner import shown_ips
+from agent.engine.verbs.fill_chips import shown_ips
 
 STYLE = """<style>
 body{font:14px sans-serif;margin:0} .sel{cursor:pointer;border:1px solid #ccc;min-height:32px;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from agent.engine.runner import enter_code
+from agent.engine.verbs.wait_codes import enter_code
 
 BOXES = "".join(
     f'<input maxlength="1" autocomplete="one-time-code" aria-label="digit {i}">' for i in range(6)

@@ -15,7 +15,9 @@ from playwright.sync_api import Page
 from agent.engine.flow import Flow, Interruption
 from agent.engine.human import Need
 from agent.engine.locate import Vars
-from agent.engine.runner import UNREAD_VERIFICATION, Options, Runner
+from agent.engine.pressing import press_in
+from agent.engine.runner import Options, Runner
+from agent.engine.verbs.wait_codes import UNREAD_VERIFICATION
 from agent.exitcodes import AgentError, Exit
 from tests.agent.test_handover import BASE, SELECT_JS, STYLE, Said, flow, serve
 
@@ -144,7 +146,7 @@ def test_an_unreadable_verification_window_finished_by_the_person_goes_on(page: 
 def test_labels_written_with_no_break_spaces_are_read():
     """Before: "Secret\\u00a0key" was not the label "Secret key", so the dialog's values went
     unread (the copy button had to be used)."""
-    from agent.engine.runner import parse_labelled
+    from agent.engine.verbs.capture import parse_labelled
 
     text = "API\u00a0key\nk-1\nSecret\u00a0 key\ns-1\nIP\u00a0address allowlist (optional)\n1.2.3.4"
     fields = {
@@ -355,7 +357,7 @@ def test_a_click_an_announcement_hides_waits_for_it_to_be_passed(page: Page):
         Options(pace=0, step_timeout=2, human_timeout=10, drift_to_human=False),
         Said(), lambda *a: None, person,
     )  # fmt: skip
-    runner._press(page.get_by_role("button", name="Confirm"), "Confirm")
+    press_in(runner, page.get_by_role("button", name="Confirm"), "Confirm")
     assert page.evaluate("window.hit") == 1
     assert person.asked == [ANNOUNCEMENT_SAY]
 

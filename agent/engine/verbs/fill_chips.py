@@ -1,0 +1,120 @@
+"""fill_chips: an allowlist of addresses entered one by one into an input that turns each
+into a chip. The chips are read as a person reads them (the addresses shown around the
+input, up to its label), compared canonically; one not requested is removed by its own
+close control, or the run stops (not submitted)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page
+
+from agent.engine import engines
+from agent.engine.context import Context
+from agent.engine.contract import Fail, one
+from agent.engine.flow import FillChips, Step
+from agent.engine.handover import ask_human, may_ask
+from agent.engine.locate import Vars
+from agent.engine.pressing import press_in
+from agent.engine.refusals import error_text
+from agent.engine.verbs.base import Verb, register
+from agent.exitcodes import AgentError, Exit
+from agent.ips import canonical
+
+_KEYS = {"enter": "Enter", "comma": ",", "space": " "}
+
+
+def shown_ips(area: Locator, raw: bool = False) -> list[str]:
+    """The IP addresses an allowlist's chips show in `area`, as a person reads them (a close
+    glyph, an icon or spacing around an address is ignored): canonical and sorted, or with
+    `raw` as written, in page order (one per chip, as its close controls are ordered)."""
+    texts = area.locator("ob-chips={}").evaluate_all(
+        f"els => {{ {engines.SOURCE}; return els.map(e => OB.ipOf(e.innerText)) }}"
+    )
+    found = [str(t) for t in texts if t]
+    if raw:
+        return found
+    return sorted({canonical(t) or t for t in found})
+
+
+def _wanted(vars: Vars, fc: FillChips) -> list[str]:
+    return sorted({canonical(v) or v for v in vars.sub_list(fc.values)})
+
+
+def chip_area(ctx: Context, box: Locator, fc: FillChips) -> Locator:
+    """Where the field's chips show: around its input, up to its label (else the page)."""
+    label = fc.label or next((c.field for c in fc.input if c.field), None)
+    if label:
+        area = box.locator("ob-area=" + engines.body(label=ctx.vars.sub(label)))
+        if area.count() == 1:
+            return area
+    return ctx.page.locator("body")
+
+
+def act(ctx: Context, step: Step, fc: FillChips) -> None:
+    want = _wanted(ctx.vars, fc)
+    try:
+        box = ctx.find.one(
+            fc.input, step.caption, editable=True, then=ctx.box(step, "filled by the agent")
+        )
+    except AgentError as err:
+        if not may_ask(ctx, err):
+            raise
+        page_chips = ctx.page.locator("body")
+        ask_human(
+            ctx,
+            step,
+            fc.input,
+            err,
+            f"Please enter these IP addresses yourself: {', '.join(want)}.",
+            lambda: shown_ips(page_chips) == want,
+        )
+        ctx.expect(step.audit, want, lambda: shown_ips(page_chips))
+        return
+    area = chip_area(ctx, box, fc)
+    for ip in shown_ips(area):
+        if ip in want:
+            continue  # already there: left alone
+        close = area.locator("ob-chips=" + engines.body(close=True))
+        chips = shown_ips(area, raw=True)
+        at = [canonical(c) for c in chips].index(ip)
+        if close.count() != len(chips):
+            raise AgentError(
+                f"{step.caption}: the page shows {ip}, which was not requested, and it has "
+                "no control to remove it; not submitted",
+                Exit.AUDIT_MISMATCH,
+            )
+        press_in(ctx, close.nth(at), f"the remove control of {ip}")
+    for value in want:
+        if value in shown_ips(area):
+            continue
+        ctx.guard_origin()
+        box.fill(value)
+        box.press(_KEYS[fc.confirm])
+        refused = error_text(ctx, fc.errors)
+        if refused:
+            raise AgentError(
+                f"{step.caption}: the exchange refused {value}: {refused}",
+                Exit.EXCHANGE_REFUSED,
+            )
+    ctx.expect(step.audit, want, lambda: read_back(ctx, step, fc))
+    got = shown_ips(area)
+    if got != want:
+        raise AgentError(f"{step.caption}: shows {got}, expected {want}", Exit.AUDIT_MISMATCH)
+
+
+def read_back(ctx: Context, step: Step, fc: FillChips) -> list[str]:
+    return shown_ips(chip_area(ctx, ctx.find.one(fc.input, step.caption, editable=True), fc))
+
+
+def contract(page: Page, step: Step, stage: str, vars: Vars) -> str:
+    fc = step.fill_chips
+    assert fc is not None
+    box = one(page, fc.input, vars, "the chip input", editable=True)
+    want = _wanted(vars, fc)
+    area = box.locator("ob-area=" + engines.body(label=vars.sub(fc.label or "")))
+    chips = shown_ips(area if fc.label and area.count() == 1 else page.locator("body"))
+    if stage == "create-form" and chips != want:
+        raise Fail(f"the chips read {chips}, the recorded form holds {want}")
+    return f"one editable input, {len(chips)} chip(s)"
+
+
+VERB = register(Verb("fill_chips", act, contract))
