@@ -112,6 +112,8 @@ const OB = (() => {
     return (bg && bg !== "transparent" && !/rgba\(.*,\s*0\)$/.test(bg)) || parseFloat(s.borderTopWidth) > 0;
   }
 
+  const FORM_CONTROL =
+    "input:not([type=hidden]), textarea, select, button, [role=checkbox], [role=radio], [role=switch], [role=combobox]";
   // The label's own line: it and the ancestors no taller than it (a "(?)" icon beside it).
   function rowOf(label) {
     const h = label.getBoundingClientRect().height;
@@ -120,7 +122,9 @@ const OB = (() => {
       const p = row.parentElement;
       if (!p || p === document.body) break;
       if (p.getBoundingClientRect().height > h * 1.6 + 4) break;
-      if ([...p.querySelectorAll("*")].some((x) => !label.contains(x) && x !== label && isEditable(x)))
+      // Not past a control of its own: a row of ticks no taller than the label (checkboxes
+      // side by side) is the field, not part of the label's line.
+      if ([...p.querySelectorAll("*")].some((x) => !label.contains(x) && x !== label && (isEditable(x) || x.matches(FORM_CONTROL))))
         break;
       row = p;
     }

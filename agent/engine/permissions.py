@@ -17,7 +17,7 @@ from agent.engine.context import Context
 from agent.engine.engines import shows
 from agent.engine.flow import REQUESTED, Loc
 from agent.engine.pressing import press_in
-from agent.exitcodes import AgentError
+from agent.exitcodes import AgentError, Exit
 
 
 def _among(name: str, labels: list[str]) -> bool:
@@ -61,9 +61,32 @@ def _state(ctx: Context, box: Locator) -> dict[str, bool]:
     return state
 
 
+def _press_not_submit(ctx: Context, target: Locator, what: str, before: str = "") -> None:
+    """A click of the read-back: it changes permissions only. If what it is about to click
+    is the form's submit button (the flow's submit step finds it, or it holds or sits inside
+    it), whatever led there (a page laid out so the widget was misread), it stops instead:
+    nothing is submitted before the read-back has ended."""
+    subs = [c for s in ctx.flow.steps if s.click and s.click.by == "submit" for c in s.click.target]
+    handle = target.element_handle(timeout=ctx.opts.step_timeout * 1000) if subs else None
+    if handle is not None:
+        try:
+            hit = ctx.find.union(subs).evaluate_all(
+                "(els, t) => els.some(e => e === t || e.contains(t) || t.contains(e))", handle
+            )
+        finally:
+            handle.dispose()
+        if hit:
+            raise AgentError(
+                f"{what}: the read-back before submit would click the form's submit button; "
+                "stopped with nothing submitted",
+                Exit.UI_NOT_UNDERSTOOD,
+            )
+    press_in(ctx, target, what, before)
+
+
 def open_list(ctx: Context, box: Locator, label: str) -> list[str]:
     """Open a select and read every option its list shows (empty when none shows)."""
-    press_in(ctx, box, f"the {label!r} list", before=engines.SNAP_JS)
+    _press_not_submit(ctx, box, f"the {label!r} list", before=engines.SNAP_JS)
     if not ctx.find.wait_any([Loc(text="/\\S/", popup=True)], ctx.opts.step_timeout / 2):
         return []
     return list_texts(ctx)
@@ -115,9 +138,9 @@ def _switch_off(ctx: Context, box: Locator, name: str) -> None:
     scope = area if area.count() == 1 else ctx.page
     tick = ctx.find.visible(scope, Loc(field=name), tick=True)
     if tick.count() == 1:
-        press_in(ctx, tick, f"{name!r}")
+        _press_not_submit(ctx, tick, f"{name!r}")
         return
     open_list(ctx, box, label)
     option = ctx.find.one([Loc(text=name, exact=True, popup=True)], f"the option {name!r}")
-    press_in(ctx, option, f"the option {name!r}")
+    _press_not_submit(ctx, option, f"the option {name!r}")
     _close_list(ctx, label)

@@ -4,7 +4,6 @@ with no Python of its own in agent/. The key it makes is captured, read and trad
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,19 +111,32 @@ def test_the_engine_keeps_payouts_off_even_when_the_toy_flow_does_not(
     assert len(stored) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FINDING (before this refactor too): with the submit button right after the "
-    "permission item (no <form>/footer around the items), the read-back before submit reads "
-    "the button as a tick that is on and 'switches it off': it clicks the page's submit "
-    "during the read-back, and a key is made without Reading",
-)
 def test_the_read_back_never_clicks_a_button_beside_the_permissions(page: Page) -> None:
-    said = Terminal()
-    with contextlib.suppress(AgentError):  # the key made without Reading is not listed as asked
-        run(page, edit=unwrapped, said=said)
+    """Before: with the submit button right after the permission item (no <form> or footer
+    around the items), the ticks side by side were taken for the label's own line, the
+    button for the "Access" field, read as a tick that is on and "switched off": the form
+    was submitted during the read-back and a key made without Reading."""
+    _, said, _ = run(page, edit=unwrapped)
     assert not [line for line in said.lines if "'Create key' was on" in line]
+    made = page.evaluate("JSON.parse(localStorage.getItem('toy-keys'))")
+    assert [k["access"] for k in made] == [["Reading", "Trading"]]
+
+
+def test_the_read_back_refuses_to_click_the_submit_button(page: Page) -> None:
+    """Whatever misleads it, the read-back's own clicks never land on the form's submit
+    button (the flow's submit step's target): it stops with nothing submitted."""
+    from agent.engine.permissions import open_list
+
+    serve(page)
+    page.goto(f"{ORIGIN}/keys/new")
+    flow = load_flow(HERE / "toy.yaml")
+    runner = Runner(
+        page, flow, Vars(label="toy-bot-1"), ORIGIN, flow.origins,
+        Options(pace=0, step_timeout=2, drift_to_human=False), Terminal(), lambda *a: None,
+    )  # fmt: skip
+    with pytest.raises(AgentError, match="would click the form's submit button"):
+        open_list(runner, page.locator("#create"), "Access")
+    assert page.locator("#check").is_hidden()  # the security check never opened
 
 
 @pytest.mark.parametrize("step_id", ["name", "reading", "submit"])
