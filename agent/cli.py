@@ -483,6 +483,7 @@ def run(
                 "demo": demo,
             },
             flow_obj.rules,
+            flow_obj.sites,
         )
         plan = build_plan(
             req,

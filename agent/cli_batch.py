@@ -120,13 +120,13 @@ def run_batch_command(
         return fail(f"--report {report_dir}: {problem}")
     try:
         settings = Settings()
-        rules = load_named(flow).rules
+        flow_obj = load_named(flow)
     except ConfigError as exc:
         return fail(exc.message)
     except FlowError as exc:
         return fail(str(exc))
     try:
-        ros = roster.load(roster_path, rules)
+        ros = roster.load(roster_path, flow_obj.rules, flow_obj.sites)
     except roster.RosterError as exc:
         for line in exc.lines:
             print(f"error: {redact(line)}", file=sys.stderr)

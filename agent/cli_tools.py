@@ -128,6 +128,7 @@ def record_cmd(
                 "allow_private_ip": True,
             },
             flow.rules,
+            flow.sites,
         )
     except RequestError as exc:
         return _bad(str(exc))

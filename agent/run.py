@@ -23,7 +23,9 @@ from agent.engine.human import CodeSources, Reporter, StandIn, validate_code_sou
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.exitcodes import AgentError, Exit
+from agent.ips import same_set
 from agent.journal import LOST, Journal, verdict
+from agent.lists import split_list
 from agent.passphrase import generate
 from agent.request import OnboardRequest
 from agent.session import SessionSpec, open_session
@@ -498,8 +500,8 @@ def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
         {
             p.strip()
             for shown in displayed
-            for p in shown.get("permissions", "").split(",")
-            if p.strip() and p.strip().lower() not in want
+            for p in split_list(shown.get("permissions"))
+            if p.lower() not in want
         }
     )
     return (
@@ -512,11 +514,11 @@ def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
 def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:
     if not shown:
         return "not read"
-    got_perms = [p.strip() for p in shown.get("permissions", "").split(",") if p.strip()]
-    got_ips = sorted(p.strip() for p in shown.get("ips", "").split(",") if p.strip())
+    got_perms = split_list(shown.get("permissions"))
+    got_ips = sorted(split_list(shown.get("ips")))
     problems = []
     if got_perms != perms:
         problems.append(f"permissions {got_perms}")
-    if got_ips != sorted(ips):
+    if not same_set(got_ips, ips) or len(got_ips) != len(ips):
         problems.append(f"IPs {got_ips}")
     return "ok" if not problems else "MISMATCH: " + "; ".join(problems)

@@ -42,12 +42,12 @@ from agent.custody.verify import (
     ip_set,
     make_exchange,
     okx_code,
-    split_csv,
     verify_stored,
 )
 from agent.engine.flow import Rules
 from agent.exitcodes import Exit
 from agent.journal import Journal
+from agent.lists import split_list
 from agent.passphrase import generate
 
 # The only permission string ever sent: Read + Trade. Not a parameter of anything.
@@ -506,7 +506,7 @@ class Engine:
 
         # 4. the checks: what the create answered, then the key's own signed view of itself
         problems = self._check_response(d)
-        critical = "withdraw" in split_csv(d.get("perm"))
+        critical = "withdraw" in split_list(d.get("perm"))
         if critical:
             self.vault.mark_unusable(rid, f"OKX created it with perm {d.get('perm')}")
         res = verify_stored(self.vault, rid, cred, base_url=self.plan.base_url, demo=self.plan.demo)
@@ -544,10 +544,10 @@ class Engine:
     def _check_response(self, d: dict[str, Any]) -> list[str]:
         """The create answer against the request: perm exactly Read + Trade, IPs, label."""
         out = []
-        perms = split_csv(d.get("perm"))
+        perms = split_list(d.get("perm"))
         if sorted(perms) != sorted(PERMISSIONS):
             out.append(f"perm is {','.join(perms) or '(none)'}, expected {PERM}")
-        if ip_set(split_csv(d.get("ip"))) != ip_set(self.plan.ips):
+        if ip_set(split_list(d.get("ip"))) != ip_set(self.plan.ips):
             out.append(f"IPs are {d.get('ip') or '(none)'}, expected {','.join(self.plan.ips)}")
         if str(d.get("label", "")) != self.plan.label:
             out.append(f"label is {d.get('label')!r}, expected {self.plan.label!r}")

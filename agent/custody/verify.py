@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 
 from agent.custody import redact
 from agent.exitcodes import Exit
-from agent.ips import canonical
+from agent.ips import comparable
+from agent.lists import split_list
 
 if TYPE_CHECKING:
     from agent.custody.vault import Credential, Vault
@@ -98,26 +99,16 @@ class VerifyResult:
 
 
 # -- addresses, permissions, endpoints ---------------------------------------------
-def normalize_ip(text: str) -> str:
-    """Canonical text of an address (IPv4-mapped IPv6 becomes IPv4); junk is kept stripped."""
-    return canonical(text) or text.strip().strip("[]")
-
-
 def ip_set(values: Iterable[str]) -> set[str]:
-    return {normalize_ip(v) for v in values if v and v.strip()}
-
-
-def split_csv(text: Any) -> list[str]:
-    if isinstance(text, list):
-        return [str(p).strip() for p in text if str(p).strip()]
-    return [p.strip() for p in str(text or "").split(",") if p.strip()]
+    """Addresses as compared (agent.ips' strict rule): canonical text, else as written."""
+    return {comparable(v) for v in values if v and v.strip()}
 
 
 def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str], list[str], bool]:
     """Compare the exchange's view with the request: (checks, problems, critical)."""
     checks: dict[str, str] = {}
     problems: list[str] = []
-    perms = split_csv(cfg.get("perm"))
+    perms = split_list(cfg.get("perm"))
     critical = WITHDRAW in perms
     if critical:
         checks["perm"] = "CRITICAL: withdraw enabled"
@@ -133,7 +124,7 @@ def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str],
         )
     else:
         checks["perm"] = "ok"
-    got_ips, want_ips = ip_set(split_csv(cfg.get("ip"))), ip_set(cred.ips)
+    got_ips, want_ips = ip_set(split_list(cfg.get("ip"))), ip_set(cred.ips)
     if got_ips == want_ips:
         checks["ip"] = "ok"
     else:
