@@ -22,6 +22,7 @@ from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import CodeSources, Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
+from agent.exchanges import adapter
 from agent.exitcodes import AgentError, Exit
 from agent.ips import same_set
 from agent.journal import LOST, Journal, verdict
@@ -187,6 +188,7 @@ def execute(
         )  # fmt: skip
     account = ", ".join(d["account"] for d in drafts)
     perms = [flow.permissions["read"], flow.permissions["trade"]]
+    rest_perms = list(adapter(flow.exchange).PERMISSIONS)  # the same two, in the REST API's words
     vars = Vars(
         **drafts[0],
         ips=list(req.ips),
@@ -201,7 +203,7 @@ def execute(
         "flow": plan.flow if is_bundled(plan.flow) else f"CUSTOM: {plan.flow}",
         "label": req.label,
         "account": account,
-        "permissions": ["read_only", "trade"],
+        "permissions": rest_perms,
         "ips": list(req.ips),
         "vault_ids": [],
         "verification": {},
@@ -257,7 +259,7 @@ def execute(
                 api_key=rec["api_key"],
                 secret=rec["secret"],
                 passphrase=d["passphrase"],
-                permissions=["read_only", "trade"],
+                permissions=list(rest_perms),
                 ips=list(req.ips),
                 demo=req.demo,
             )

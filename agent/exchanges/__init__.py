@@ -6,7 +6,9 @@ an exchange itself."""
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,3 +23,11 @@ def bundled_flow() -> Flow:
     from agent.engine.flow import load_named
 
     return load_named(DEFAULT)
+
+
+def adapter(exchange: str) -> ModuleType:
+    """The adapter module of `exchange` (a flow's `exchange`, a Credential's): agent.exchanges.okx
+    for OKX. Its PERMISSIONS are the REST names of the permissions every key is made with."""
+    if not exchange.isidentifier():
+        raise ValueError(f"no adapter for exchange {exchange!r}")
+    return importlib.import_module(f"agent.exchanges.{exchange}")
