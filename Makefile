@@ -29,8 +29,8 @@ test: lint test-headless test-headed
 
 bench: setup
 	@# Every benchmark always runs; the target fails if any missed a target.
-	$(BIN)/python -m tests.bench; a=$$?; $(BIN)/python -m tests.bench_batch; b=$$?; \
-	$(BIN)/python -m tests.bench_subkeys; c=$$?; exit $$((a | b | c))
+	$(BIN)/python -m bench.run; a=$$?; $(BIN)/python -m bench.batch; b=$$?; \
+	$(BIN)/python -m bench.subkeys; c=$$?; exit $$((a | b | c))
 
 # The agent on seeded page mutations (tests/fuzz): FUZZ_SEEDS seeds (1..N), unattended with
 # the real `onboard run`; GUIDED=1 headed (under Xvfb without a display) with the drift

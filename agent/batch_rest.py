@@ -24,6 +24,7 @@ from agent.custody import redact
 from agent.custody.vault import Vault, VaultError
 from agent.exitcodes import AgentError, Exit
 from agent.journal import Journal
+from agent.lists import split_list
 from agent.roster import Entry, Roster
 from agent.subkeys import (
     Consent,
@@ -118,7 +119,7 @@ def main_key(
             f"({outcome or 'not run'}); re-run the batch once it has"
         )
     row = runs[-1]
-    ids = [x for x in str(row.get("vault_ids") or "").split(",") if x]
+    ids = split_list(row.get("vault_ids"))
     ids = ids or [str(r["id"]) for r in records if not r.get("error")]
     if not ids:
         return None, f"not run: entry {src!r} has no key in the vault"

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,28 +79,34 @@ def table(board: Board, title: str, now: float | None = None) -> Table:
     return t
 
 
-def run_batch_command(
-    roster_path: Path,
-    concurrency: int,
-    resume: str | None,
-    fresh: bool,
-    retry: list[str],
-    report_dir: Path | None,
-    as_json: bool,
-    headless: bool,
-    pace: float,
-    auto_submit: bool,
-    login_timeout: float,
-    human_timeout: float,
-    entry_timeout: float | None,
-    verify: bool | None,
-    flow: str,
-    recipients: list[str],
-    sink: str,
-    operator_codes: bool,
-    browser_ws: str | None = None,
-    yes: bool = False,
-) -> int:
+@dataclass
+class BatchArgs:
+    """`onboard batch`'s options, by name (agent.cli_onboard.batch fills it)."""
+
+    roster: Path
+    concurrency: int = 1
+    resume: str | None = None
+    fresh: bool = False
+    retry: list[str] = field(default_factory=list)
+    report_dir: Path | None = None
+    as_json: bool = False
+    headless: bool = False
+    pace: float = 0.6
+    auto_submit: bool = False
+    login_timeout: float = 300
+    human_timeout: float = 600
+    entry_timeout: float | None = None
+    verify: bool | None = None
+    flow: str = "okx"
+    recipients: list[str] = field(default_factory=list)
+    sink: str = "vault"
+    operator_codes: bool = False
+    browser_ws: str | None = None
+    yes: bool = False
+
+
+def run_batch_command(args: BatchArgs) -> int:
+    """One batch: the roster checked whole, then its entries, a live board, the reports."""
     from agent import report, roster
     from agent.engine.flow import FlowError, load_named
     from agent.session import browser_ws_problem
@@ -110,32 +117,32 @@ def run_batch_command(
         print(f"error: {redact(msg)}", file=sys.stderr)
         return code
 
-    if resume and fresh:
+    if args.resume and args.fresh:
         return fail("give only one of --resume and --fresh")
-    if browser_ws is not None and browser_ws_problem(browser_ws):
-        return fail(browser_ws_problem(browser_ws) or "")
+    if args.browser_ws is not None and browser_ws_problem(args.browser_ws):
+        return fail(browser_ws_problem(args.browser_ws) or "")
     # The report is written after every entry ran: a place it cannot go is said now.
-    problem = dir_problem(report_dir) if report_dir is not None else None
+    problem = dir_problem(args.report_dir) if args.report_dir is not None else None
     if problem:
-        return fail(f"--report {report_dir}: {problem}")
+        return fail(f"--report {args.report_dir}: {problem}")
     try:
         settings = Settings()
-        rules = load_named(flow).rules
+        flow_obj = load_named(args.flow)
     except ConfigError as exc:
         return fail(exc.message)
     except FlowError as exc:
         return fail(str(exc))
     try:
-        ros = roster.load(roster_path, rules)
+        ros = roster.load(args.roster, flow_obj.rules, flow_obj.sites)
     except roster.RosterError as exc:
         for line in exc.lines:
             print(f"error: {redact(line)}", file=sys.stderr)
         return int(Exit.BAD_INPUT)
     opts = BatchOptions(
-        concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
-        login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
-        verify=verify, flow=flow, recipients=recipients, sink=sink, screen=env_screen(),
-        browser_ws=browser_ws, consent_at=time.time() if yes else None,
+        concurrency=args.concurrency, headless=args.headless, pace=args.pace, auto_submit=args.auto_submit,
+        login_timeout=args.login_timeout, human_timeout=args.human_timeout, entry_timeout=args.entry_timeout,
+        verify=args.verify, flow=args.flow, recipients=args.recipients, sink=args.sink, screen=env_screen(),
+        browser_ws=args.browser_ws, consent_at=time.time() if args.yes else None,
     )  # fmt: skip
     live_tty = err.is_terminal
 
@@ -146,7 +153,7 @@ def run_batch_command(
     board = Board(announce)
     stop = Stop()
     batch = Batch(ros, opts, settings, board, stop)
-    batch.operator_codes = operator_codes
+    batch.operator_codes = args.operator_codes
 
     def on_sigint(_sig: int, _frame: Any) -> None:
         if not stop.soft.is_set():
@@ -160,7 +167,7 @@ def run_batch_command(
             err.print("[red]! Ctrl-C again: stopping every entry[/]")
 
     old = signal.signal(signal.SIGINT, on_sigint)
-    restore_tty = _start_code_reader(batch, err) if operator_codes else None
+    restore_tty = _start_code_reader(batch, err) if args.operator_codes else None
     try:
         if live_tty:
             with Live(
@@ -168,9 +175,9 @@ def run_batch_command(
                 console=err,
                 refresh_per_second=4,
             ):
-                result = batch.run(resume=resume, fresh=fresh, retry=retry)
+                result = batch.run(resume=args.resume, fresh=args.fresh, retry=args.retry)
         else:
-            result = batch.run(resume=resume, fresh=fresh, retry=retry)
+            result = batch.run(resume=args.resume, fresh=args.fresh, retry=args.retry)
     except AgentError as exc:
         return fail(exc.message, int(exc.code))
     finally:
@@ -181,11 +188,11 @@ def run_batch_command(
 
     j = Journal(settings.journal_file)
     try:
-        paths = report.write(j, result.batch_id, settings, report_dir)
+        paths = report.write(j, result.batch_id, settings, args.report_dir)
         summ = report.summary(j, result.batch_id, settings)
     finally:
         j.close()
-    if as_json:
+    if args.as_json:
         out = {
             "batch_id": result.batch_id,
             "resumed": result.resumed,

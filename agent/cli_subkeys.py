@@ -53,9 +53,10 @@ def run_subkeys(
     from agent.cli_vault import recover
     from agent.config import Settings
     from agent.custody.vault import Vault
-    from agent.custody.verify import okx_code
+    from agent.exchanges.okx import okx_code, refusal_line
     from agent.journal import Journal
     from agent.subkeys import (
+        RATE_TRIES,
         Consent,
         Engine,
         InputError,
@@ -64,7 +65,6 @@ def run_subkeys(
         exit_code,
         load_main,
         log_consent,
-        refusal_line,
         statement,
     )
     from agent.subkeys import run as run_all
@@ -99,7 +99,7 @@ def run_subkeys(
             except ccxt.BaseError as exc:
                 okx, msg = okx_code(exc)
                 line = (
-                    refusal_line(okx, msg, "", plan.label, engine.main_masked)
+                    refusal_line(okx, msg, "", plan.label, engine.main_masked, RATE_TRIES)
                     if okx
                     else f"could not reach OKX at {engine.endpoint} ({type(exc).__name__})"
                 )

@@ -1,4 +1,5 @@
-"""Bodies of `onboard record` and `onboard doctor` (agent/cli.py holds thin wrappers)."""
+"""`onboard doctor` and `onboard record`: their options (declared at the end, registered by
+agent.cli) and their bodies. Heavy modules are imported inside the bodies."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+from agent.choices import Site
+from agent.cli_options import Flow, Seconds
 
 
 def _bad(message: str) -> int:
@@ -128,6 +133,7 @@ def record_cmd(
                 "allow_private_ip": True,
             },
             flow.rules,
+            flow.sites,
         )
     except RequestError as exc:
         return _bad(str(exc))
@@ -203,3 +209,128 @@ def record_cmd(
         return 1
     typer.echo(str(path))
     return 0
+
+
+# -- the commands, declared here beside what they run; agent.cli registers them -------------
+_COMMANDS: list[tuple[Any, dict[str, Any]]] = []
+
+
+def _command(**kw: Any) -> Any:
+    def add(fn: Any) -> Any:
+        _COMMANDS.append((fn, kw))
+        return fn
+
+    return add
+
+
+@_command(
+    epilog=(
+        "Checks: browser (found and launched), display, data/profile/vault directory modes "
+        "(0700), vault recipients and identity, every flow file, the fixture sets' locator "
+        "contract, the target site's reachability and clock skew (GET /api/v5/public/time). "
+        "Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad input."
+    )
+)
+def doctor(
+    json_out: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Target to check instead of the flow's global site.")
+    ] = None,
+    flows: Annotated[
+        str | None, typer.Option(help="Directory of flow files to check (default: bundled).")
+    ] = None,
+    fixtures: Annotated[
+        str | None, typer.Option(help="Directory of fixture sets (default: fixtures/okx).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(parser=Seconds(0.5, 30), help="Seconds per network check.")
+    ] = 3.0,
+) -> None:
+    """Check this machine and the flow: each check ok/warn/fail with how to fix it."""
+    raise typer.Exit(doctor_cmd(json_out, base_url, flows, fixtures, timeout))
+
+
+@_command(
+    epilog=(
+        "Examples:\n\n"
+        "  onboard record --out fixtures/okx/global-2025-07-01 --profile acme\n\n"
+        "  onboard record --base-url http://127.0.0.1:8700 --out /tmp/set --drive "
+        "--auto-submit --profile replica\n\n"
+        "Without --drive the person walks the site and presses Enter at each stage "
+        "(works when the flow no longer does). With --drive the flow runs and each stage is "
+        "recorded; the key it creates is not kept: delete it on the site. Every file is "
+        "redacted before it is written. Exit codes: 0 ok, 1 not written, 2 bad input, "
+        "4 --drive stopped part-way (what was recorded is written)."
+    )
+)
+def record(
+    out: Annotated[str, typer.Option(help="New fixture set directory, e.g. fixtures/okx/<set>.")],
+    base_url: Annotated[
+        str | None, typer.Option(help="Target instead of the flow's site (the replica).")
+    ] = None,
+    site: Annotated[Site, typer.Option(help="Regional site.")] = Site.GLOBAL,
+    label: Annotated[str, typer.Option(help="Key name used in the form.")] = "onboard-fixture",
+    ip: Annotated[
+        list[str] | None, typer.Option("--ip", help="IP for the allowlist (repeatable).")
+    ] = None,
+    drive: Annotated[
+        bool,
+        typer.Option("--drive", help="Run the flow (default: the person walks the site)."),
+    ] = False,
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Only these stages (manual; repeatable).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Persistent browser profile.")] = None,
+    cdp: Annotated[str | None, typer.Option(help="Attach to a running Chrome.")] = None,
+    headless: Annotated[bool, typer.Option("--headless", help="No visible window.")] = False,
+    auto_submit: Annotated[
+        bool, typer.Option("--auto-submit", help="--drive: the agent clicks submit.")
+    ] = False,
+    totp_secret_env: Annotated[
+        str | None, typer.Option(help="--drive: env var with the authenticator secret.")
+    ] = None,
+    sms_code_cmd: Annotated[
+        str | None, typer.Option(help="--drive: command printing the SMS code.")
+    ] = None,
+    email_code_cmd: Annotated[
+        str | None, typer.Option(help="--drive: command printing the email code.")
+    ] = None,
+    redact_env: Annotated[
+        list[str] | None,
+        typer.Option(help="Env var holding one more value to redact (a name); repeatable."),
+    ] = None,
+    flow: Flow = "okx",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing set.")] = False,
+    step_timeout: Annotated[
+        float, typer.Option(parser=Seconds(1), help="--drive: seconds per step.")
+    ] = 15,
+) -> None:
+    """Record a fixture set: a redacted snapshot of every page the flow passes through."""
+    raise typer.Exit(
+        record_cmd(
+            out,
+            base_url,
+            str(site),
+            label,
+            list(ip or ["203.0.113.7"]),
+            drive,
+            list(stage or []),
+            profile,
+            cdp,
+            headless,
+            auto_submit,
+            totp_secret_env,
+            sms_code_cmd,
+            email_code_cmd,
+            list(redact_env or []),
+            flow,
+            force,
+            step_timeout,
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `doctor` and `record` to the CLI."""
+    for fn, kw in _COMMANDS:
+        app.command(**kw)(fn)

@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from agent.exitcodes import AgentError, Exit
+from agent.lists import split_list
 
 
 class ConfigError(AgentError):
@@ -158,7 +159,7 @@ class Settings(BaseSettings):
             return value
         text = value.strip()
         if not text.startswith(("[", "{", '"')):
-            return [k.strip() for k in text.replace("\n", ",").split(",") if k.strip()]
+            return split_list(text, ",\n")
         source = setting_source("recipients")
         name = "ONBOARD_RECIPIENTS" if source in ("default", "ONBOARD_RECIPIENTS") else source
         try:

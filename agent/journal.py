@@ -18,6 +18,7 @@ from typing import Any
 
 from agent.config import private_dir
 from agent.custody import redact
+from agent.lists import split_list
 
 STATES = (
     "pending",
@@ -265,7 +266,7 @@ def _stored_unjournaled(row: dict[str, Any], held: Sequence[dict[str, Any]]) -> 
     """A run that stopped between storing (some of) its keys and journaling it: the vault
     holds those keys' credentials; only the accounts without a record lost theirs."""
     ids = ", ".join(str(r["id"]) for r in held)
-    accounts = [a.strip() for a in str(row.get("account") or "").split(",") if a.strip()]
+    accounts = split_list(row.get("account"))
     have = {str(r.get("account")) for r in held}
     missing = [a for a in accounts if a not in have]
     if not missing:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent import urls
+from agent import ips, urls
 from agent.engine.flow import Rules
-
-SITES = ("global", "eea", "us")
 
 
 class RequestError(ValueError):
@@ -73,21 +72,12 @@ DOCUMENTATION = [
 
 
 def check_ip(raw: str, allow_private: bool) -> str:
-    text = raw.strip()
-    if not text:
-        raise RequestError("empty IP address")
-    if "/" in text or "-" in text or "*" in text:
-        raise RequestError(f"IP ranges are not accepted: {text} (give single addresses)")
+    """One allowlist address in canonical text (agent.ips' rule), reachable from the firm's
+    servers unless `allow_private`; RequestError saying what is wrong."""
     try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        raise RequestError(f"not an IPv4 or IPv6 address: {text}") from None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        raise RequestError(f"IPv4-mapped IPv6 address: {text} (give {ip.ipv4_mapped} instead)")
-    if "%" in text:
-        raise RequestError(
-            f"IPv6 zone ids are not accepted: {text} (give the address without %...)"
-        )
+        ip = ips.parse(raw)
+    except ips.IPError as exc:
+        raise RequestError(str(exc)) from None
     if not allow_private:
         kind = (
             "unspecified"
@@ -110,26 +100,67 @@ def check_ip(raw: str, allow_private: bool) -> str:
         )
         if kind:
             raise RequestError(
-                f"{kind} IP address {text} cannot reach OKX from the firm's servers "
+                f"{kind} IP address {raw.strip()} cannot reach OKX from the firm's servers "
                 "(use the public address, or --allow-private-ip for test setups)"
             )
     return str(ip)
 
 
+def ip_problems(raws: list[str], allow_private: bool, rules: Rules) -> tuple[list[str], list[str]]:
+    """An allowlist checked whole: (each good address in canonical text, every problem in
+    order: a bad address, one given twice, more than the exchange takes). A roster reports
+    them all; `check_ips` the first."""
+    seen: list[str] = []
+    problems: list[str] = []
+    for raw in raws:
+        try:
+            ip = check_ip(raw, allow_private)
+        except RequestError as exc:
+            problems.append(str(exc))
+            continue
+        if ip in seen:
+            problems.append(f"duplicate IP address: {raw.strip()}")
+        seen.append(ip)
+    if len(raws) > rules.max_ips:
+        problems.append(
+            f"{len(raws)} IP addresses given; the exchange allows at most {rules.max_ips}"
+        )
+    return seen, problems
+
+
 def check_ips(raws: list[str], allow_private: bool, rules: Rules) -> list[str]:
     """An allowlist: each address checked and canonical, none twice, no more than the exchange
     takes. RequestError naming the first problem."""
-    seen: list[str] = []
-    for raw in raws:
-        ip = check_ip(raw, allow_private)
-        if ip in seen:
-            raise RequestError(f"duplicate IP address: {raw.strip()}")
-        seen.append(ip)
-    if len(seen) > rules.max_ips:
-        raise RequestError(
-            f"{len(seen)} IP addresses given; the exchange allows at most {rules.max_ips}"
-        )
+    seen, problems = ip_problems(raws, allow_private, rules)
+    if problems:
+        raise RequestError(problems[0])
     return seen
+
+
+def site_problem(site: str, sites: Iterable[str]) -> str | None:
+    """A site the flow does not have (its `sites`), said with the ones it has."""
+    known = list(sites)
+    return None if site in known else f"--site must be one of {', '.join(known)}"
+
+
+def check_base_url(v: str) -> str:
+    """`--base-url` (a replica or test exchange): an origin only, no credentials, no plain http
+    to another host; the origin, or RequestError. The value is not echoed when it does not
+    parse (it may hold a password)."""
+    try:
+        parts = urlsplit(v)
+    except ValueError as exc:  # an unclosed IPv6 bracket
+        raise RequestError(f"--base-url is not a valid URL ({exc})") from None
+    try:
+        urls.check(v, "--base-url", ("http", "https"))
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise urls.URLError(
+                f"--base-url {v!r} must be an origin only (no path or query)"  # no credentials: checked
+            )
+        urls.check_clear(v, "--base-url", "http")
+    except urls.URLError as exc:
+        raise RequestError(str(exc)) from None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 SUB_ACCOUNT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -172,7 +203,7 @@ class OnboardRequest(BaseModel):
 
     label: str
     ips: list[str] = Field(default_factory=list)
-    site: Literal["global", "eea", "us"] = "global"
+    site: str = "global"  # one of the flow's `sites`
     base_url: str | None = None
     sub_account: str | None = None
     # Several sub-accounts: one key each, drafted together and submitted at once.
@@ -210,22 +241,15 @@ class OnboardRequest(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        try:
-            parts = urlsplit(v)
-        except ValueError as exc:  # an unclosed IPv6 bracket; not echoed (may hold a password)
-            raise RequestError(f"--base-url is not a valid URL ({exc})") from None
-        try:
-            urls.check(v, "--base-url", ("http", "https"))
-            if parts.path not in ("", "/") or parts.query or parts.fragment:
-                raise urls.URLError(
-                    f"--base-url {v!r} must be an origin only (no path or query)"  # no credentials: checked
-                )
-            urls.check_clear(v, "--base-url", "http")
-        except urls.URLError as exc:
-            raise RequestError(str(exc)) from None
-        return f"{parts.scheme}://{parts.netloc}"
+        return None if v is None else check_base_url(v)
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, v: str, info: Any) -> str:
+        problem = site_problem(v, (info.context or {}).get("sites") or default_sites())
+        if problem:
+            raise RequestError(problem)
+        return v
 
     @model_validator(mode="after")
     def _ips_and_passphrase(self, info: Any) -> OnboardRequest:
@@ -253,16 +277,25 @@ class OnboardRequest(BaseModel):
         return self
 
 
-def build_request(data: dict[str, Any], rules: Rules | None = None) -> OnboardRequest:
-    """Validate, turning pydantic's report into the first problem, one line."""
+def default_sites() -> list[str]:
+    """The bundled flow's sites: a request checked without a flow in hand."""
+    from agent.exchanges import bundled_flow
+
+    return list(bundled_flow().sites)
+
+
+def build_request(
+    data: dict[str, Any], rules: Rules | None = None, sites: Iterable[str] | None = None
+) -> OnboardRequest:
+    """Validate against the flow's `rules` and `sites` (the bundled flow's when not given),
+    turning pydantic's report into the first problem, one line."""
+    context = {"rules": rules or Rules(), "sites": list(sites) if sites is not None else None}
     try:
-        return OnboardRequest.model_validate(data, context={"rules": rules or Rules()})
+        return OnboardRequest.model_validate(data, context=context)
     except ValidationError as exc:
         err = exc.errors()[0]
         ctx_err = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_err, RequestError):
             raise RequestError(str(ctx_err)) from None
         where = ".".join(str(p) for p in err.get("loc", ())) or "request"
-        if err["type"] == "literal_error" and where == "site":
-            raise RequestError(f"--site must be one of {', '.join(SITES)}") from None
         raise RequestError(f"{where}: {err['msg']}") from None

@@ -14,7 +14,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.engine.flow import Rules
 from agent.engine.human import CodeSources, validate_code_sources
 from agent.exitcodes import AgentError
-from agent.request import OnboardRequest, RequestError, build_request, check_ip, looks_secret
+from agent.lists import WHITESPACE, split_list
+from agent.request import (
+    OnboardRequest,
+    RequestError,
+    build_request,
+    check_base_url,
+    check_sub_accounts,
+    default_sites,
+    ip_problems,
+    label_problem,
+    looks_secret,
+    site_problem,
+)
 from agent.session import PROFILE_RE, browser_ws_problem
 from agent.subkeys import InputError, Plan, check_input
 
@@ -151,11 +163,13 @@ class Roster:
     digest: str
 
 
-def load(path: Path, rules: Rules | None = None) -> Roster:
-    """Parse and validate a roster; raises RosterError with every problem found."""
+def load(path: Path, rules: Rules | None = None, sites: Iterable[str] | None = None) -> Roster:
+    """Parse and validate a roster against the flow's `rules` and `sites` (the bundled flow's
+    when not given); raises RosterError with every problem found."""
     import hashlib
 
     rules = rules or Rules()
+    sites = list(sites) if sites is not None else default_sites()
     name = path.name
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM, as Excel writes, is not a field
@@ -183,7 +197,7 @@ def load(path: Path, rules: Rules | None = None) -> Roster:
             )
         elif isinstance(rid, str | int):
             seen_ids[str(rid)] = lines.get("id", where)
-        for entry in _entry(name, item, lines, rules, problems):
+        for entry in _entry(name, item, lines, rules, sites, problems):
             # A REST entry's client is known once its `from` is: checked below.
             owner = entry.profile or entry.cdp or ""
             if entry.rest is not None or _unique(name, entry, owner, seen_keys, problems):
@@ -397,7 +411,7 @@ def _csv_item(header: list[str], cells: list[str]) -> dict[str, Any]:
         if not value:
             continue
         if key in LIST_FIELDS:
-            item[key] = [v for v in re.split(r"[\s;|]+", value) if v]
+            item[key] = split_list(value, WHITESPACE + ";|")
         else:
             item[key] = value
     return item
@@ -405,7 +419,12 @@ def _csv_item(header: list[str], cells: list[str]) -> dict[str, Any]:
 
 # -- checking --------------------------------------------------------------------
 def _entry(
-    name: str, item: dict[str, Any], lines: dict[str, int], rules: Rules, problems: list[str]
+    name: str,
+    item: dict[str, Any],
+    lines: dict[str, int],
+    rules: Rules,
+    sites: list[str],
+    problems: list[str],
 ) -> list[Entry]:
     where = lines.get("", 0)
     eid = item.get("id")
@@ -441,7 +460,7 @@ def _entry(
         bad(key, f"unknown field {key!r} (known: {', '.join(KNOWN)})")
         item.pop(key)
     if isinstance(item.get("ips"), str):
-        item["ips"] = [v for v in re.split(r"[\s;,|]+", item["ips"]) if v]
+        item["ips"] = split_list(item["ips"], WHITESPACE + ";,|")
     for key in ("id", "label"):
         if key not in item:
             bad("", f"missing {key!r}")
@@ -471,37 +490,23 @@ def _entry(
         elif f.profile or f.cdp:
             bad("browser_ws", "give only one of profile, cdp and browser_ws")
     # Label, IPs, site, base URL: `onboard run`'s own rules and messages, one field at a time.
-    # A stand-in IP (allowed as such) for the checks of the other fields; the IPs come next.
-    probe: dict[str, Any] = {"ips": ["192.0.2.1"], "allow_private_ip": True}
-    for fld, data in (
-        ("label", {**probe, "label": f.label} if f.label is not None else None),
-        ("site", {**probe, "label": "probe", "site": f.site}),
-        ("base_url", {**probe, "label": "probe", "base_url": f.base_url}),
-    ):
-        if data is None:
-            continue
+    if f.label is not None:
+        problem = label_problem(f.label.strip(), rules)
+        if problem:
+            bad("label", problem)
+    problem = site_problem(f.site, sites)
+    if problem:
+        bad("site", problem)
+    if f.base_url is not None:
         try:
-            build_request(data, rules)
+            check_base_url(f.base_url)
         except RequestError as exc:
-            bad(fld, str(exc))
+            bad("base_url", str(exc))
     if f.ips is not None and not f.ips:
         bad("ips", "give at least one IP: keys without an IP allowlist expire after 14 days and "
             "can be used from anywhere")  # fmt: skip
-    seen: list[str] = []
-    for raw in f.ips or []:
-        try:
-            ip = check_ip(raw, f.allow_private_ip)
-        except RequestError as exc:
-            bad("ips", str(exc))
-            continue
-        if ip in seen:
-            bad("ips", f"duplicate IP address: {raw.strip()}")
-        seen.append(ip)
-    if len(f.ips or []) > rules.max_ips:
-        bad(
-            "ips",
-            f"{len(f.ips or [])} IP addresses given; the exchange allows at most {rules.max_ips}",
-        )
+    for problem in ip_problems(f.ips or [], f.allow_private_ip, rules)[1]:
+        bad("ips", problem)
     rest = f.sub_accounts_via == "rest"
     if f.sub_accounts_via not in ("browser", "rest"):
         bad("sub_accounts_via", f"sub_accounts_via {f.sub_accounts_via!r}: use browser (the "
@@ -533,7 +538,7 @@ def _entry(
         if sub is None:
             continue
         try:
-            build_request({**probe, "label": "probe", "sub_account": sub}, rules)
+            check_sub_accounts([sub])
         except RequestError as exc:
             bad(given[0] if given else "sub_account", str(exc))
     # Code sources: references only, checked now (the variable is set, the command parses).
@@ -564,7 +569,7 @@ def _entry(
         return []
     assert f.id is not None and f.ips is not None
     if rest:
-        return _rest_entry(f, where, lines, rules, bad)
+        return _rest_entry(f, where, lines, rules, sites, bad)
     out = []
     # Several sub-accounts: one entry, one key per sub-account, drafted together and
     # submitted at once (the human verifies once).
@@ -572,7 +577,7 @@ def _entry(
     req = build_request(
         {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
          "sub_accounts": subs, "allow_private_ip": f.allow_private_ip},
-        rules,
+        rules, sites,
     )  # fmt: skip
     out.append(
         Entry(
@@ -606,7 +611,12 @@ def _rest_problems(f: _Fields, lines: dict[str, int], bad: Callable[[str, str], 
 
 
 def _rest_entry(
-    f: _Fields, where: int, lines: dict[str, int], rules: Rules, bad: Callable[[str, str], None]
+    f: _Fields,
+    where: int,
+    lines: dict[str, int],
+    rules: Rules,
+    sites: list[str],
+    bad: Callable[[str, str], None],
 ) -> list[Entry]:
     """A REST entry: `onboard subkeys`' own plan (check_input, the same rules and words),
     beside a main-account request that only names the label, IPs and place for the
@@ -615,7 +625,7 @@ def _rest_entry(
     req = build_request(
         {"label": f.label, "ips": f.ips, "site": f.site, "base_url": f.base_url,
          "allow_private_ip": f.allow_private_ip},
-        rules,
+        rules, sites,
     )  # fmt: skip
     try:
         plan = check_input(

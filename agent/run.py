@@ -22,8 +22,11 @@ from agent.engine.flow import Flow, is_bundled, load_named
 from agent.engine.human import CodeSources, Reporter, StandIn, validate_code_sources
 from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
+from agent.exchanges import adapter
 from agent.exitcodes import AgentError, Exit
+from agent.ips import same_set
 from agent.journal import LOST, Journal, verdict
+from agent.lists import split_list
 from agent.passphrase import generate
 from agent.request import OnboardRequest
 from agent.session import SessionSpec, open_session
@@ -185,6 +188,7 @@ def execute(
         )  # fmt: skip
     account = ", ".join(d["account"] for d in drafts)
     perms = [flow.permissions["read"], flow.permissions["trade"]]
+    rest_perms = list(adapter(flow.exchange).PERMISSIONS)  # the same two, in the REST API's words
     vars = Vars(
         **drafts[0],
         ips=list(req.ips),
@@ -199,7 +203,7 @@ def execute(
         "flow": plan.flow if is_bundled(plan.flow) else f"CUSTOM: {plan.flow}",
         "label": req.label,
         "account": account,
-        "permissions": ["read_only", "trade"],
+        "permissions": rest_perms,
         "ips": list(req.ips),
         "vault_ids": [],
         "verification": {},
@@ -253,7 +257,7 @@ def execute(
                 api_key=rec["api_key"],
                 secret=rec["secret"],
                 passphrase=d["passphrase"],
-                permissions=["read_only", "trade"],
+                permissions=list(rest_perms),
                 ips=list(req.ips),
                 demo=req.demo,
             )
@@ -500,8 +504,8 @@ def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
         {
             p.strip()
             for shown in displayed
-            for p in shown.get("permissions", "").split(",")
-            if p.strip() and p.strip().lower() not in want
+            for p in split_list(shown.get("permissions"))
+            if p.lower() not in want
         }
     )
     return (
@@ -514,11 +518,11 @@ def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
 def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:
     if not shown:
         return "not read"
-    got_perms = [p.strip() for p in shown.get("permissions", "").split(",") if p.strip()]
-    got_ips = sorted(p.strip() for p in shown.get("ips", "").split(",") if p.strip())
+    got_perms = split_list(shown.get("permissions"))
+    got_ips = sorted(split_list(shown.get("ips")))
     problems = []
     if got_perms != perms:
         problems.append(f"permissions {got_perms}")
-    if got_ips != sorted(ips):
+    if not same_set(got_ips, ips) or len(got_ips) != len(ips):
         problems.append(f"IPs {got_ips}")
     return "ok" if not problems else "MISMATCH: " + "; ".join(problems)

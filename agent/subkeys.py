@@ -36,32 +36,33 @@ from typing import Any
 
 from agent.custody import redact
 from agent.custody.vault import Credential, Vault, VaultError
-from agent.custody.verify import (
-    endpoint_for,
-    explain,
-    ip_set,
+from agent.custody.verify import endpoint_for, ip_set, verify_stored
+from agent.engine.flow import Rules
+from agent.exchanges.okx import (
+    MAIN_KEY_CODES,
+    NAME,
+    PERM,
+    PERMISSIONS,
+    RATE_LIMITED,
+    READ_ONLY,
+    SUBACCOUNT_CREATE_KEY,
+    SUBACCOUNT_DELETE_KEY,
+    SUBACCOUNT_KEYS,
+    SUBACCOUNT_LIST,
+    TRADE,
+    WITHDRAW,
     make_exchange,
     okx_code,
-    split_csv,
-    verify_stored,
+    refusal_line,
 )
-from agent.engine.flow import Rules
 from agent.exitcodes import Exit
 from agent.journal import Journal
+from agent.lists import split_list
 from agent.passphrase import generate
 
-# The only permission string ever sent: Read + Trade. Not a parameter of anything.
-PERM = "read_only,trade"
-PERMISSIONS = ["read_only", "trade"]
 CREATE_INTERVAL = 1.0  # OKX: 1 create per second per user ID; waited on the clock
 RATE_TRIES = 3  # a 50011 (rate limit) is waited out and retried this many times
 RATE_WAIT = 1.0
-
-# OKX refusals that concern the main key itself: the same answer for every sub-account,
-# so the run stops at the first one.
-MAIN_KEY_CODES = {
-    "50035", "50100", "50101", "50102", "50105", "50110", "50111", "50113", "50120", "59500",
-}  # fmt: skip
 
 
 class InputError(ValueError):
@@ -143,9 +144,9 @@ def check_input(
     from agent.request import RequestError, check_ips, check_sub_accounts, label_problem
 
     if rules is None:
-        from agent.engine.flow import load_named
+        from agent.exchanges import bundled_flow
 
-        rules = load_named("okx").rules
+        rules = bundled_flow().rules
     if bool(sub_accounts) == bool(all_sub_accounts):
         raise InputError(
             "give the sub-accounts: --sub-account NAME (repeatable) or --all-sub-accounts "
@@ -190,7 +191,7 @@ def load_main(vault: Vault, rid: str) -> Credential:
             f"--from {rid}: that record is marked unusable ({meta['unusable']}); its key must "
             "be deleted, not used"
         )
-    if meta.get("exchange") not in (None, "okx"):
+    if meta.get("exchange") not in (None, NAME):
         raise InputError(f"--from {rid}: a {meta.get('exchange')} key, not an OKX key")
     try:
         identity = vault.local_identity(create=False)
@@ -229,59 +230,6 @@ def log_consent(vault: Vault, plan: Plan, consent: Consent, subs: list[str]) -> 
     except Exception as exc:
         return f"the main record's consent log was not updated ({exc})"
     return None
-
-
-# -- OKX's refusals in plain words ------------------------------------------------------
-def refusal_line(code: str, msg: str, sub: str, label: str, main_masked: str) -> str:
-    """One line: OKX's code, what it means here and what to do."""
-    if code == "50120":
-        return (
-            f"OKX 50120: the main key {main_masked} lacks the Trade permission OKX requires to "
-            "manage sub-account keys; use a main-account key with Read + Trade"
-        )
-    if code == "50035":
-        return (
-            f"OKX 50035: the main key {main_masked} is not bound to IP addresses, and OKX lets "
-            "only an IP-bound main key manage sub-account keys; onboard a main key with --ip"
-        )
-    if code == "59500":
-        return (
-            f"OKX 59500: the key {main_masked} is not a main-account key (only the main "
-            "account's API key may create sub-account keys); use the client's main-account "
-            "key record with --from"
-        )
-    if code == "59501":
-        return (
-            f"OKX 59501: sub-account {sub} already has 50 API keys (OKX's limit); the client "
-            "deletes one it no longer uses, then run again"
-        )
-    if code == "59502":
-        return (
-            f'OKX 59502: sub-account {sub} already has a key named "{label}" (made since the '
-            "agent read its list); run again to see whose it is, or choose another --label"
-        )
-    if code in ("59503", "51000") and ("ip" in msg.split() or code == "59503"):
-        return (
-            f"OKX {code} ({msg}): OKX refused the IP allowlist for sub-account {sub}; give "
-            "single public IPv4/IPv6 addresses, at most 20, with --ip"
-        )
-    if code == "51000" and "subAcct" in msg:
-        return (
-            f"OKX 51000 ({msg}): the main account has no sub-account {sub}; check the name "
-            "(--all-sub-accounts takes every sub-account OKX lists)"
-        )
-    if code == "51000" and "label" in msg:
-        return f"OKX 51000 ({msg}): OKX refused the label {label!r}; choose another --label"
-    if code == "59505":
-        return f"OKX 59505 ({msg}): OKX refused the generated passphrase; run again"
-    if code == "59504":
-        return f"OKX 59504 ({msg}): a sub-account key cannot have the withdrawal right"
-    if code == "50011":
-        return f"OKX 50011 (rate limit) after {RATE_TRIES} waits; run again in a minute"
-    status, words = explain(code, msg, False)
-    if status != "error":
-        return f"the main key was refused: {words}"
-    return f"OKX {code}: {msg or 'no message'}"
 
 
 def browser_fallback(plan: Plan, subs: list[str]) -> str:
@@ -340,7 +288,7 @@ class Engine:
                 return [d for d in (data or []) if isinstance(d, dict)]
             except ccxt.BaseError as exc:
                 code, _msg = okx_code(exc)
-                if code == "50011" and attempt < RATE_TRIES:
+                if code == RATE_LIMITED and attempt < RATE_TRIES:
                     self.sleep(RATE_WAIT)
                     continue
                 raise
@@ -348,11 +296,11 @@ class Engine:
 
     def sub_accounts(self) -> list[str]:
         """Every sub-account OKX lists for the main account (GET /users/subaccount/list)."""
-        rows = self._call("privateGetUsersSubaccountList", {})
+        rows = self._call(SUBACCOUNT_LIST, {})
         return [str(r["subAcct"]) for r in rows if r.get("subAcct")]
 
     def keys_of(self, sub: str) -> list[dict[str, Any]]:
-        return self._call("privateGetUsersSubaccountApikey", {"subAcct": sub})
+        return self._call(SUBACCOUNT_KEYS, {"subAcct": sub})
 
     def _wait_create_slot(self) -> None:
         """OKX takes 1 create per second per user: wait until a second has passed since the
@@ -369,10 +317,10 @@ class Engine:
             "perm": PERM,
             "ip": ",".join(self.plan.ips),
         }
-        assert body["perm"] == "read_only,trade"  # never more than Read + Trade
+        assert body["perm"] == ",".join((READ_ONLY, TRADE))  # never more than Read + Trade
         self._wait_create_slot()
         try:
-            rows = self._call("privatePostUsersSubaccountApikey", body)
+            rows = self._call(SUBACCOUNT_CREATE_KEY, body)
         finally:
             self._last_create = self.clock()
         if not rows:
@@ -382,9 +330,7 @@ class Engine:
     def _delete(self, sub: str, api_key: str) -> None:
         self._wait_create_slot()
         try:
-            self._call(
-                "privatePostUsersSubaccountDeleteApikey", {"subAcct": sub, "apiKey": api_key}
-            )
+            self._call(SUBACCOUNT_DELETE_KEY, {"subAcct": sub, "apiKey": api_key})
         finally:
             self._last_create = self.clock()
 
@@ -425,7 +371,7 @@ class Engine:
                 line = f"could not reach OKX at {self.endpoint} ({type(exc).__name__})"
                 self.journal.set(run_id, "failed", line)
                 return done(Outcome(sub, "failed", line, exit=int(Exit.FAILED)))
-            line = refusal_line(code, msg, sub, label, self.main_masked)
+            line = refusal_line(code, msg, sub, label, self.main_masked, RATE_TRIES)
             self.journal.set(run_id, state, line)
             out = done(Outcome(sub, "refused", line, code=code, exit=int(Exit.EXCHANGE_REFUSED)))
             if code in MAIN_KEY_CODES:
@@ -506,7 +452,7 @@ class Engine:
 
         # 4. the checks: what the create answered, then the key's own signed view of itself
         problems = self._check_response(d)
-        critical = "withdraw" in split_csv(d.get("perm"))
+        critical = WITHDRAW in split_list(d.get("perm"))
         if critical:
             self.vault.mark_unusable(rid, f"OKX created it with perm {d.get('perm')}")
         res = verify_stored(self.vault, rid, cred, base_url=self.plan.base_url, demo=self.plan.demo)
@@ -544,10 +490,10 @@ class Engine:
     def _check_response(self, d: dict[str, Any]) -> list[str]:
         """The create answer against the request: perm exactly Read + Trade, IPs, label."""
         out = []
-        perms = split_csv(d.get("perm"))
+        perms = split_list(d.get("perm"))
         if sorted(perms) != sorted(PERMISSIONS):
             out.append(f"perm is {','.join(perms) or '(none)'}, expected {PERM}")
-        if ip_set(split_csv(d.get("ip"))) != ip_set(self.plan.ips):
+        if ip_set(split_list(d.get("ip"))) != ip_set(self.plan.ips):
             out.append(f"IPs are {d.get('ip') or '(none)'}, expected {','.join(self.plan.ips)}")
         if str(d.get("label", "")) != self.plan.label:
             out.append(f"label is {d.get('label')!r}, expected {self.plan.label!r}")

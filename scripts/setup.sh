@@ -40,7 +40,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   say "installing dependencies into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   # (pip's "Location ... is ignored" lines are noise from machine-wide index settings)
-  "$VENV/bin/python" -m pip install -q -e '.[dev]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+  "$VENV/bin/python" -m pip install -q -e '.[dev,replica]' 2>&1 | { grep -v '^WARNING: Location' || true; }
   touch "$STAMP"
 else
   say "dependencies up to date"

@@ -22,7 +22,6 @@ ccxt is imported lazily so the CLI's `--help` stays instant.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -30,23 +29,28 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agent.custody import redact
+from agent.exchanges.okx import (
+    ACCOUNT_CONFIG,
+    PERMISSIONS,
+    TIMESTAMP_EXPIRED,
+    WITHDRAW,
+    clock_offset,
+    explain,
+    make_exchange,
+    okx_code,
+    rest_url,
+    sites,
+)
 from agent.exitcodes import Exit
-from agent.ips import canonical
+from agent.ips import comparable
+from agent.lists import split_list
 
 if TYPE_CHECKING:
     from agent.custody.vault import Credential, Vault
 
-CONFIG_PATH = "/api/v5/account/config"
-EXPECTED_PERMS = ("read_only", "trade")
-WITHDRAW = "withdraw"
 NETWORK_TRIES = 3
 BACKOFF = (0.5, 1.0)  # seconds slept between network tries
-TIMEOUT_MS = 10_000
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
-
-_CODE_RE = re.compile(r'"code"\s*:\s*"(\d+)"')
-_MSG_RE = re.compile(r'"msg"\s*:\s*"([^"]*)"')
-_IP_IN_MSG = re.compile(r"Your IP (\S+) is not")
 
 
 class VerifyInputError(ValueError):
@@ -98,26 +102,16 @@ class VerifyResult:
 
 
 # -- addresses, permissions, endpoints ---------------------------------------------
-def normalize_ip(text: str) -> str:
-    """Canonical text of an address (IPv4-mapped IPv6 becomes IPv4); junk is kept stripped."""
-    return canonical(text) or text.strip().strip("[]")
-
-
 def ip_set(values: Iterable[str]) -> set[str]:
-    return {normalize_ip(v) for v in values if v and v.strip()}
-
-
-def split_csv(text: Any) -> list[str]:
-    if isinstance(text, list):
-        return [str(p).strip() for p in text if str(p).strip()]
-    return [p.strip() for p in str(text or "").split(",") if p.strip()]
+    """Addresses as compared (agent.ips' strict rule): canonical text, else as written."""
+    return {comparable(v) for v in values if v and v.strip()}
 
 
 def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str], list[str], bool]:
     """Compare the exchange's view with the request: (checks, problems, critical)."""
     checks: dict[str, str] = {}
     problems: list[str] = []
-    perms = split_csv(cfg.get("perm"))
+    perms = split_list(cfg.get("perm"))
     critical = WITHDRAW in perms
     if critical:
         checks["perm"] = "CRITICAL: withdraw enabled"
@@ -125,7 +119,7 @@ def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str],
             f"CRITICAL: the key has the WITHDRAW permission (exchange shows perm "
             f"{','.join(perms)}). Delete this key on OKX now and create a new Read + Trade key"
         )
-    elif sorted(perms) != sorted(EXPECTED_PERMS) or len(perms) != len(EXPECTED_PERMS):
+    elif sorted(perms) != sorted(PERMISSIONS) or len(perms) != len(PERMISSIONS):
         checks["perm"] = "mismatch"
         problems.append(
             f"permissions are {','.join(perms) or '(none)'}, expected read_only,trade: "
@@ -133,7 +127,7 @@ def check_config(cfg: dict[str, Any], cred: Credential) -> tuple[dict[str, str],
         )
     else:
         checks["perm"] = "ok"
-    got_ips, want_ips = ip_set(split_csv(cfg.get("ip"))), ip_set(cred.ips)
+    got_ips, want_ips = ip_set(split_list(cfg.get("ip"))), ip_set(cred.ips)
     if got_ips == want_ips:
         checks["ip"] = "ok"
     else:
@@ -168,15 +162,12 @@ def endpoint_for(cred: Credential, base_url: str | None = None) -> str:
         return base_url.rstrip("/")
     if cred.base_url:
         return cred.base_url.rstrip("/")
-    from agent.engine.flow import load_named
-
-    flow = load_named("okx")
-    sites = flow.sites
-    if cred.site not in sites:
+    try:
+        return rest_url(cred.site)
+    except KeyError:
         raise VerifyInputError(
-            f"record's site {cred.site!r} is not in the flow (known: {', '.join(sorted(sites))})"
-        )
-    return flow.rest_url(cred.site)
+            f"record's site {cred.site!r} is not in the flow (known: {', '.join(sites())})"
+        ) from None
 
 
 def safe_proxy(proxy: str | None) -> str | None:
@@ -208,88 +199,6 @@ def check_proxy(proxy: str) -> None:
                 "--proxy socks: SOCKS proxies need PySocks, an onboard dependency missing from "
                 "this environment (pip install PySocks), or use an HTTP proxy"
             ) from None
-
-
-def make_exchange(
-    cred: Credential, endpoint: str, *, demo: bool = False, proxy: str | None = None
-) -> Any:
-    """A stock ccxt okx client aimed at `endpoint`, demo header when asked, proxy when given."""
-    import ccxt
-
-    ex = ccxt.okx(
-        {
-            "apiKey": cred.api_key,
-            "secret": cred.secret,
-            "password": cred.passphrase,
-            "enableRateLimit": False,
-            "timeout": TIMEOUT_MS,
-        }
-    )
-    if demo:
-        ex.set_sandbox_mode(True)  # sends x-simulated-trading: 1; swaps urls["api"]
-    ex.urls["api"] = {"rest": endpoint}  # after set_sandbox_mode, which replaces urls["api"]
-    if proxy:
-        if urlsplit(proxy).scheme.lower().startswith("socks"):
-            ex.socksProxy = proxy
-        elif urlsplit(endpoint).scheme.lower() == "https":
-            # ccxt's sync client puts httpsProxy under requests' "https" key, which requests
-            # uses for https:// targets (a plain http:// CONNECT proxy is the usual value);
-            # httpProxy would be silently ignored for an https:// exchange URL.
-            ex.httpsProxy = proxy
-        else:
-            ex.httpProxy = proxy
-    return ex
-
-
-# -- errors in plain words -----------------------------------------------------------
-def okx_code(exc: BaseException) -> tuple[str | None, str]:
-    text = str(exc)
-    code = _CODE_RE.search(text)
-    msg = _MSG_RE.search(text)
-    return (code.group(1) if code else None), (msg.group(1) if msg else "")
-
-
-def explain(code: str, msg: str, demo: bool) -> tuple[str, str]:
-    """(status, plain words with the next step) for an OKX refusal."""
-    if code == "50110":
-        ip = _IP_IN_MSG.search(msg)
-        seen = f" ({ip.group(1)})" if ip else ""
-        return "pending", (
-            f"this machine's IP{seen} is not on the key's allowlist (OKX 50110) - expected on a "
-            "client's machine; the key itself was not tested: run verify from a whitelisted host "
-            "or through --proxy"
-        )
-    if code == "50105":
-        return "failed", (
-            "OKX refused the passphrase (50105): the stored passphrase is not the one the key "
-            "was created with; delete the key on OKX and onboard it again"
-        )
-    if code == "50111":
-        return "failed", (
-            "OKX does not know this API key (50111): it was deleted, or belongs to another site "
-            "(global/eea/us) or environment; check the key list on OKX, onboard again if it is gone"
-        )
-    if code == "50113":
-        return "failed", (
-            "OKX refused the signature (50113): the stored secret does not belong to this key; "
-            "delete the key on OKX and onboard it again"
-        )
-    if code == "50101":
-        other = "without --demo (live)" if demo else "with --demo (demo trading)"
-        return "failed", (
-            f"the key is not a {'demo-trading' if demo else 'live'} key (OKX 50101: demo vs live "
-            f"mismatch); try again {other}"
-        )
-    return "error", f"OKX refused the request ({code}: {msg or 'no message'})"
-
-
-def _clock_offset(ex: Any) -> float:
-    """Seconds OKX's clock is ahead of the timestamp ccxt signs with (negative: behind)."""
-    before = ex.nonce()
-    resp = ex.publicGetPublicTime()
-    after = ex.nonce()
-    server_ms = int(resp["data"][0]["ts"])
-    return round((server_ms - (before + after) / 2) / 1000, 1)
 
 
 # -- verification --------------------------------------------------------------------
@@ -333,14 +242,14 @@ def verify_credential(
     resp: Any = None
     for attempt in range(1, NETWORK_TRIES + 1):
         try:
-            resp = ex.privateGetAccountConfig()
+            resp = getattr(ex, ACCOUNT_CONFIG)()
             break
         except ccxt.BaseError as exc:
             code, msg = okx_code(exc)
-            if code == "50102" or isinstance(exc, ccxt.InvalidNonce):
-                res.code = code or "50102"
+            if code == TIMESTAMP_EXPIRED or isinstance(exc, ccxt.InvalidNonce):
+                res.code = code or TIMESTAMP_EXPIRED
                 try:
-                    res.clock_offset_s = _clock_offset(ex)
+                    res.clock_offset_s = clock_offset(ex)
                     side = "behind" if res.clock_offset_s > 0 else "ahead of"
                     off = f"{abs(res.clock_offset_s):.1f} s {side}"
                 except Exception as texc:  # the time endpoint is best effort

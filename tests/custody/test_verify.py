@@ -445,10 +445,13 @@ def test_real_sites_come_from_the_flow() -> None:
 def test_check_config_unit() -> None:
     cred = Credential(
         "okx", "global", None, "main", "ICG-MM", "k" * 36, "s" * 32, "p" * 10, [],
-        ["203.0.113.7", "::ffff:198.51.100.1"],
+        ["203.0.113.7", "2001:0DB8::0007"],
     )  # fmt: skip
-    cfg = {"perm": "trade,read_only", "ip": "198.51.100.1, 203.0.113.7", "label": "ICG-MM"}
+    cfg = {"perm": "trade,read_only", "ip": "2001:db8::7, 203.0.113.7", "label": "ICG-MM"}
     assert check_config(cfg, cred) == ({"perm": "ok", "ip": "ok", "label": "ok"}, [], False)
+    # agent.ips' strict rule: an IPv4-mapped form is not the IPv4 address requested
+    checks, problems, critical = check_config({**cfg, "ip": "::ffff:203.0.113.7,2001:db8::7"}, cred)
+    assert checks["ip"] == "mismatch" and "unexpected ::ffff:203.0.113.7" in problems[0]
     checks, problems, critical = check_config({**cfg, "ip": ""}, cred)
     assert checks["ip"] == "mismatch" and "NO IP allowlist" in problems[0]
     checks, problems, critical = check_config({**cfg, "perm": "read_only,withdraw"}, cred)

@@ -28,7 +28,7 @@ from tests.test_subkeys import page_made_key, store_main
 
 N = 10
 TARGET_S = 12.0
-BROWSER_S = 15.2  # 10 keys in one browser submission, measured by `make bench` (bench_batch)
+BROWSER_S = 15.2  # 10 keys in one browser submission, measured by `make bench` (bench/batch.py)
 
 
 def main() -> int:

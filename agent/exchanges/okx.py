@@ -1,0 +1,201 @@
+"""OKX, for what cannot be data in flows/okx.yaml: its REST vocabulary (permission names, the
+calls onboard makes), the ccxt client aimed at one of its hosts, and its error codes in plain
+words with the next step. `onboard verify` (agent.custody.verify), `onboard subkeys`
+(agent.subkeys) and the run's signed REST check come here; none of them names OKX's codes or
+builds a ccxt client itself. ccxt is imported lazily so the CLI's `--help` stays instant.
+
+ccxt does the signing; nothing here signs by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from agent.custody.vault import Credential
+
+NAME = "okx"  # flows/okx.yaml's `exchange`, and a Credential's
+# The REST API's names of the permissions every key is made with (the pages call them Read and
+# Trade: the flow's `permissions`), and the one that makes a key unusable.
+READ_ONLY = "read_only"
+TRADE = "trade"
+PERMISSIONS = (READ_ONLY, TRADE)
+PERM = ",".join(PERMISSIONS)  # the only permission string ever sent
+WITHDRAW = "withdraw"
+
+TIMEOUT_MS = 10_000
+CONFIG_PATH = "/api/v5/account/config"  # the key's own view of itself: perm, ip, label
+# ccxt's implicit methods for the calls onboard makes
+ACCOUNT_CONFIG = "privateGetAccountConfig"
+SUBACCOUNT_LIST = "privateGetUsersSubaccountList"
+SUBACCOUNT_KEYS = "privateGetUsersSubaccountApikey"
+SUBACCOUNT_CREATE_KEY = "privatePostUsersSubaccountApikey"
+SUBACCOUNT_DELETE_KEY = "privatePostUsersSubaccountDeleteApikey"
+
+TIMESTAMP_EXPIRED = "50102"
+RATE_LIMITED = "50011"
+# Refusals that concern the signing key itself: the same answer for every sub-account, so a
+# run over several stops at the first one.
+MAIN_KEY_CODES = {
+    "50035", "50100", "50101", "50102", "50105", "50110", "50111", "50113", "50120", "59500",
+}  # fmt: skip
+
+_CODE_RE = re.compile(r'"code"\s*:\s*"(\d+)"')
+_MSG_RE = re.compile(r'"msg"\s*:\s*"([^"]*)"')
+_IP_IN_MSG = re.compile(r"Your IP (\S+) is not")
+
+
+def rest_url(site: str) -> str:
+    """The REST API base of `site`, as flows/okx.yaml gives it (EEA and US keys are served by
+    their own hosts); KeyError for a site the flow does not have."""
+    from agent.exchanges import bundled_flow
+
+    flow = bundled_flow()
+    if site not in flow.sites:
+        raise KeyError(site)
+    return flow.rest_url(site)
+
+
+def sites() -> list[str]:
+    from agent.exchanges import bundled_flow
+
+    return sorted(bundled_flow().sites)
+
+
+def make_exchange(
+    cred: Credential, endpoint: str, *, demo: bool = False, proxy: str | None = None
+) -> Any:
+    """A stock ccxt okx client aimed at `endpoint`, demo header when asked, proxy when given."""
+    import ccxt
+
+    ex = ccxt.okx(
+        {
+            "apiKey": cred.api_key,
+            "secret": cred.secret,
+            "password": cred.passphrase,
+            "enableRateLimit": False,
+            "timeout": TIMEOUT_MS,
+        }
+    )
+    if demo:
+        ex.set_sandbox_mode(True)  # sends x-simulated-trading: 1; swaps urls["api"]
+    ex.urls["api"] = {"rest": endpoint}  # after set_sandbox_mode, which replaces urls["api"]
+    if proxy:
+        if urlsplit(proxy).scheme.lower().startswith("socks"):
+            ex.socksProxy = proxy
+        elif urlsplit(endpoint).scheme.lower() == "https":
+            # ccxt's sync client puts httpsProxy under requests' "https" key, which requests
+            # uses for https:// targets (a plain http:// CONNECT proxy is the usual value);
+            # httpProxy would be silently ignored for an https:// exchange URL.
+            ex.httpsProxy = proxy
+        else:
+            ex.httpProxy = proxy
+    return ex
+
+
+def clock_offset(ex: Any) -> float:
+    """Seconds OKX's clock is ahead of the timestamp ccxt signs with (negative: behind)."""
+    before = ex.nonce()
+    resp = ex.publicGetPublicTime()
+    after = ex.nonce()
+    server_ms = int(resp["data"][0]["ts"])
+    return float(round((server_ms - (before + after) / 2) / 1000, 1))
+
+
+# -- errors in plain words -----------------------------------------------------------
+def okx_code(exc: BaseException) -> tuple[str | None, str]:
+    """OKX's code and message in a ccxt error, (None, "") when it holds none (network)."""
+    text = str(exc)
+    code = _CODE_RE.search(text)
+    msg = _MSG_RE.search(text)
+    return (code.group(1) if code else None), (msg.group(1) if msg else "")
+
+
+def explain(code: str, msg: str, demo: bool) -> tuple[str, str]:
+    """(status, plain words with the next step) for an OKX refusal of a signed call."""
+    if code == "50110":
+        ip = _IP_IN_MSG.search(msg)
+        seen = f" ({ip.group(1)})" if ip else ""
+        return "pending", (
+            f"this machine's IP{seen} is not on the key's allowlist (OKX 50110) - expected on a "
+            "client's machine; the key itself was not tested: run verify from a whitelisted host "
+            "or through --proxy"
+        )
+    if code == "50105":
+        return "failed", (
+            "OKX refused the passphrase (50105): the stored passphrase is not the one the key "
+            "was created with; delete the key on OKX and onboard it again"
+        )
+    if code == "50111":
+        return "failed", (
+            "OKX does not know this API key (50111): it was deleted, or belongs to another site "
+            "(global/eea/us) or environment; check the key list on OKX, onboard again if it is gone"
+        )
+    if code == "50113":
+        return "failed", (
+            "OKX refused the signature (50113): the stored secret does not belong to this key; "
+            "delete the key on OKX and onboard it again"
+        )
+    if code == "50101":
+        other = "without --demo (live)" if demo else "with --demo (demo trading)"
+        return "failed", (
+            f"the key is not a {'demo-trading' if demo else 'live'} key (OKX 50101: demo vs live "
+            f"mismatch); try again {other}"
+        )
+    return "error", f"OKX refused the request ({code}: {msg or 'no message'})"
+
+
+def refusal_line(
+    code: str, msg: str, sub: str, label: str, main_masked: str, rate_tries: int
+) -> str:
+    """One line for a refused sub-account key call: OKX's code, what it means, what to do."""
+    if code == "50120":
+        return (
+            f"OKX 50120: the main key {main_masked} lacks the Trade permission OKX requires to "
+            "manage sub-account keys; use a main-account key with Read + Trade"
+        )
+    if code == "50035":
+        return (
+            f"OKX 50035: the main key {main_masked} is not bound to IP addresses, and OKX lets "
+            "only an IP-bound main key manage sub-account keys; onboard a main key with --ip"
+        )
+    if code == "59500":
+        return (
+            f"OKX 59500: the key {main_masked} is not a main-account key (only the main "
+            "account's API key may create sub-account keys); use the client's main-account "
+            "key record with --from"
+        )
+    if code == "59501":
+        return (
+            f"OKX 59501: sub-account {sub} already has 50 API keys (OKX's limit); the client "
+            "deletes one it no longer uses, then run again"
+        )
+    if code == "59502":
+        return (
+            f'OKX 59502: sub-account {sub} already has a key named "{label}" (made since the '
+            "agent read its list); run again to see whose it is, or choose another --label"
+        )
+    if code in ("59503", "51000") and ("ip" in msg.split() or code == "59503"):
+        return (
+            f"OKX {code} ({msg}): OKX refused the IP allowlist for sub-account {sub}; give "
+            "single public IPv4/IPv6 addresses, at most 20, with --ip"
+        )
+    if code == "51000" and "subAcct" in msg:
+        return (
+            f"OKX 51000 ({msg}): the main account has no sub-account {sub}; check the name "
+            "(--all-sub-accounts takes every sub-account OKX lists)"
+        )
+    if code == "51000" and "label" in msg:
+        return f"OKX 51000 ({msg}): OKX refused the label {label!r}; choose another --label"
+    if code == "59505":
+        return f"OKX 59505 ({msg}): OKX refused the generated passphrase; run again"
+    if code == "59504":
+        return f"OKX 59504 ({msg}): a sub-account key cannot have the withdrawal right"
+    if code == RATE_LIMITED:
+        return f"OKX 50011 (rate limit) after {rate_tries} waits; run again in a minute"
+    status, words = explain(code, msg, False)
+    if status != "error":
+        return f"the main key was refused: {words}"
+    return f"OKX {code}: {msg or 'no message'}"
