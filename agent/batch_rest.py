@@ -15,10 +15,11 @@ and the reports.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.custody import redact
 from agent.custody.vault import Vault, VaultError
@@ -37,6 +38,9 @@ from agent.subkeys import (
     run_subs,
     statement,
 )
+
+if TYPE_CHECKING:
+    from agent.batch import Batch
 
 DONE = ("stored", "confirmed", "verified")
 # Where a REST run may rest: `stored` is also the end of a key found already made.
@@ -202,3 +206,58 @@ def _failed(message: str, started: float) -> dict[str, Any]:
         "message": redact.redact(message),
         "seconds": round(time.monotonic() - started, 2),
     }
+
+
+def worker(
+    batch: Batch,
+    e: Entry,
+    slot: int,
+    main_id: str | None,
+    why: str,
+    vault: Any,
+    done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]],
+) -> None:
+    """A `sub_accounts_via: rest` entry (agent.batch_rest): no browser; a progress line
+    per key on the board; stops between keys on Ctrl-C or when its time is up."""
+    limit = e.timeout or batch.opts.entry_timeout
+    deadline = time.monotonic() + limit if limit else None
+    batch.board.update(
+        e.id, f"{e.id}: started (REST)", started=time.monotonic(), ended=None, outcome=""
+    )
+
+    def stop() -> str | None:
+        if batch.stop.soft.is_set():
+            return "stopped by the operator (Ctrl-C)"
+        if deadline is not None and time.monotonic() > deadline:
+            return f"the entry ran out of time ({limit:.0f} s per entry)"
+        return None
+
+    def progress(i: int, n: int, o: Outcome) -> None:
+        batch.board.update(
+            e.id,
+            f"{e.id}: [{i}/{n}] {o.sub_account}: {o.status}: {o.detail}",
+            step=f"{i}/{n} {o.sub_account}",
+            state=o.status,
+        )
+
+    if main_id is None:
+        result: dict[str, Any] = {"status": "failed", "exit_code": int(Exit.FAILED),
+                                  "outcome": "failed", "message": why}  # fmt: skip
+    else:
+        journal = Journal(batch.settings.journal_file)
+        try:
+            assert batch.opts.consent_at is not None  # batch_rest.check said so
+            result = run_entry(
+                e, main_id, vault, journal, batch.batch_id, batch.opts.consent_at, stop,
+                progress,
+            )  # fmt: skip
+        except Exception as exc:  # the vault or the network failing beyond the engine
+            result = {
+                "status": "failed",
+                "exit_code": int(Exit.FAILED),
+                "outcome": "failed",
+                "message": redact.redact(f"{type(exc).__name__}: {exc}".splitlines()[0]),
+            }
+        finally:
+            journal.close()
+    done_q.put((e, slot, result))

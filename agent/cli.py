@@ -10,6 +10,7 @@ from agent import cli_tools as tools
 from agent.choices import Shell
 from agent.cli_onboard import fail as _fail
 from agent.cli_onboard import register
+from agent.cli_options import AllowPrivateIp, RecordBaseUrl
 from agent.cli_replica import replica
 
 app = typer.Typer(
@@ -144,9 +145,7 @@ def verify(
             "demo (records made with `run --demo` do).",
         ),
     ] = False,
-    base_url: Annotated[
-        str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
-    ] = None,
+    base_url: RecordBaseUrl = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of results on stdout.")
     ] = False,
@@ -194,13 +193,8 @@ def subkeys(
             "--all-sub-accounts", help="Every sub-account OKX lists for the main account."
         ),
     ] = False,
-    allow_private_ip: Annotated[
-        bool,
-        typer.Option("--allow-private-ip", help="Accept loopback/private IPs (test setups only)."),
-    ] = False,
-    base_url: Annotated[
-        str | None, typer.Option(help="Exchange base URL instead of the record's (the replica).")
-    ] = None,
+    allow_private_ip: AllowPrivateIp = False,
+    base_url: RecordBaseUrl = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -220,22 +214,14 @@ def subkeys(
     rerun never makes a second key), one signed create call asks for Read + Trade only, and
     the new secret is stored encrypted before the key is checked with its own signed call.
     """
-    from agent.cli_subkeys import run_subkeys
+    from agent.cli_subkeys import SubkeysArgs, run_subkeys
 
-    raise typer.Exit(
-        run_subkeys(
-            from_id,
-            label,
-            list(ip),
-            list(sub_account or []),
-            all_sub_accounts,
-            allow_private_ip,
-            base_url,
-            demo,
-            yes,
-            json_out,
-        )
-    )
+    args = SubkeysArgs(
+        from_id=from_id, label=label, ips=list(ip), sub_accounts=list(sub_account or []),
+        all_sub_accounts=all_sub_accounts, allow_private_ip=allow_private_ip,
+        base_url=base_url, demo=demo, yes=yes, as_json=json_out,
+    )  # fmt: skip
+    raise typer.Exit(run_subkeys(args))
 
 
 @app.command()

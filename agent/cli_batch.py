@@ -1,4 +1,5 @@
-"""`onboard batch ROSTER`: the command's body (agent.cli keeps only the signature)."""
+"""`onboard batch ROSTER`: the command's body, given its options as one BatchArgs (agent.cli_onboard
+keeps only the signature); imported when the command runs (rich, the batch runner)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from agent.batch import Batch, BatchOptions, Board, Stop, View, env_screen
+from agent.batch import Batch, BatchOptions, Board, Stop, View
 from agent.config import ConfigError, Settings, dir_problem
 from agent.console import clock
 from agent.custody.redact import redact
@@ -81,28 +82,17 @@ def table(board: Board, title: str, now: float | None = None) -> Table:
 
 @dataclass
 class BatchArgs:
-    """`onboard batch`'s options, by name (agent.cli_onboard.batch fills it)."""
+    """`onboard batch`'s options, by name (agent.cli_onboard.batch fills it): the roster, how
+    to resume it, where the reports go, and the options every entry runs with."""
 
     roster: Path
-    concurrency: int = 1
+    options: BatchOptions
     resume: str | None = None
     fresh: bool = False
     retry: list[str] = field(default_factory=list)
     report_dir: Path | None = None
     as_json: bool = False
-    headless: bool = False
-    pace: float = 0.6
-    auto_submit: bool = False
-    login_timeout: float = 300
-    human_timeout: float = 600
-    entry_timeout: float | None = None
-    verify: bool | None = None
-    flow: str = "okx"
-    recipients: list[str] = field(default_factory=list)
-    sink: str = "vault"
     operator_codes: bool = False
-    browser_ws: str | None = None
-    yes: bool = False
 
 
 def run_batch_command(args: BatchArgs) -> int:
@@ -119,15 +109,15 @@ def run_batch_command(args: BatchArgs) -> int:
 
     if args.resume and args.fresh:
         return fail("give only one of --resume and --fresh")
-    if args.browser_ws is not None and browser_ws_problem(args.browser_ws):
-        return fail(browser_ws_problem(args.browser_ws) or "")
+    if args.options.browser_ws is not None and browser_ws_problem(args.options.browser_ws):
+        return fail(browser_ws_problem(args.options.browser_ws) or "")
     # The report is written after every entry ran: a place it cannot go is said now.
     problem = dir_problem(args.report_dir) if args.report_dir is not None else None
     if problem:
         return fail(f"--report {args.report_dir}: {problem}")
     try:
         settings = Settings()
-        flow_obj = load_named(args.flow)
+        flow_obj = load_named(args.options.flow)
     except ConfigError as exc:
         return fail(exc.message)
     except FlowError as exc:
@@ -138,12 +128,7 @@ def run_batch_command(args: BatchArgs) -> int:
         for line in exc.lines:
             print(f"error: {redact(line)}", file=sys.stderr)
         return int(Exit.BAD_INPUT)
-    opts = BatchOptions(
-        concurrency=args.concurrency, headless=args.headless, pace=args.pace, auto_submit=args.auto_submit,
-        login_timeout=args.login_timeout, human_timeout=args.human_timeout, entry_timeout=args.entry_timeout,
-        verify=args.verify, flow=args.flow, recipients=args.recipients, sink=args.sink, screen=env_screen(),
-        browser_ws=args.browser_ws, consent_at=time.time() if args.yes else None,
-    )  # fmt: skip
+    opts = args.options
     live_tty = err.is_terminal
 
     def announce(v: View, text: str) -> None:

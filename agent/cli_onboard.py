@@ -65,7 +65,6 @@ from agent.cli_options import (
     Verify,
     Yes,
 )
-from agent.cli_options import Seconds as Seconds
 
 RUN_EPILOG = (
     "Examples:\n\n"
@@ -138,8 +137,9 @@ def run(
     from agent.engine.flow import FlowError, load_named
     from agent.engine.human import CodeSources
     from agent.exitcodes import AgentError, Exit
+    from agent.plan import build_plan, preflight
     from agent.request import RequestError, build_request
-    from agent.run import build_plan, execute, preflight
+    from agent.run import execute
     from agent.session import SessionSpec
 
     reporter = ConsoleReporter()
@@ -261,15 +261,22 @@ def batch(
     yes: Yes = False,
 ) -> None:
     """Onboard many accounts from a roster: N at once, journaled, resumable, with reports."""
+    import time
+
+    from agent.batch import BatchOptions, env_screen
     from agent.cli_batch import BatchArgs, run_batch_command
 
+    options = BatchOptions(
+        concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
+        login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
+        verify=verify, flow=flow, recipients=list(recipient or []), sink=sink,
+        screen=env_screen(), browser_ws=browser_ws,
+        # the operator said the clients agreed to the roster's REST keys (--yes): when
+        consent_at=time.time() if yes else None,
+    )  # fmt: skip
     args = BatchArgs(
-        roster=roster, concurrency=concurrency, resume=resume, fresh=fresh,
-        retry=list(retry or []), report_dir=report, as_json=json_out, headless=headless,
-        pace=pace, auto_submit=auto_submit, login_timeout=login_timeout,
-        human_timeout=human_timeout, entry_timeout=entry_timeout, verify=verify, flow=flow,
-        recipients=list(recipient or []), sink=sink, operator_codes=operator_codes,
-        browser_ws=browser_ws, yes=yes,
+        roster=roster, options=options, resume=resume, fresh=fresh, retry=list(retry or []),
+        report_dir=report, as_json=json_out, operator_codes=operator_codes,
     )  # fmt: skip
     raise typer.Exit(run_batch_command(args))
 

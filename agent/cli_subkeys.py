@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -35,18 +36,24 @@ def _say(err: Console, text: str, style: str = "") -> None:
     err.print(escape(redact(text)), soft_wrap=True, style=style or None)
 
 
-def run_subkeys(
-    from_id: str,
-    label: str,
-    ips: list[str],
-    sub_accounts: list[str],
-    all_sub_accounts: bool,
-    allow_private_ip: bool,
-    base_url: str | None,
-    demo: bool,
-    yes: bool,
-    as_json: bool,
-) -> int:
+@dataclass
+class SubkeysArgs:
+    """`onboard subkeys`' options, by name (agent.cli.subkeys fills it)."""
+
+    from_id: str
+    label: str
+    ips: list[str]
+    sub_accounts: list[str] = field(default_factory=list)
+    all_sub_accounts: bool = False
+    allow_private_ip: bool = False
+    base_url: str | None = None
+    demo: bool = False
+    yes: bool = False
+    as_json: bool = False
+
+
+def run_subkeys(args: SubkeysArgs) -> int:
+    """Check, ask (or take --yes), then make each sub-account's key; one line per key."""
     import ccxt
     import click
 
@@ -56,7 +63,6 @@ def run_subkeys(
     from agent.exchanges.okx import okx_code, refusal_line
     from agent.journal import Journal
     from agent.subkeys import (
-        RATE_TRIES,
         Consent,
         Engine,
         InputError,
@@ -75,10 +81,16 @@ def run_subkeys(
     vault = Vault(settings)
     try:
         plan = check_input(
-            from_id, label, ips, sub_accounts, all_sub_accounts, allow_private_ip, base_url
+            args.from_id,
+            args.label,
+            args.ips,
+            args.sub_accounts,
+            args.all_sub_accounts,
+            args.allow_private_ip,
+            args.base_url,
         )
-        plan.demo = demo
-        if not yes and not sys.stdin.isatty():
+        plan.demo = args.demo
+        if not args.yes and not sys.stdin.isatty():
             raise InputError(
                 "the client's consent is needed: run in a terminal to confirm, or pass --yes "
                 "once the client has agreed"
@@ -99,7 +111,7 @@ def run_subkeys(
             except ccxt.BaseError as exc:
                 okx, msg = okx_code(exc)
                 line = (
-                    refusal_line(okx, msg, "", plan.label, engine.main_masked, RATE_TRIES)
+                    refusal_line(okx, msg, "", plan.label, engine.main_masked)
                     if okx
                     else f"could not reach OKX at {engine.endpoint} ({type(exc).__name__})"
                 )
@@ -110,7 +122,7 @@ def run_subkeys(
                 return int(Exit.OK)
         text = statement(plan, main, subs, vault)
         _say(err, text)
-        if yes:
+        if args.yes:
             how = "--yes"
         else:
             if not click.confirm("Has the client agreed to this?", default=False, err=True):
@@ -150,7 +162,7 @@ def run_subkeys(
             "fallback: the browser path drafts these keys with one verification: "
             + browser_fallback(plan, todo),
         )
-    if as_json:
+    if args.as_json:
         result = {
             "from": plan.from_id,
             "label": plan.label,

@@ -8,8 +8,9 @@ import os
 from agent.config import Settings
 from agent.console import ConsoleReporter
 from agent.custody.redact import redact
+from agent.plan import build_plan, preflight
 from agent.request import build_request
-from agent.run import build_plan, execute, preflight
+from agent.run import execute
 from agent.session import SessionSpec
 
 DEMO_LABEL = "ICG-MM"

@@ -284,10 +284,11 @@ def run_checks(
 
     from agent.engine import engines
     from agent.engine.flow import flows_dir as default_flows
+    from agent.exchanges import DEFAULT
 
     checks: list[Check] = []
     flow_checks, flows = check_flows(flows_dir or default_flows())
-    flow = flows.get("okx") or next(iter(flows.values()), None)
+    flow = flows.get(DEFAULT) or next(iter(flows.values()), None)
     with sync_playwright() as pw:
         engines.register(pw)
         browser_check, browser = check_browser(pw)

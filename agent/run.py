@@ -8,137 +8,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from agent import faults
 from agent.artifacts import RunArtifacts
 from agent.config import Settings
 from agent.custody import redact
-from agent.custody.sinks import Sink, make_sink
+from agent.custody.sinks import Sink
 from agent.custody.vault import Credential, Vault, VaultError, held_message
-from agent.engine.flow import Flow, is_bundled, load_named
-from agent.engine.human import CodeSources, Reporter, StandIn, validate_code_sources
+from agent.engine.flow import Flow, is_bundled
+from agent.engine.human import Reporter, StandIn
 from agent.engine.locate import Vars
-from agent.engine.runner import Options, Runner
-from agent.exchanges import adapter
+from agent.engine.runner import Runner
+from agent.exchanges import rest_permissions
 from agent.exitcodes import AgentError, Exit
-from agent.ips import same_set
 from agent.journal import LOST, Journal, verdict
-from agent.lists import split_list
 from agent.passphrase import generate
-from agent.request import OnboardRequest
-from agent.session import SessionSpec, open_session
-
-
-@dataclass
-class RunPlan:
-    request: OnboardRequest
-    session: SessionSpec = field(default_factory=SessionSpec)
-    options: Options = field(default_factory=Options)
-    flow: str = "okx"
-    verify_rest: bool = False  # signed REST check of the stored key(s) at the end (onboard verify)
-    trace: bool = False  # Playwright trace, paused while secrets are on the page
-    recipients: list[str] = field(default_factory=list)  # age recipients; default from config
-    sink: str = "vault"  # vault | keyring | stdout (needs reveal) | okx-toml:NAME
-    reveal: bool = False
-    record: Path | None = None  # also save the stages as a redacted fixture set here
-
-
-def build_plan(
-    request: OnboardRequest,
-    session: SessionSpec,
-    *,
-    pace: float = 0.0,
-    auto_submit: bool = False,
-    step_timeout: float | None = None,
-    login_timeout: float = 300.0,
-    human_timeout: float = 600.0,
-    codes: CodeSources | None = None,
-    flow: str = "okx",
-    verify: bool | None = None,
-    trace: bool = False,
-    record: Path | None = None,
-    recipients: list[str] | None = None,
-    sink: str = "vault",
-    reveal: bool = False,
-) -> RunPlan:
-    """The one place a run's plan is put together (`run`, a batch entry, the demo, the
-    benchmarks), so what follows from what cannot differ between them:
-
-    - no window (headless) means nobody to hand a step to: a page that differs from the
-      flow is a stop, not a wait for a person;
-    - the signed REST check runs by default only against a test base URL (the replica
-      answers it; against the live exchange `onboard verify` is a separate, deliberate step)."""
-    options = Options(
-        pace=pace,
-        auto_submit=auto_submit,
-        login_timeout=login_timeout,
-        human_timeout=human_timeout,
-        drift_to_human=not session.headless,
-        codes=codes or CodeSources(),
-    )
-    if step_timeout is not None:
-        options.step_timeout = step_timeout
-    return RunPlan(
-        request=request,
-        session=session,
-        options=options,
-        flow=flow,
-        verify_rest=verify if verify is not None else bool(request.base_url),
-        trace=trace,
-        record=record,
-        recipients=list(recipients or []),
-        sink=sink,
-        reveal=reveal,
-    )
-
-
-def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
-    """The start origin and every origin the agent may act on."""
-    if req.base_url:
-        return req.base_url, [*flow.origins, req.base_url]
-    return flow.sites[req.site], list(flow.origins)
-
-
-def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
-    """Everything that can be checked before a browser opens."""
-    flow = load_named(plan.flow)
-    plan.session.validate()
-    rec = plan.record
-    if rec is not None and rec.exists() and (not rec.is_dir() or any(rec.iterdir())):
-        raise AgentError(
-            f"--record {rec}: already holds files (pick a new set name)", Exit.BAD_INPUT
-        )
-    validate_code_sources(plan.options.codes)
-    _trading_query(plan, flow)
-    vault = Vault(settings, recipients=plan.recipients or None)
-    try:
-        # Only the sink in use is prepared (the vault's may create the local identity), so a
-        # refused keychain leaves nothing behind.
-        _sink(plan, vault, settings).check()
-    except VaultError as exc:
-        raise AgentError(str(exc), Exit.BAD_INPUT) from None
-    return flow, vault
-
-
-def _trading_query(plan: RunPlan, flow: Flow) -> str:
-    """What the flow adds to its pages' URLs to be in demo trading for a demo key, in live
-    trading for a live one ("" when the flow has no demo trading: live only)."""
-    if not plan.request.demo:
-        return flow.demo.live_query if flow.demo else ""
-    if flow.demo is None:
-        raise AgentError(
-            f"--demo: the flow {plan.flow} has no demo-trading page (its `demo:` section)",
-            Exit.BAD_INPUT,
-        )
-    return flow.demo.query
-
-
-def _sink(plan: RunPlan, vault: Vault, settings: Settings) -> Sink:
-    accounts = [a or "main" for a in plan.request.accounts]
-    return make_sink(plan.sink, settings, reveal=plan.reveal, accounts=accounts, vault=vault)
+from agent.plan import RunPlan as RunPlan
+from agent.plan import build_plan as build_plan
+from agent.plan import plan_sink, plan_target, trading_query
+from agent.plan import preflight as preflight
+from agent.run_end import (
+    beyond_requested,
+    compare_shown,
+    hold_for_copy,
+    signed_rest,
+    stopped_screenshot,
+    write_recording,
+)
+from agent.session import open_session
 
 
 def _stored(sink: Sink, refs: list[str], ok: bool) -> str:
@@ -164,7 +62,7 @@ def execute(
     notify = on_state or (lambda _state: None)
     if flow is None or vault is None:
         flow, vault = preflight(plan, settings)
-    sink = _sink(plan, vault, settings)
+    sink = plan_sink(plan, vault, settings)
     req = plan.request
     base, origins = plan_target(flow, req)
     if req.base_url:
@@ -188,7 +86,7 @@ def execute(
         )  # fmt: skip
     account = ", ".join(d["account"] for d in drafts)
     perms = [flow.permissions["read"], flow.permissions["trade"]]
-    rest_perms = list(adapter(flow.exchange).PERMISSIONS)  # the same two, in the REST API's words
+    rest_perms = rest_permissions(flow)  # the same two, in the REST API's words
     vars = Vars(
         **drafts[0],
         ips=list(req.ips),
@@ -213,7 +111,7 @@ def execute(
         # okx-toml profile (PREFIX-<entry id>) is its own. Before the journal and the browser.
         sink.check()
         # set here, whoever preflighted (a batch: its first entry only)
-        plan.options.trading_query = _trading_query(plan, flow)
+        plan.options.trading_query = trading_query(plan, flow)
         plan.options.demo = req.demo
     except VaultError as exc:
         result.update(message=str(exc), exit_code=int(Exit.BAD_INPUT))
@@ -309,15 +207,15 @@ def execute(
             try:
                 out = runner.run()
             except AgentError as err:
-                _stopped_screenshot(art, page, runner)
+                stopped_screenshot(art, page, runner)
                 if err.code == Exit.CUSTODY_FAILED and not plan.session.headless:
-                    _hold_for_copy(page, reporter, err.message, plan.options.human_timeout)
+                    hold_for_copy(page, reporter, err.message, plan.options.human_timeout)
                 _settle_after_submit(journal, art.id, runner, reporter)
                 raise
             finally:
                 art.close()
                 if recorder is not None:
-                    result["recorded"] = _write_recording(recorder, reporter)
+                    result["recorded"] = write_recording(recorder, reporter)
     except AgentError as err:
         if err.code == Exit.EXCHANGE_REFUSED and not stored:
             # The flow's duplicate-name check (it looks for the label on the key list) says
@@ -350,7 +248,7 @@ def execute(
         art.log("result", **result)
         return result
     rec = out.records[0] if out.records else {}
-    shown_all = [_compare_shown(d, perms, req.ips) for d in out.displayed] or ["not read"]
+    shown_all = [compare_shown(d, perms, req.ips) for d in out.displayed] or ["not read"]
     checks = {
         "form audit": "ok"
         if out.audit and all(v == "ok" for v in out.audit.values())
@@ -361,7 +259,7 @@ def execute(
     }
     if plan.verify_rest and creds:
         checks["signed REST"] = (
-            _signed_rest(vault, creds, reporter)
+            signed_rest(vault, creds, reporter)
             if sink.name == "vault"
             else f"not run (sink: {sink.name}; verify from the firm's store)"
         )
@@ -373,7 +271,7 @@ def execute(
     message = (
         "" if ok else "created and stored, but what the exchange shows differs from the request"
     )
-    beyond = _beyond_requested(out.displayed, perms) or (
+    beyond = beyond_requested(out.displayed, perms) or (
         "the signed REST check shows the withdraw permission"
         if "CRITICAL" in checks["signed REST"]
         else ""
@@ -430,99 +328,3 @@ def _settle_after_submit(journal: Journal, run_id: str, runner: Runner, reporter
     if listed is False:
         journal.set(run_id, "not-created")
         reporter.info("the key list shows no such key: nothing was created")
-
-
-def _write_recording(recorder: Any, reporter: Reporter) -> str:
-    """The stages seen, redacted, as a fixture set; a failure here never fails the run."""
-    if not recorder.snaps:
-        return ""
-    try:
-        path = recorder.write()
-    except Exception as exc:
-        reporter.warn(redact.redact(f"the fixture set was not written: {exc}"))
-        return ""
-    reporter.info(f"recorded {len(recorder.snaps)} stage(s), redacted, as a fixture set: {path}")
-    return str(path)
-
-
-def _hold_for_copy(page: Any, reporter: Reporter, message: str, limit: float) -> None:
-    """Storing failed while the secret is on screen: keep the window until the human is done."""
-    reporter.warn(f"{message}. Close the browser window when you have copied them.")
-    try:
-        page.wait_for_event("close", timeout=limit * 1000)
-    except Exception:
-        pass
-
-
-def _stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
-    """Where it stopped, for the operator; masked like every other screenshot."""
-    try:
-        if not page.is_closed():
-            art.screenshot(page, "stopped", runner.secret_targets)
-    except Exception:
-        pass  # the page may be gone; the log says where it stopped
-
-
-def _signed_rest(vault: Vault, creds: dict[str, Credential], reporter: Reporter) -> str:
-    """`onboard verify` for the keys just stored; never raises (the records are safe on disk)."""
-    outcomes: dict[str, str] = {}
-    for rid, cred in creds.items():
-        try:
-            from agent.custody.verify import verify_stored
-
-            reporter.info(f"signed REST check of {rid} (GET /api/v5/account/config)")
-            res = verify_stored(vault, rid, cred, log=reporter.info)
-        except Exception as exc:
-            outcomes[rid] = redact.redact(f"error: {type(exc).__name__}: {exc}")
-            continue
-        if res.critical:
-            reporter.warn(res.detail)  # starts with CRITICAL
-        if res.status == "pending":
-            outcomes[rid] = f"pending: run `onboard verify {rid}` from a whitelisted host"
-        else:
-            outcomes[rid] = redact.redact(res.verification)
-    if len(outcomes) == 1:
-        return next(iter(outcomes.values()))
-    worst = next(
-        (
-            s
-            for s in ("failed", "error", "pending")
-            if any(o.startswith(s) for o in outcomes.values())
-        ),
-        "ok",
-    )
-    if worst == "ok":
-        return "ok"
-    return f"{worst}: " + "; ".join(f"{rid}: {o}" for rid, o in outcomes.items())
-
-
-def _beyond_requested(displayed: list[dict[str, str]], perms: list[str]) -> str:
-    """What the created dialog shows beyond the requested permissions, said in words ("" if
-    nothing): any other permission makes the key unusable, whatever it is called."""
-    want = {p.lower() for p in perms}
-    extra = sorted(
-        {
-            p.strip()
-            for shown in displayed
-            for p in split_list(shown.get("permissions"))
-            if p.lower() not in want
-        }
-    )
-    return (
-        f"the exchange created it with {', '.join(extra)} besides {', '.join(perms)}"
-        if extra
-        else ""
-    )
-
-
-def _compare_shown(shown: dict[str, str], perms: list[str], ips: list[str]) -> str:
-    if not shown:
-        return "not read"
-    got_perms = split_list(shown.get("permissions"))
-    got_ips = sorted(split_list(shown.get("ips")))
-    problems = []
-    if got_perms != perms:
-        problems.append(f"permissions {got_perms}")
-    if not same_set(got_ips, ips) or len(got_ips) != len(ips):
-        problems.append(f"IPs {got_ips}")
-    return "ok" if not problems else "MISMATCH: " + "; ".join(problems)

@@ -31,26 +31,17 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.custody import redact
 from agent.custody.vault import Credential, Vault, VaultError
 from agent.custody.verify import endpoint_for, ip_set, verify_stored
-from agent.engine.flow import Rules
 from agent.exchanges.okx import (
     MAIN_KEY_CODES,
-    NAME,
     PERM,
     PERMISSIONS,
-    RATE_LIMITED,
-    READ_ONLY,
-    SUBACCOUNT_CREATE_KEY,
-    SUBACCOUNT_DELETE_KEY,
-    SUBACCOUNT_KEYS,
-    SUBACCOUNT_LIST,
-    TRADE,
     WITHDRAW,
+    SubaccountKeys,
     make_exchange,
     okx_code,
     refusal_line,
@@ -59,185 +50,16 @@ from agent.exitcodes import Exit
 from agent.journal import Journal
 from agent.lists import split_list
 from agent.passphrase import generate
-
-CREATE_INTERVAL = 1.0  # OKX: 1 create per second per user ID; waited on the clock
-RATE_TRIES = 3  # a 50011 (rate limit) is waited out and retried this many times
-RATE_WAIT = 1.0
-
-
-class InputError(ValueError):
-    """Bad input, one line; nothing was sent."""
-
-
-class SubkeysError(Exception):
-    """A stop before any key was created, phrased for one line, with its exit code."""
-
-    def __init__(self, message: str, code: Exit = Exit.FAILED) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-@dataclass
-class Plan:
-    """What the operator asked for; validated by the CLI before anything is sent."""
-
-    from_id: str
-    label: str
-    ips: list[str]
-    sub_accounts: list[str] = field(default_factory=list)  # empty: every sub-account
-    base_url: str | None = None
-    demo: bool = False
-
-    @property
-    def every(self) -> bool:
-        return not self.sub_accounts
-
-
-@dataclass
-class Outcome:
-    """One sub-account's key: what happened, in words fit to print."""
-
-    sub_account: str
-    status: str  # created | exists | refused | failed | flagged | skipped
-    detail: str
-    record_id: str = ""
-    api_key_masked: str = ""
-    code: str | None = None  # OKX's code when it refused
-    verification: str = ""  # ok | failed: ... | pending: ... | error: ...
-    critical: bool = False
-    seconds: float = 0.0
-    exit: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Consent:
-    """The client's agreement, as recorded in every record this run stores."""
-
-    how: str  # "--yes" or "confirmed at the prompt"
-    agreed_at: float
-    statement: str
-
-    def meta(self) -> dict[str, Any]:
-        return {"how": self.how, "agreed_at": self.agreed_at, "statement": self.statement}
-
-
-# -- the plan, the main key and the consent, before anything is sent ----------------------
-def check_input(
-    from_id: str,
-    label: str,
-    ips: list[str],
-    sub_accounts: list[str],
-    all_sub_accounts: bool,
-    allow_private_ip: bool,
-    base_url: str | None,
-    rules: Rules | None = None,
-) -> Plan:
-    """The plan, or InputError naming the first problem (before any network call).
-
-    `onboard subkeys` and a roster's `sub_accounts_via: rest` entry both build their plan
-    here, so both take the same labels, IPs and sub-account names with the same words.
-    """
-    from agent.request import RequestError, check_ips, check_sub_accounts, label_problem
-
-    if rules is None:
-        from agent.exchanges import bundled_flow
-
-        rules = bundled_flow().rules
-    if bool(sub_accounts) == bool(all_sub_accounts):
-        raise InputError(
-            "give the sub-accounts: --sub-account NAME (repeatable) or --all-sub-accounts "
-            "(not both)"
-        )
-    try:
-        seen = check_sub_accounts(sub_accounts)
-        problem = label_problem(label.strip(), rules)
-        if problem:
-            raise InputError(problem)
-        if not ips:
-            raise InputError("give at least one --ip: the new keys are bound to the firm's IPs")
-        clean = check_ips(ips, allow_private_ip, rules)
-    except RequestError as exc:
-        raise InputError(str(exc)) from None
-    if base_url:
-        from agent import urls
-
-        try:
-            urls.check(base_url, "--base-url", ("http", "https"))
-            urls.check_clear(base_url, "--base-url", "http", "the main key and the new secrets")
-        except urls.URLError as exc:
-            raise InputError(str(exc)) from None
-        base_url = base_url.rstrip("/")
-    return Plan(
-        from_id=from_id.strip(),
-        label=label.strip(),
-        ips=clean,
-        sub_accounts=seen,
-        base_url=base_url,
-    )
-
-
-def load_main(vault: Vault, rid: str) -> Credential:
-    """The main key's credentials from the vault, or InputError (nothing sent)."""
-    try:
-        meta = vault.meta(rid)
-    except VaultError as exc:
-        raise InputError(f"--from {rid}: {exc}") from None
-    if meta.get("unusable"):
-        raise InputError(
-            f"--from {rid}: that record is marked unusable ({meta['unusable']}); its key must "
-            "be deleted, not used"
-        )
-    if meta.get("exchange") not in (None, NAME):
-        raise InputError(f"--from {rid}: a {meta.get('exchange')} key, not an OKX key")
-    try:
-        identity = vault.local_identity(create=False)
-        return vault.load(rid, identity)
-    except (VaultError, OSError) as exc:
-        raise InputError(f"--from {rid}: cannot read the main key here ({exc})") from None
-
-
-def statement(plan: Plan, main: Credential, subs: list[str], vault: Vault) -> str:
-    """What will be created, with whose key: said before the client agrees, and kept in
-    every record the run stores (Consent.statement)."""
-    where = main.base_url or f"OKX {main.site}"
-    return (
-        f"This creates {len(subs)} OKX API key(s) over OKX's REST API, signed with the "
-        f"client's main-account key (record {plan.from_id}, key {redact.mask_key(main.api_key)}, "
-        f"label {main.label}, {where}): one per sub-account ({', '.join(subs)}), each named "
-        f"{plan.label}, with Read + Trade only (never a withdrawal right), bound to "
-        f"{', '.join(plan.ips)}. Each key's secret and passphrase are stored encrypted in "
-        f"the vault ({vault.dir}) before anything else."
-    )
-
-
-def log_consent(vault: Vault, plan: Plan, consent: Consent, subs: list[str]) -> str | None:
-    """Append the consent to the main record's `subkeys_consent` log, so the main key's
-    record tells every time it was used to make keys, with whose agreement and when.
-    A problem is returned as a note, not raised: each new record carries the consent too."""
-    try:
-        vault.update_meta(
-            plan.from_id,
-            subkeys_consent=[
-                *vault.meta(plan.from_id).get("subkeys_consent", []),
-                {"agreed_at": consent.agreed_at, "how": consent.how, "label": plan.label,
-                 "sub_accounts": subs},
-            ],
-        )  # fmt: skip
-    except Exception as exc:
-        return f"the main record's consent log was not updated ({exc})"
-    return None
-
-
-def browser_fallback(plan: Plan, subs: list[str]) -> str:
-    """The browser path for the same keys: drafts of up to 10, one verification each."""
-    ips = " ".join(f"--ip {ip}" for ip in plan.ips)
-    accounts = " ".join(f"--sub-account {s}" for s in subs[:10])
-    more = f" (then the next {len(subs) - 10})" if len(subs) > 10 else ""
-    return f"onboard run --label {plan.label} {ips} {accounts}{more}"
+from agent.subkeys_plan import Consent as Consent
+from agent.subkeys_plan import InputError as InputError
+from agent.subkeys_plan import Outcome as Outcome
+from agent.subkeys_plan import Plan as Plan
+from agent.subkeys_plan import SubkeysError as SubkeysError
+from agent.subkeys_plan import browser_fallback as browser_fallback
+from agent.subkeys_plan import check_input as check_input
+from agent.subkeys_plan import load_main as load_main
+from agent.subkeys_plan import log_consent as log_consent
+from agent.subkeys_plan import statement as statement
 
 
 # -- the engine ---------------------------------------------------------------------
@@ -267,72 +89,25 @@ class Engine:
         redact.register_secret(main.secret)
         redact.register_secret(main.passphrase)
         redact.register_key(main.api_key)
-        self.ex = make_exchange(main, self.endpoint, demo=plan.demo)
-        self._last_create = -1e9  # monotonic time of the last create call's answer
+        self.api = SubaccountKeys(
+            make_exchange(main, self.endpoint, demo=plan.demo), clock=clock, sleep=sleep
+        )
         self.batch_id = ""
         # Set by a roster's `sub_accounts_via: rest` entry: every sub-account's run is that
         # entry's attempt in the roster's batch (which records the entry's outcome itself);
         # unset, each sub-account is an entry of its own `subkeys-...` batch.
         self.entry_id = ""
 
-    # -- calls -------------------------------------------------------------------------
-    def _call(self, method: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """One signed call through ccxt's implicit method; a 50011 is waited out."""
-        import ccxt
-
-        fn = getattr(self.ex, method)
-        for attempt in range(1, RATE_TRIES + 1):
-            try:
-                resp = fn(params)
-                data = resp.get("data") if isinstance(resp, dict) else None
-                return [d for d in (data or []) if isinstance(d, dict)]
-            except ccxt.BaseError as exc:
-                code, _msg = okx_code(exc)
-                if code == RATE_LIMITED and attempt < RATE_TRIES:
-                    self.sleep(RATE_WAIT)
-                    continue
-                raise
-        raise AssertionError("unreachable")
-
+    # -- calls (agent.exchanges.okx.SubaccountKeys) --------------------------------------
     def sub_accounts(self) -> list[str]:
-        """Every sub-account OKX lists for the main account (GET /users/subaccount/list)."""
-        rows = self._call(SUBACCOUNT_LIST, {})
-        return [str(r["subAcct"]) for r in rows if r.get("subAcct")]
-
-    def keys_of(self, sub: str) -> list[dict[str, Any]]:
-        return self._call(SUBACCOUNT_KEYS, {"subAcct": sub})
-
-    def _wait_create_slot(self) -> None:
-        """OKX takes 1 create per second per user: wait until a second has passed since the
-        previous create was answered (the exchange counted it before answering)."""
-        gap = CREATE_INTERVAL - (self.clock() - self._last_create)
-        if gap > 0:
-            self.sleep(gap)
+        """Every sub-account OKX lists for the main account."""
+        return self.api.sub_accounts()
 
     def _create(self, sub: str, passphrase: str) -> dict[str, Any]:
-        body = {
-            "subAcct": sub,
-            "label": self.plan.label,
-            "passphrase": passphrase,
-            "perm": PERM,
-            "ip": ",".join(self.plan.ips),
-        }
-        assert body["perm"] == ",".join((READ_ONLY, TRADE))  # never more than Read + Trade
-        self._wait_create_slot()
-        try:
-            rows = self._call(SUBACCOUNT_CREATE_KEY, body)
-        finally:
-            self._last_create = self.clock()
-        if not rows:
+        row = self.api.create(sub, self.plan.label, self.plan.ips, passphrase)
+        if row is None:
             raise SubkeysError("OKX answered the create call without data")
-        return rows[0]
-
-    def _delete(self, sub: str, api_key: str) -> None:
-        self._wait_create_slot()
-        try:
-            self._call(SUBACCOUNT_DELETE_KEY, {"subAcct": sub, "apiKey": api_key})
-        finally:
-            self._last_create = self.clock()
+        return row
 
     # -- one sub-account -----------------------------------------------------------
     def held(self, sub: str, api_key: str) -> dict[str, Any] | None:
@@ -371,7 +146,7 @@ class Engine:
                 line = f"could not reach OKX at {self.endpoint} ({type(exc).__name__})"
                 self.journal.set(run_id, "failed", line)
                 return done(Outcome(sub, "failed", line, exit=int(Exit.FAILED)))
-            line = refusal_line(code, msg, sub, label, self.main_masked, RATE_TRIES)
+            line = refusal_line(code, msg, sub, label, self.main_masked)
             self.journal.set(run_id, state, line)
             out = done(Outcome(sub, "refused", line, code=code, exit=int(Exit.EXCHANGE_REFUSED)))
             if code in MAIN_KEY_CODES:
@@ -380,7 +155,7 @@ class Engine:
 
         # 1. list first: a rerun never creates a second key with the label
         try:
-            listed = self.keys_of(sub)
+            listed = self.api.keys_of(sub)
         except ccxt.BaseError as exc:
             return refused(exc, "failed")
         same = [k for k in listed if k.get("label") == label]
@@ -503,7 +278,7 @@ class Engine:
         """No answer to the create call: the key may or may not exist. The list decides."""
         why = type(exc).__name__
         try:
-            listed = [k for k in self.keys_of(sub) if k.get("label") == self.plan.label]
+            listed = [k for k in self.api.keys_of(sub) if k.get("label") == self.plan.label]
         except Exception:
             listed = None
         if listed == []:
@@ -523,7 +298,7 @@ class Engine:
         OKX is left without its secret; if that fails too, the human must delete it."""
         masked = redact.mask_key(api_key)
         try:
-            self._delete(sub, api_key)
+            self.api.delete(sub, api_key)
             line = (
                 f"could not store the new key {masked} ({why}); it was deleted again on OKX, "
                 "nothing is left half-made: fix the vault and run again"

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from agent.config import Settings
 from agent.engine.human import CodeSources
+from agent.plan import build_plan
 from agent.request import build_request
-from agent.run import build_plan, execute
+from agent.run import execute
 from agent.session import SessionSpec
 from replica.client import ScriptedClient
 from replica.server import ReplicaServer

@@ -11,7 +11,7 @@ from agent.engine.flow import Rules
 from agent.ips import IPError, canonical, comparable, parse, same_set
 from agent.lists import WHITESPACE, split_list
 from agent.request import RequestError, check_ips, ip_problems
-from agent.run import _compare_shown
+from agent.run_end import compare_shown
 
 
 @pytest.mark.parametrize(
@@ -49,9 +49,9 @@ def test_comparisons_are_as_strict_as_the_request() -> None:
     assert ip_set(["::ffff:127.0.0.1", " 2001:DB8::7 "]) == {"::ffff:127.0.0.1", "2001:db8::7"}
     perms = ["Read", "Trade"]
     shown = {"permissions": "Read, Trade", "ips": "2001:0db8::7,203.0.113.7"}
-    assert _compare_shown(shown, perms, ["203.0.113.7", "2001:db8::7"]) == "ok"
+    assert compare_shown(shown, perms, ["203.0.113.7", "2001:db8::7"]) == "ok"
     shown = {"permissions": "Read,Trade", "ips": "::ffff:203.0.113.7"}
-    assert _compare_shown(shown, perms, ["203.0.113.7"]).startswith("MISMATCH: IPs")
+    assert compare_shown(shown, perms, ["203.0.113.7"]).startswith("MISMATCH: IPs")
 
 
 def test_every_ip_problem_is_listed() -> None:

@@ -123,9 +123,9 @@ def ccxt_text(records: list[Record], names: Mapping[str, str]) -> str:
 
 def _flow() -> Flow:
     """The bundled OKX flow: where the exchange's sites and REST hosts are written down."""
-    from agent.engine.flow import load_named
+    from agent.exchanges import bundled_flow
 
-    return load_named("okx")
+    return bundled_flow()
 
 
 # -- env -----------------------------------------------------------------------------------------

@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agent.custody import redact
+from agent.custody.results import VerifyInputError as VerifyInputError
+from agent.custody.results import VerifyResult as VerifyResult
+from agent.custody.results import overall_exit as overall_exit
 from agent.exchanges.okx import (
     ACCOUNT_CONFIG,
     PERMISSIONS,
@@ -41,7 +43,6 @@ from agent.exchanges.okx import (
     rest_url,
     sites,
 )
-from agent.exitcodes import Exit
 from agent.ips import comparable
 from agent.lists import split_list
 
@@ -51,54 +52,6 @@ if TYPE_CHECKING:
 NETWORK_TRIES = 3
 BACKOFF = (0.5, 1.0)  # seconds slept between network tries
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
-
-
-class VerifyInputError(ValueError):
-    """Bad arguments (proxy URL, site, record id): nothing was sent."""
-
-
-@dataclass
-class VerifyResult:
-    id: str
-    label: str
-    api_key_masked: str
-    status: str  # ok | failed | pending | error
-    detail: str  # plain words, with the next step when it is not ok
-    endpoint: str = ""
-    demo: bool = False
-    proxy: str | None = None  # scheme://host:port, never credentials
-    code: str | None = None  # OKX's error code when the exchange refused
-    critical: bool = False  # withdraw is enabled
-    checks: dict[str, str] = field(default_factory=dict)
-    seen: dict[str, str] = field(default_factory=dict)  # perm/ip/label as the exchange shows
-    clock_offset_s: float | None = None
-    verified_at: float = field(default_factory=time.time)
-
-    @property
-    def verification(self) -> str:
-        """The string stored as the record's `verification`: ok | failed: ... | pending: ..."""
-        return "ok" if self.status == "ok" else f"{self.status}: {self.detail}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "verification": self.verification}
-
-    def meta_detail(self) -> dict[str, Any]:
-        """What goes into the vault metadata: no secret, no full key."""
-        return {
-            k: v
-            for k, v in {
-                "status": self.status,
-                "endpoint": self.endpoint,
-                "demo": self.demo,
-                "proxy": self.proxy,
-                "code": self.code,
-                "critical": self.critical,
-                "checks": self.checks,
-                "seen": self.seen,
-                "detail": self.detail,
-            }.items()
-            if v not in (None, {}, "")
-        }
 
 
 # -- addresses, permissions, endpoints ---------------------------------------------
@@ -408,15 +361,3 @@ def _identity(vault: Vault) -> Any:
 def record_ids(vault: Vault) -> list[str]:
     """Every record in the vault, damaged ones included (each gets its own line)."""
     return vault.ids()
-
-
-def overall_exit(results: list[VerifyResult]) -> Exit:
-    """9 if any failed, else 1 if any could not be tested, else 10 if any pending, else 0."""
-    statuses = {r.status for r in results}
-    if "failed" in statuses:
-        return Exit.VERIFY_FAILED
-    if "error" in statuses:
-        return Exit.FAILED
-    if "pending" in statuses:
-        return Exit.PENDING
-    return Exit.OK

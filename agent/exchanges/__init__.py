@@ -25,9 +25,23 @@ def bundled_flow() -> Flow:
     return load_named(DEFAULT)
 
 
-def adapter(exchange: str) -> ModuleType:
+def adapter(exchange: str) -> ModuleType | None:
     """The adapter module of `exchange` (a flow's `exchange`, a Credential's): agent.exchanges.okx
-    for OKX. Its PERMISSIONS are the REST names of the permissions every key is made with."""
+    for OKX; None for an exchange that has only its flow file."""
     if not exchange.isidentifier():
-        raise ValueError(f"no adapter for exchange {exchange!r}")
-    return importlib.import_module(f"agent.exchanges.{exchange}")
+        return None
+    name = f"agent.exchanges.{exchange}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def rest_permissions(flow: Flow) -> list[str]:
+    """The permissions every key is made with (Read + Trade), in the exchange's REST API's
+    words when it has an adapter (OKX: read_only, trade), else in the flow's own (read, trade):
+    what a credential record says it may do."""
+    mod = adapter(flow.exchange)
+    return list(mod.PERMISSIONS) if mod is not None else list(flow.permissions)

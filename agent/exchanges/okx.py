@@ -10,6 +10,8 @@ ccxt does the signing; nothing here signs by hand.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,9 @@ SUBACCOUNT_DELETE_KEY = "privatePostUsersSubaccountDeleteApikey"
 
 TIMESTAMP_EXPIRED = "50102"
 RATE_LIMITED = "50011"
+RATE_TRIES = 3  # a 50011 (rate limit) is waited out and retried this many times
+RATE_WAIT = 1.0
+CREATE_INTERVAL = 1.0  # OKX: 1 create per second per user ID; waited on the clock
 # Refusals that concern the signing key itself: the same answer for every sub-account, so a
 # run over several stops at the first one.
 MAIN_KEY_CODES = {
@@ -104,6 +109,78 @@ def clock_offset(ex: Any) -> float:
     return float(round((server_ms - (before + after) / 2) / 1000, 1))
 
 
+class SubaccountKeys:
+    """OKX's sub-account key calls, signed by ccxt (its implicit methods) with the main key:
+    the sub-accounts, one sub-account's keys, create (Read + Trade only), delete. A rate
+    limit is waited out; creates and deletes keep OKX's one-per-second pace. Not thread-safe."""
+
+    def __init__(
+        self,
+        ex: Any,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.ex = ex
+        self.clock = clock
+        self.sleep = sleep
+        self._last_create = -1e9  # monotonic time of the last create call's answer
+
+    def call(self, method: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """One signed call through ccxt's implicit method; a 50011 is waited out."""
+        import ccxt
+
+        fn = getattr(self.ex, method)
+        for attempt in range(1, RATE_TRIES + 1):
+            try:
+                resp = fn(params)
+                data = resp.get("data") if isinstance(resp, dict) else None
+                return [d for d in (data or []) if isinstance(d, dict)]
+            except ccxt.BaseError as exc:
+                code, _msg = okx_code(exc)
+                if code == RATE_LIMITED and attempt < RATE_TRIES:
+                    self.sleep(RATE_WAIT)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def sub_accounts(self) -> list[str]:
+        """Every sub-account OKX lists for the main account (GET /users/subaccount/list)."""
+        rows = self.call(SUBACCOUNT_LIST, {})
+        return [str(r["subAcct"]) for r in rows if r.get("subAcct")]
+
+    def keys_of(self, sub: str) -> list[dict[str, Any]]:
+        return self.call(SUBACCOUNT_KEYS, {"subAcct": sub})
+
+    def _wait_create_slot(self) -> None:
+        """OKX takes 1 create per second per user: wait until a second has passed since the
+        previous create was answered (the exchange counted it before answering)."""
+        gap = CREATE_INTERVAL - (self.clock() - self._last_create)
+        if gap > 0:
+            self.sleep(gap)
+
+    def create(
+        self, sub: str, label: str, ips: list[str], passphrase: str
+    ) -> dict[str, Any] | None:
+        """The new key as OKX answers it (apiKey, secretKey, perm, ip), or None without data."""
+        body = {"subAcct": sub, "label": label, "passphrase": passphrase, "perm": PERM,
+                "ip": ",".join(ips)}  # fmt: skip
+        assert body["perm"] == ",".join((READ_ONLY, TRADE))  # never more than Read + Trade
+        self._wait_create_slot()
+        try:
+            rows = self.call(SUBACCOUNT_CREATE_KEY, body)
+        finally:
+            self._last_create = self.clock()
+        return rows[0] if rows else None
+
+    def delete(self, sub: str, api_key: str) -> None:
+        self._wait_create_slot()
+        try:
+            self.call(SUBACCOUNT_DELETE_KEY, {"subAcct": sub, "apiKey": api_key})
+        finally:
+            self._last_create = self.clock()
+
+
 # -- errors in plain words -----------------------------------------------------------
 def okx_code(exc: BaseException) -> tuple[str | None, str]:
     """OKX's code and message in a ccxt error, (None, "") when it holds none (network)."""
@@ -147,9 +224,7 @@ def explain(code: str, msg: str, demo: bool) -> tuple[str, str]:
     return "error", f"OKX refused the request ({code}: {msg or 'no message'})"
 
 
-def refusal_line(
-    code: str, msg: str, sub: str, label: str, main_masked: str, rate_tries: int
-) -> str:
+def refusal_line(code: str, msg: str, sub: str, label: str, main_masked: str) -> str:
     """One line for a refused sub-account key call: OKX's code, what it means, what to do."""
     if code == "50120":
         return (
@@ -194,7 +269,7 @@ def refusal_line(
     if code == "59504":
         return f"OKX 59504 ({msg}): a sub-account key cannot have the withdrawal right"
     if code == RATE_LIMITED:
-        return f"OKX 50011 (rate limit) after {rate_tries} waits; run again in a minute"
+        return f"OKX 50011 (rate limit) after {RATE_TRIES} waits; run again in a minute"
     status, words = explain(code, msg, False)
     if status != "error":
         return f"the main key was refused: {words}"

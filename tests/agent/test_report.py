@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from agent import report
-from agent.batch import _entry_result
+from agent.batch_outcomes import entry_result as _entry_result
 from agent.config import Settings
 from agent.journal import Journal
 from tests.helpers import DOC_IPS
