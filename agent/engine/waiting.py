@@ -27,8 +27,10 @@ def wait_human(ctx: Context, need: Need, done: Callable[[], bool], limit: float)
         while not done():
             elapsed = time.monotonic() - start
             if elapsed > limit:
+                blocker = _in_the_way(ctx, need)
                 raise AgentError(
-                    f"timed out after {int(limit)} s waiting for the human: {need.say}",
+                    f"timed out after {int(limit)} s waiting for the human: {need.say}"
+                    + (f" (in the way: {blocker})" if blocker else ""),
                     Exit.HUMAN_TIMEOUT,
                 )
             ctx.rep.waiting(need.say, elapsed, limit)
@@ -40,3 +42,13 @@ def wait_human(ctx: Context, need: Need, done: Callable[[], bool], limit: float)
                 pass  # navigation tore the context down: re-check
     finally:
         ctx.rep.done_waiting()
+
+
+def _in_the_way(ctx: Context, need: Need) -> str:
+    """What the page shows of its own (an announcement over the verification window) when
+    a wait for something else ends: the stop names it, not only the step it blocked."""
+    for it in ctx.flow.interruptions:
+        say = ctx.vars.sub(it.say)
+        if say != need.say and ctx.find.any_visible(it.detect):
+            return say
+    return ""

@@ -378,3 +378,21 @@ def test_an_icon_beside_a_deeply_wrapped_label_is_not_the_field(page: Page, edit
     )
     found = to_locator(page, Loc(field="Passphrase"), Vars({}), editable)
     assert found.evaluate_all("els => els.map(e => e.id)") == ["pass"]
+
+
+def test_a_wait_that_ends_under_an_announcement_names_it(page: Page):
+    """Before: a code the agent waited for behind an announcement ended as "waiting for the
+    human: Enter the 6-digit code…", which is not what stood in the way (seeds 1, 38, 96)."""
+    from agent.engine.waiting import wait_human
+
+    serve(page, f"""{STYLE}<div class=dlg><h3>Announcement</h3><button>Got it</button></div>""")
+    runner = Runner(
+        page, announced_flow([]), Vars({}), BASE, [BASE],
+        Options(pace=0, step_timeout=2, human_timeout=1, drift_to_human=False),
+        Said(), lambda *a: None,
+    )  # fmt: skip
+    with pytest.raises(AgentError) as err:
+        wait_human(runner, Need("code", "Enter the code"), lambda: False, 0.2)
+    assert err.value.message == (
+        f"timed out after 0 s waiting for the human: Enter the code (in the way: {ANNOUNCEMENT_SAY})"
+    )
