@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer vendors click (typer._click) since 0.2x; before, it used click itself
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
 from agent import cli_tools as tools
 from agent.choices import Shell
@@ -13,8 +19,38 @@ from agent.cli_onboard import register
 from agent.cli_options import AllowPrivateIp, RecordBaseUrl
 from agent.cli_replica import replica
 
+
+class OneLineErrors(TyperGroup):
+    """Every refusal is one line: a bad option value (`--pace nan`, `--site asia`) or an
+    unknown option gets one `error:` line and exit 2 like the CLI's own checks, instead of
+    typer's five-line usage box. Caught where the command line is parsed, so typer's rich
+    error renderer (and its import) is never reached."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ClickException as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: Any) -> Exception:
+    where = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else "onboard"
+    text = " ".join(exc.format_message().replace("Value error, ", "").split()).rstrip(".")
+    typer.echo(f"error: {text} (see `{where} -h`)", err=True)
+    return typer.Exit(exc.exit_code)
+
+
 app = typer.Typer(
     name="onboard",
+    cls=OneLineErrors,
     help=(
         "Get a client's OKX API key made, captured, stored encrypted and verified.\n\n"
         "Start with `onboard demo` (bundled replica, scripted client) or "

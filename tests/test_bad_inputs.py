@@ -5,8 +5,8 @@ Each table row is one case: a command line (plus environment, plus a roster file
 `batch`) and the whole stderr line expected. The CLI runs in-process (typer's CliRunner on
 agent.cli.app) with its own ONBOARD_HOME and none of the caller's ONBOARD_* variables, and with
 Playwright replaced by a tripwire, so a case that would start a browser fails instead of
-starting one; no `runs/` or `profiles/` directory may appear under ONBOARD_HOME either. Typer's
-own usage box for a bad option value (`--pace nan`) is the one refusal longer than a line. A few
+starting one; no `runs/` or `profiles/` directory may appear under ONBOARD_HOME either. A bad
+option value (`--pace nan`), which typer checks, is one line too (not typer's usage box). A few
 cases run as real subprocesses (tests.helpers.onboard), as a user runs them.
 """
 
@@ -106,14 +106,15 @@ def assert_nothing_opened(home: Path, seconds: float) -> None:
     assert seconds < FAST
 
 
-def assert_usage_box(ran: Ran, option: str, problem: str) -> None:
-    """Typer's own refusal of a bad option value: usage, hint, and a three-line error box."""
+def assert_usage_line(ran: Ran, option: str, problem: str) -> None:
+    """Typer's refusal of a bad option value, as one line like every other refusal (it was
+    typer's five-line usage box: agent.cli.OneLineErrors)."""
     res = ran.result
     assert res.exit_code == 2
-    lines = res.stderr.splitlines()
-    assert len(lines) == 5, res.stderr
-    assert lines[0].startswith("Usage: ")
-    assert lines[3].strip("│ ") == f"Invalid value for '{option}': {problem}"
+    said = problem.replace("Value error, ", "").rstrip(".")
+    assert res.stderr.splitlines() == [res.stderr.rstrip("\n")], res.stderr
+    assert res.stderr.startswith(f"error: Invalid value for '{option}': {said} (see `onboard ")
+    assert res.stderr.endswith(" -h`)\n")
     assert res.stdout == ""
     assert_nothing_opened(ran.home, ran.seconds)
 
@@ -542,7 +543,7 @@ def test_run_refuses(
     assert_refused(cli(["run", *args], env), line)
 
 
-# Typer's usage box: (id, command line, the option, the problem)
+# Typer's checks of option values, said in one line: (id, command line, the option, the problem)
 BOXES: list[tuple[str, list[str], str, str]] = [
     ("run-pace-nan", ["run", *OK[:5], "--pace", "nan"], "--pace", "'nan' is not a finite number"),
     ("run-pace-inf", ["run", *OK[:5], "--pace", "inf"], "--pace", "'inf' is not a finite number"),
@@ -716,10 +717,10 @@ BOXES: list[tuple[str, list[str], str, str]] = [
 @pytest.mark.parametrize(
     ("args", "option", "problem"), [pytest.param(*c[1:], id=c[0]) for c in BOXES]
 )
-def test_bad_option_values_get_typers_usage_box(
+def test_bad_option_values_get_one_line(
     cli: Callable[..., Ran], args: list[str], option: str, problem: str
 ) -> None:
-    assert_usage_box(cli(args), option, problem)
+    assert_usage_line(cli(args), option, problem)
 
 
 # -- onboard batch: options and environment -----------------------------------------------------

@@ -85,15 +85,16 @@ def test_bad_input_one_line_exit_2(
         pytest.param(["--code-prompt", "bogus"], "'totp', 'sms', 'email'", id="bad-code-prompt"),
     ],
 )
-def test_a_choice_outside_the_set_is_typers_usage_error(
+def test_a_choice_outside_the_set_is_one_line(
     tmp_path: Path, args: list[str], choices: str
 ) -> None:
     """--site, --code-prompt, --format, --sink are fixed sets (agent.choices): typer refuses a
-    value outside them, naming them, as it does any bad option value."""
+    value outside them, naming them, as it does any bad option value: in one line."""
     home = tmp_path / "home"
     proc = onboard(home, "run", *OK, *args, env={"NO_COLOR": "1"})
     assert proc.returncode == 2 and proc.stdout == ""
     assert "Invalid value for" in proc.stderr and choices in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert_nothing_opened(home)
 

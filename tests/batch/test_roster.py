@@ -324,7 +324,7 @@ def test_cli_bad_options(tmp_path):
     roster.write_text(OK)
     home = tmp_path / "home"
     proc = onboard(home, "batch", str(roster), "--sink", "stdout")
-    # A value outside the option's choices: typer's usage box, as for every choice (README).
+    # A value outside the option's choices: one line naming them, as for every choice (README).
     assert proc.returncode == 2
     assert (
         "'stdout': a batch never prints keys; use vault, keyring or okx-toml:PREFIX" in proc.stderr
