@@ -27,8 +27,8 @@ def covering(ctx: Context) -> Locator | None:
 
 def interrupted(ctx: Context) -> bool:
     """Whether something the flow knows can cover the page shows now."""
-    every = [c for it in ctx.flow.interruptions for c in it.detect]
-    return bool(every) and ctx.find.any_visible(every)
+    shown = covering(ctx)
+    return shown is not None and shown.count() > 0
 
 
 def _gone(ctx: Context, cands: list[Loc]) -> bool:
