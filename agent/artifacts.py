@@ -20,7 +20,11 @@ from playwright.sync_api import Error as PWError
 from agent.config import private_dir
 from agent.custody import redact
 
-MASK_COLOR = "#FF00FF"
+# Neutral dark grey, not Playwright's default magenta: a lossy copy (the report's WebP) smears
+# colour over 2x2 pixels, and at magenta's edges against white or black that smear leaves a
+# pixel with a blue cast, the one thing the secret-pixel check must never see (CI failed once
+# on exactly that). A grey mask has no colour to smear; tests/agent/test_report.py.
+MASK_COLOR = "#2B2B2B"
 # Playwright paints each mask over the element's layout box, but a glyph's anti-aliased edge
 # can stand a pixel outside it (seen on the last character of an API key: one pixel a quarter
 # its colour). So each masked element also gets a cover a little larger than its box, put on

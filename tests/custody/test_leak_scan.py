@@ -125,7 +125,7 @@ def test_every_form_is_found_and_near_misses_are_not(tmp_path: Path) -> None:
 
 def test_images_are_taken_out_of_reports_and_zips(tmp_path: Path) -> None:
     """A data URI in a report and a PNG in a zip are checked like any screenshot."""
-    marked, plain = png((0, 0, 255)), png((255, 0, 255))  # the marker; the agent's mask
+    marked, plain = png((0, 0, 255)), png((43, 43, 43))  # the marker; the agent's mask
     uri = "data:image/png;base64," + base64.b64encode(marked).decode()
     (tmp_path / "report.html").write_text(f"<img src='{uri}'><p>no secret here</p>")
     (tmp_path / "trace.zip").write_bytes(zipped("resources/shot.png", qr_png(API_KEY)))
