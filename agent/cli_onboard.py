@@ -265,12 +265,13 @@ def batch(
 
     from agent.batch import BatchOptions, env_screen
     from agent.cli_batch import BatchArgs, run_batch_command
+    from agent.pool import Endpoint
 
     options = BatchOptions(
         concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
         login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
         verify=verify, flow=flow, recipients=list(recipient or []), sink=sink,
-        screen=env_screen(), browser_ws=browser_ws,
+        screen=env_screen(), browser_pool=[Endpoint(u) for u in browser_ws or []],
         # the operator said the clients agreed to the roster's REST keys (--yes): when
         consent_at=time.time() if yes else None,
     )  # fmt: skip

@@ -960,7 +960,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "r.yaml",
         "clients: []\n",
         "error: r.yaml:1: unknown top-level key "
-        "'clients' (a roster is a list of entries, or 'defaults' and 'entries')",
+        "'clients' (a roster is a list of entries, or 'defaults', 'entries' and 'browser_pool')",
     ),
     (
         "yaml-defaults-list",
