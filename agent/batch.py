@@ -277,9 +277,8 @@ class Batch:
             SlotThread(i, ep, lambda x, n: batch_slots.worker(self, x, n, flow, vault, done_q))
             for i, ep in enumerate(slots_for(self.pool, max(1, self.opts.concurrency)))
         ]
-        for s in self.slots:
-            s.dead = s.endpoint is not None and s.endpoint.ws in self.dead
         free_slots = list(range(len(self.slots)))
+        batch_slots.rebind(self, free_slots)  # off the endpoints dead at the start
         pending = list(todo)
         while pending or running:
             if self.stop.soft.is_set():
@@ -344,7 +343,7 @@ class Batch:
             if (
                 e.rest is None
                 and self.slots[slot].lost
-                and batch_slots.lost(self, journal, e, slot)
+                and batch_slots.lost(self, journal, e, slot, free_slots)
             ):
                 pending.insert(0, e)  # nothing was submitted: another server runs it
                 continue

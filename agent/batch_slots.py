@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
@@ -154,14 +155,16 @@ def free_slot(batch: Batch, e: Entry, free: list[int]) -> int | None:
     return free[0] if free else None
 
 
-def lost(batch: Batch, journal: Journal, e: Entry, slot: int) -> bool:
+def lost(batch: Batch, journal: Journal, e: Entry, slot: int, free: list[int]) -> bool:
     """The entry's browser server went away mid-entry: its slots take no more entries,
     and the attempt is journaled as such. True when it is to run again elsewhere: only
     when nothing was submitted (a second attempt after a submit could make a second
     key), the batch is not stopping, and another server is alive."""
     gone = batch.slots[slot]
-    for s in batch.slots:
-        s.dead = s.dead or s.endpoint == gone.endpoint
+    assert gone.endpoint is not None
+    batch.dead.add(gone.endpoint.ws)
+    why = gone.lost
+    rebind(batch, free)
     runs = journal.entry_runs(batch.batch_id, e.id)
     if not runs:
         return False
@@ -171,9 +174,30 @@ def lost(batch: Batch, journal: Journal, e: Entry, slot: int) -> bool:
         and not all(s.dead for s in batch.slots)
     )
     said = "nothing was submitted: run again on another server" if again else "not run again"
-    if again or runs[-1]["state"] not in TERMINAL:
-        journal.set(runs[-1]["id"], "failed", note=f"{gone.lost}; {said}")
-    batch.notice(f"{e.id}: {gone.lost}; {said}")
+    last = runs[-1]
+    if last["state"] == "failed" or last["state"] not in TERMINAL:  # never over a stored key
+        was = f" (the entry: {last['note']})" if last.get("note") else ""
+        journal.set(last["id"], "failed", note=f"{why}; {said}{was}")
+    batch.notice(f"{e.id}: {why}; {said}")
     if again:
-        batch.board.update(e.id, f"{e.id}: {gone.lost}; {said}", note=said)
+        batch.board.update(e.id, f"{e.id}: {why}; {said}", note=said)
     return again
+
+
+def rebind(batch: Batch, free: list[int]) -> None:
+    """The free slots of dead endpoints move to live ones with room (the least used first);
+    with none, they are dead. A running slot moves once its entry is back (its endpoint is
+    what says whether that entry lost its server)."""
+    for n in free:
+        s = batch.slots[n]
+        if s.endpoint is None or s.endpoint.ws not in batch.dead:
+            continue
+        used = Counter(t.endpoint.ws for t in batch.slots if t.endpoint)
+        room = [
+            ep
+            for ep in batch.pool
+            if ep.ws not in batch.dead and (ep.concurrency is None or used[ep.ws] < ep.concurrency)
+        ]
+        s.dead = not room
+        if room:
+            s.endpoint = min(room, key=lambda ep: used[ep.ws])
