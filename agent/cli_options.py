@@ -171,11 +171,12 @@ BrowserWs = Annotated[
 ]
 BatchBrowserWs = Annotated[
     list[str] | None,
-    _plain(
-        "Playwright browser server (`playwright run-server`) for entries that name no "
+    typer.Option(
+        metavar="URL",
+        help="Playwright browser server (`playwright run-server`) for entries that name no "
         "profile, cdp or browser_ws of their own; repeat it for a pool the batch spreads "
         "them over (health-checked first; an entry whose server dies before submit runs "
-        "again on another). Roster: browser_pool."
+        "again on another). Roster: browser_pool.",
     ),
 ]
 AllowPrivateIp = Annotated[  # run, subkeys

@@ -199,7 +199,10 @@ def open_session(
             finally:
                 page.close()  # the client's browser stays open
             return
-        engines.register(p)  # before any context: each new one gets the engines
+        if not (slot and slot.registered):  # before any context: each new one gets them
+            engines.register(p)
+            if slot:
+                slot.registered = True
         if spec.profile:
             launch = spec.choice(p).launch_kwargs()
             data_dir = private_dir(private_dir(settings.profiles_dir) / spec.profile)

@@ -34,7 +34,7 @@ class Slot:
         self._cm: object | None = None
         self._pw: Playwright | None = None
         self.browsers: dict[str, Browser] = {}
-        self.entries = 0  # entries this slot's driver has served
+        self.registered = False  # the engines (agent.engine.engines) are on its driver
 
     def playwright(self) -> Playwright:
         if self._pw is None:

@@ -25,8 +25,7 @@ from agent.custody.vault import Vault
 from agent.pool import Endpoint, health, parse_roster_pool, slots_for
 from tests.helpers import CLIENT, onboard
 
-from .conftest import issued, journal_rows, write_roster
-from .test_browser_ws import LAUNCHED, BrowserServer, browser_server, closed_port  # noqa: F401
+from .conftest import LAUNCHED, BrowserServer, closed_port, issued, journal_rows, write_roster
 
 COMMON = {"allow_private_ip": True, "totp_secret_env": "CLIENT_TOTP"}
 
@@ -44,9 +43,7 @@ def test_a_batch_spreads_over_the_pool_one_browser_per_slot(
 ):
     a, b = browser_server(), browser_server()
     home = tmp_path / "home"
-    ros = write_roster(
-        tmp_path / "pool.yaml", entries(4), base_url=replica.base_url, **COMMON
-    )
+    ros = write_roster(tmp_path / "pool.yaml", entries(4), base_url=replica.base_url, **COMMON)
     proc = onboard(
         home,
         "batch", str(ros), "--browser-ws", a.ws, "--browser-ws", b.ws, "--concurrency", "2",
@@ -78,8 +75,7 @@ def test_a_dead_endpoint_at_start_is_one_line_and_the_batch_goes_on(
     assert proc.returncode == 0, proc.stderr
     said = [ln for ln in proc.stderr.splitlines() if dead in ln]
     assert said == [
-        f"browser pool: {dead} (connection refused) does not answer; the batch goes on "
-        "without it"
+        f"browser pool: {dead} (connection refused) does not answer; the batch goes on without it"
     ]
     assert a.count(LAUNCHED) == 2  # the dead server's slot moved to the live one
     assert len(issued(replica)) == 2
@@ -144,7 +140,7 @@ def test_an_endpoint_killed_before_submit_runs_the_entry_again_elsewhere(
     replica, tmp_path, browser_server, monkeypatch
 ):
     a, b = browser_server(), browser_server()
-    batch, (result, said), settings = run_killing(replica, tmp_path, [a, b], "filled", monkeypatch)
+    _batch, (result, said), settings = run_killing(replica, tmp_path, [a, b], "filled", monkeypatch)
     rows = journal_rows(tmp_path / "home", "select state, reached, note from runs order by started")
     assert result.outcomes == {"e0": "ok"}, (rows, said)
     assert [r["state"] for r in rows] == ["failed", "verified"]
@@ -163,7 +159,7 @@ def test_an_endpoint_killed_after_submit_is_not_run_again(
     replica, tmp_path, browser_server, monkeypatch
 ):
     a, b = browser_server(), browser_server()
-    _batch, (result, said), _settings = run_killing(
+    _batch, (result, _said), _settings = run_killing(
         replica, tmp_path, [a, b], "submitted", monkeypatch
     )
     rows = journal_rows(tmp_path / "home", "select state, reached, note from runs")
