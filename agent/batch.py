@@ -186,6 +186,7 @@ class Batch:
                 flow = load_named(self.opts.flow)
             except FlowError as exc:
                 raise AgentError(str(exc), Exit.BAD_INPUT) from None
+        batch_slots.check_logins(browser, settings)
         self.dead: set[str] = set()
         if self.pool and any(uses_pool(e) for e in browser):  # before use: said in one line
             dead = health_check(self.pool)

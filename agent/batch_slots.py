@@ -95,6 +95,21 @@ def pool_of(
     return [Endpoint(browser_ws)] if browser_ws else []
 
 
+def check_logins(entries: list[Entry], settings: Any) -> None:
+    """Before anything opens: every `login_state` the roster names is sealed here (one line,
+    exit 2, naming the entry and how to seal it)."""
+    from agent.custody import logins
+    from agent.exitcodes import AgentError
+
+    for e in entries:
+        if e.login_state and not logins.exists(settings, e.login_state):
+            raise AgentError(
+                f"{e.id}: login_state {e.login_state!r} is not sealed on this machine (seal "
+                f"it with `onboard login-state save PROFILE --name {e.login_state}`)",
+                Exit.BAD_INPUT,
+            )
+
+
 def health_check(endpoints: list[Endpoint]) -> dict[str, str]:
     """Each endpoint asked once before the batch uses it: the dead ones, with why."""
     dead: dict[str, str] = {}

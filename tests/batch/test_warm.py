@@ -126,3 +126,19 @@ def test_a_sealed_login_that_is_missing_or_misnamed_is_one_line(tmp_path):
     logins.seal(settings, "x", {"cookies": [{"value": "s3ss10n-value"}], "origins": []})
     assert b"s3ss10n-value" not in (tmp_path / "home" / "logins" / "x.age").read_bytes()
     assert logins.unseal(settings, "x")["cookies"][0]["value"] == "s3ss10n-value"
+
+
+def test_a_login_state_not_sealed_here_is_one_line_exit_2_nothing_opened(tmp_path):
+    ros = write_roster(
+        tmp_path / "r.yaml",
+        [{"id": "acme", "label": "S-0", "ips": ["203.0.113.7"], "login_state": "ghost"}],
+        allow_private_ip=True,
+    )
+    home = tmp_path / "home"
+    proc = onboard(home, "batch", str(ros), "--headless", "--json")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: acme: login_state 'ghost' is not sealed on this machine (seal it with "
+        "`onboard login-state save PROFILE --name ghost`)"
+    ]
+    assert not (home / "runs").exists()
