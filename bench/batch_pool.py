@@ -2,9 +2,9 @@
 
 What it shows: with the browsers on browser servers, this machine only orchestrates, so
 the batch's own CPU per account (the `onboard batch` process and its Playwright drivers:
-rusage of its reaped tree, the servers still running) is what limits how many accounts
-one orchestrator drives; the servers' CPU (their Node and their browsers, counted once
-the batch ended) is reported separately. Then one server is killed in the middle of a
+its rusage from wait4) is what limits how many accounts
+one orchestrator drives; the servers' CPU (their Node and their browsers: everything
+the run started, reaped, less the orchestrator) is reported separately. Then one server is killed in the middle of a
 batch: every entry must end ok or flagged, no key is made twice, and every key made is
 in the vault.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench.batch import run, sealed_roster, tree_cpu
+from bench.batch import MINE, children_cpu, run, sealed_roster
 
 SERVERS = 4
 
@@ -38,6 +38,7 @@ def start_servers(n: int) -> list[tuple[subprocess.Popen[str], str]]:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )  # fmt: skip
+        MINE.add(proc.pid)
         assert proc.stdout is not None
         line = proc.stdout.readline()
         m = re.search(r"Listening on (ws://\S+)", line)
@@ -55,6 +56,7 @@ def stop_servers(servers: list[tuple[subprocess.Popen[str], str]]) -> None:
             pass
     for proc, _ in servers:
         proc.wait(30)
+    time.sleep(1.5)  # their orphaned browsers end too, reaped before the next batch
 
 
 def done_in_journal(home: Path) -> int:
@@ -79,19 +81,21 @@ def pool_bench(home: Path, base_url: str, env: dict[str, str], entries: int,
     failed, missed = False, []
     orch, serv = [], []
     for k in range(runs):
+        c0 = children_cpu()
         servers = start_servers(SERVERS)
-        s0 = sum(tree_cpu(proc.pid) for proc, _ in servers)
         pool = [ws for _, ws in servers]
         roster = sealed_roster(home / f"pool{k}.yaml", base_url, entries, f"pool{k}",
                                browser_pool=pool)  # fmt: skip
         b = run(home, roster, SERVERS, env)
-        servers_cpu = sum(tree_cpu(proc.pid) for proc, _ in servers) - s0  # before they stop
         stop_servers(servers)
-        orch.append(b.cpu_tree / entries)
+        # everything this run started (the batch, the servers, every browser, reaped) less
+        # the batch process's own: the servers' Node and their browsers
+        servers_cpu = children_cpu() - c0 - b.cpu_own
+        orch.append(b.cpu_own / entries)
         serv.append(servers_cpu / entries)
         failed |= b.out.get("exit_code") != 0
         counts = b.out.get("counts") or {"exit": b.out.get("exit_code")}
-        print(f"{k + 1:>4} {b.wall:>7.1f} {b.cpu_tree:>18.1f} {orch[-1]:>8.2f} "
+        print(f"{k + 1:>4} {b.wall:>7.1f} {b.cpu_own:>18.1f} {orch[-1]:>8.2f} "
               f"{servers_cpu:>13.1f} {serv[-1]:>8.2f}  "
               f"{', '.join(f'{c} {v}' for c, v in counts.items())}")  # fmt: skip
     print(f"  median orchestrator CPU per account {median(orch):.2f} s (target <= 1.0 s); "
