@@ -1,7 +1,10 @@
 """Many onboardings from one roster: N at once, journaled, resumable, never duplicated.
 
-Each entry is one `agent.run.execute` in its own thread with its own sync
-Playwright. The journal ties every attempt (a `runs` row) to its batch and
+Each entry is one `agent.run.execute` in one of the batch's slots (agent.batch_slots):
+a thread per slot whose Playwright driver and browser stay warm across its entries
+(agent.warm), each entry in a fresh context unless it opens a client's profile. Slots may
+be bound to a pool of browser servers (agent.pool); an entry whose server dies before it
+submitted is retried on another. The journal ties every attempt (a `runs` row) to its batch and
 entry, durably, at every state, so after a crash or Ctrl-C a re-run knows:
 
 - stored/confirmed/verified: done, skipped;
@@ -24,13 +27,14 @@ import os
 import queue
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from agent import batch_rest
+from agent import batch_rest, batch_slots
 from agent.batch_board import TERMINAL
 from agent.batch_board import Board as Board
 from agent.batch_board import EntryReporter as EntryReporter
@@ -45,15 +49,15 @@ from agent.batch_outcomes import (
     outcome_of,
     records_by_run,
 )
+from agent.batch_slots import SlotThread, health_check, pool_of, uses_pool
 from agent.choices import parse_sink
 from agent.config import Settings
-from agent.custody import redact
 from agent.exchanges import DEFAULT
 from agent.exitcodes import AgentError, Exit
 from agent.journal import Journal, verdict
 from agent.plan import RunPlan, build_plan, preflight
+from agent.pool import Endpoint, slots_for
 from agent.roster import Entry, Roster
-from agent.run import execute
 from agent.session import SessionSpec
 
 
@@ -73,6 +77,8 @@ class BatchOptions:
     sink: str = "vault"
     screen: tuple[int, int] = (1920, 1080)  # for tiling visible windows
     browser_ws: str | None = None  # for entries that name no profile, cdp or browser_ws
+    # --browser-ws given more than once: the pool those entries spread over (agent.pool)
+    browser_pool: list[Endpoint] = field(default_factory=list)
     # When the operator said the clients agreed (--yes): the consent of the roster's
     # `sub_accounts_via: rest` entries, recorded with every key they make. None: not said.
     consent_at: float | None = None
@@ -107,6 +113,9 @@ class Batch:
         self.stand_in = stand_in  # tests/demo: a scripted client per entry
         self.code_queues: dict[str, queue.Queue[str]] = {}
         self.operator_codes = False
+        self.pool = pool_of(opts.browser_pool, roster.pool, opts.browser_ws)
+        self.slots: list[SlotThread] = []
+        self.notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
 
     # -- set-up --------------------------------------------------------------
     def plan_for(self, entry: Entry, slot: int = 0) -> RunPlan:
@@ -116,13 +125,17 @@ class Batch:
         human = min(entry.human_timeout or o.human_timeout, limit or math.inf)
         login = min(entry.login_timeout or o.login_timeout, limit or math.inf)
         # The entry's own way in wins; the CLI's --browser-ws is the default for the others.
-        own = entry.profile or entry.cdp or entry.browser_ws
+        if self.slots:
+            ep = self.slots[slot].endpoint
+        else:
+            ep = self.pool[slot % len(self.pool)] if self.pool else None
         return build_plan(
             entry.request,
             SessionSpec(
                 profile=entry.profile,
                 cdp=entry.cdp,
-                browser_ws=entry.browser_ws if own else o.browser_ws,
+                browser_ws=ep.ws if ep and uses_pool(entry) else entry.browser_ws,
+                login_state=entry.login_state,
                 headless=o.headless,
                 extra_args=args,
             ),
@@ -173,11 +186,24 @@ class Batch:
                 flow = load_named(self.opts.flow)
             except FlowError as exc:
                 raise AgentError(str(exc), Exit.BAD_INPUT) from None
+        batch_slots.check_logins(browser, settings)
+        self.dead: set[str] = set()
+        if self.pool and any(uses_pool(e) for e in browser):  # before use: said in one line
+            dead = health_check(self.pool)
+            if len(dead) == len(self.pool):
+                raise AgentError(
+                    "no browser server answers: " + ", ".join(dead.values()), Exit.FAILED
+                )
+            for why in dead.values():
+                self.notice(f"browser pool: {why} does not answer; the batch goes on without it")
+            self.dead = set(dead)
         journal = Journal(settings.journal_file)
         try:
             return self._run(journal, flow, vault, resume, fresh, set(retry or []))
         finally:
             journal.close()
+            for s in self.slots:
+                s.close()
 
     def _run(
         self,
@@ -248,7 +274,12 @@ class Batch:
         done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]] = queue.Queue()
         running: dict[str, tuple[Entry, int]] = {}
         busy_profiles: set[str] = set()
-        free_slots = list(range(max(1, self.opts.concurrency)))
+        self.slots = [
+            SlotThread(i, ep, lambda x, n: batch_slots.worker(self, x, n, flow, vault, done_q))
+            for i, ep in enumerate(slots_for(self.pool, max(1, self.opts.concurrency)))
+        ]
+        free_slots = list(range(len(self.slots)))
+        batch_slots.rebind(self, free_slots)  # off the endpoints dead at the start
         pending = list(todo)
         while pending or running:
             if self.stop.soft.is_set():
@@ -257,21 +288,29 @@ class Batch:
                     self.board.update(e.id, outcome="interrupted", note="not started (Ctrl-C)")
                     journal.batch_entry_done(batch_id, e.id, "interrupted", "")
                 pending = []
-            while pending and len(running) < self.opts.concurrency:
-                nxt = next(
+            if self.pool and all(s.dead for s in self.slots):
+                for e in [x for x in pending if x.rest is None and uses_pool(x)]:
+                    pending.remove(e)
+                    outcomes[e.id] = "failed"
+                    why = "not run: every browser server of the pool went away"
+                    self.board.update(e.id, f"{e.id}: {why}", outcome="failed", note=why)
+                    journal.batch_entry_done(batch_id, e.id, "failed", "")
+            while pending and free_slots:
+                pick = next(
                     (
-                        x
+                        (x, n)
                         for x in pending
                         if (x.profile or x.cdp or "") not in busy_profiles
                         and (x.after is None or x.after in outcomes)
+                        and (n := batch_slots.free_slot(self, x, free_slots)) is not None
                     ),
                     None,
                 )
-                if nxt is None:
+                if pick is None:
                     break  # a profile in use by a running entry, or a main key still to come
-                e = nxt
+                e, slot = pick
                 pending.remove(e)
-                slot = free_slots.pop(0)
+                free_slots.remove(slot)
                 key = e.profile or e.cdp or ""
                 if key:
                     busy_profiles.add(key)  # a profile opens in one browser at a time
@@ -291,12 +330,7 @@ class Batch:
                         daemon=True,
                     ).start()
                     continue
-                threading.Thread(
-                    target=self._worker,
-                    args=(e, slot, flow, vault, done_q),
-                    name=f"entry-{e.id}",
-                    daemon=True,
-                ).start()
+                self.slots[slot].inbox.put(e)
             if not running:
                 continue
             try:
@@ -307,6 +341,13 @@ class Batch:
             free_slots.append(slot)
             free_slots.sort()
             busy_profiles.discard(e.profile or e.cdp or "")
+            if (
+                e.rest is None
+                and self.slots[slot].lost
+                and batch_slots.lost(self, journal, e, slot, free_slots)
+            ):
+                pending.insert(0, e)  # nothing was submitted: another server runs it
+                continue
             runs = journal.entry_runs(batch_id, e.id)
             last = runs[-1] if runs else None
             ends = batch_rest.TERMINAL if e.rest is not None else TERMINAL
@@ -343,47 +384,6 @@ class Batch:
             note=", ".join(f"{k}: {v}" for k, v in outcomes.items()),
         )
         return BatchResult(batch_id, prior is not None, interrupted, outcomes, worst)
-
-    def _worker(
-        self,
-        e: Entry,
-        slot: int,
-        flow: Any,
-        vault: Any,
-        done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]],
-    ) -> None:
-        limit = e.timeout or self.opts.entry_timeout
-        deadline = time.monotonic() + limit if limit else None
-        e = replace(e, timeout=limit)
-        rep = EntryReporter(
-            self.board,
-            e,
-            self.stop,
-            deadline,
-            self.code_queues.get(e.id) if self.operator_codes else None,
-            self.opts.human_timeout,
-        )
-        self.board.update(
-            e.id, f"{e.id}: started", started=time.monotonic(), ended=None, outcome=""
-        )
-        try:
-            result = execute(
-                self.plan_for(e, slot),
-                rep,
-                self.settings,
-                stand_in=self.stand_in(e) if self.stand_in else None,
-                flow=flow,
-                vault=vault,
-                on_state=rep.on_state,
-                tags={"batch_id": self.batch_id, "entry_id": e.id},
-            )
-        except Exception as exc:  # a browser that would not start, a driver that died
-            result = {
-                "status": "failed",
-                "exit_code": int(Exit.UI_NOT_UNDERSTOOD),
-                "message": redact.redact(f"{type(exc).__name__}: {exc}".splitlines()[0]),
-            }
-        done_q.put((e, slot, result))
 
     @staticmethod
     def _last_run(journal: Journal, batch_id: str, entry_id: str | None) -> str:

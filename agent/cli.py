@@ -68,6 +68,9 @@ app = typer.Typer(
 from agent.cli_vault import vault_app  # noqa: E402  (light: commands import lazily)
 
 app.add_typer(vault_app, name="vault")
+from agent.cli_login import login_app  # noqa: E402  (light: its command imports lazily)
+
+app.add_typer(login_app, name="login-state")
 config_app = typer.Typer(
     help="Settings: ONBOARD_* variables over the config file over the defaults.",
     no_args_is_help=True,

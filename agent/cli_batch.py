@@ -109,8 +109,11 @@ def run_batch_command(args: BatchArgs) -> int:
 
     if args.resume and args.fresh:
         return fail("give only one of --resume and --fresh")
-    if args.options.browser_ws is not None and browser_ws_problem(args.options.browser_ws):
-        return fail(browser_ws_problem(args.options.browser_ws) or "")
+    for ep in args.options.browser_pool:
+        if browser_ws_problem(ep.ws):
+            return fail(browser_ws_problem(ep.ws) or "")
+    if len({ep.ws for ep in args.options.browser_pool}) < len(args.options.browser_pool):
+        return fail("--browser-ws: the same browser server is given twice")
     # The report is written after every entry ran: a place it cannot go is said now.
     problem = dir_problem(args.report_dir) if args.report_dir is not None else None
     if problem:
@@ -139,6 +142,7 @@ def run_batch_command(args: BatchArgs) -> int:
     stop = Stop()
     batch = Batch(ros, opts, settings, board, stop)
     batch.operator_codes = args.operator_codes
+    batch.notice = lambda line: err.print(redact(line), markup=False)
 
     def on_sigint(_sig: int, _frame: Any) -> None:
         if not stop.soft.is_set():

@@ -83,6 +83,13 @@ BATCH_EPILOG = (
     "  onboard batch clients.yaml --concurrency 4\n\n"
     "  onboard batch clients.csv --headless --pace 0 --auto-submit --json\n\n"
     "  onboard batch clients.yaml --retry acct-7   (after deleting its key on the exchange)\n\n"
+    "  onboard batch clients.yaml --headless --auto-submit --concurrency 8 "
+    "--browser-ws wss://pw1.example/ --browser-ws wss://pw2.example/   (a pool of "
+    "`playwright run-server` machines; roster: browser_pool)\n\n"
+    "Each slot keeps one Playwright driver and one browser for its entries (a fresh "
+    "context each); an entry with a profile gets a browser of its own; seal a profile's "
+    "login with `onboard login-state save PROFILE` and name it with login_state: to run "
+    "it warm. "
     "Re-running the same roster resumes its last batch: done entries are skipped, entries "
     "that stopped before submit start again, an entry that stopped after submit but before "
     "its key was stored is flagged (KEY MUST BE DELETED AND RECREATED / CHECK THE EXCHANGE) "
@@ -265,12 +272,13 @@ def batch(
 
     from agent.batch import BatchOptions, env_screen
     from agent.cli_batch import BatchArgs, run_batch_command
+    from agent.pool import Endpoint
 
     options = BatchOptions(
         concurrency=concurrency, headless=headless, pace=pace, auto_submit=auto_submit,
         login_timeout=login_timeout, human_timeout=human_timeout, entry_timeout=entry_timeout,
         verify=verify, flow=flow, recipients=list(recipient or []), sink=sink,
-        screen=env_screen(), browser_ws=browser_ws,
+        screen=env_screen(), browser_pool=[Endpoint(u) for u in browser_ws or []],
         # the operator said the clients agreed to the roster's REST keys (--yes): when
         consent_at=time.time() if yes else None,
     )  # fmt: skip

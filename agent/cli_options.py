@@ -170,10 +170,13 @@ BrowserWs = Annotated[
     ),
 ]
 BatchBrowserWs = Annotated[
-    str | None,
-    _plain(
-        "Playwright browser server for entries that name no profile, cdp or "
-        "browser_ws of their own (roster: browser_ws)."
+    list[str] | None,
+    typer.Option(
+        metavar="URL",
+        help="Playwright browser server (`playwright run-server`) for entries that name no "
+        "profile, cdp or browser_ws of their own; repeat it for a pool the batch spreads "
+        "them over (health-checked first; an entry whose server dies before submit runs "
+        "again on another). Roster: browser_pool.",
     ),
 ]
 AllowPrivateIp = Annotated[  # run, subkeys

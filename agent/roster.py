@@ -12,10 +12,11 @@ looks like, a secret is refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.engine.flow import Rules
+from agent.pool import Endpoint, parse_roster_pool
 from agent.request import default_sites
 from agent.roster_entry import Entry as Entry
 from agent.roster_entry import check_entry
@@ -35,6 +36,7 @@ class Roster:
     path: Path
     entries: list[Entry]
     digest: str
+    pool: list[Endpoint] = field(default_factory=list)  # its `browser_pool:` (agent.pool)
 
 
 def load(path: Path, rules: Rules | None = None, sites: Iterable[str] | None = None) -> Roster:
@@ -52,10 +54,13 @@ def load(path: Path, rules: Rules | None = None, sites: Iterable[str] | None = N
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError([f"{path}: cannot read the roster ({exc})"]) from None
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    pool: list[Endpoint] = []
     if path.suffix.lower() == ".csv":
         raw, problems = parse_csv(name, text)
     elif path.suffix.lower() in (".yaml", ".yml"):
         raw, problems = parse_yaml(name, text)
+        pool, bad_pool = parse_roster_pool(name, text)
+        problems += bad_pool
     else:
         raise RosterError([f"{path}: a roster is a .yaml, .yml or .csv file"])
     entries: list[Entry] = []
@@ -73,7 +78,7 @@ def load(path: Path, rules: Rules | None = None, sites: Iterable[str] | None = N
             seen_ids[str(rid)] = lines.get("id", where)
         for entry in check_entry(name, item, lines, rules, sites, problems):
             # A REST entry's client is known once its `from` is: checked below.
-            owner = entry.profile or entry.cdp or ""
+            owner = entry.profile or entry.cdp or entry.login_state or ""
             if entry.rest is not None or _unique(name, entry, owner, seen_keys, problems):
                 entries.append(entry)
     # REST entries once every entry is known: `from` may name one further down.
@@ -106,7 +111,7 @@ def load(path: Path, rules: Rules | None = None, sites: Iterable[str] | None = N
         problems.append(f"{name}: the roster has no entries")
     if problems:
         raise RosterError(sorted(problems, key=line_of))
-    return Roster(path.resolve(), entries, digest)
+    return Roster(path.resolve(), entries, digest, pool)
 
 
 def _unique(

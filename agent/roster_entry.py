@@ -65,6 +65,7 @@ class _Fields(BaseModel):
     profile: str | None = None
     cdp: str | None = None
     browser_ws: str | None = None  # a Playwright browser server (fresh context, no profile)
+    login_state: str | None = None  # a sealed login (agent.custody.logins): a fresh context
     account: str | None = None  # "main" or a sub-account name
     sub_account: str | None = None
     sub_accounts: list[str] | None = None
@@ -87,7 +88,7 @@ class _Fields(BaseModel):
 KNOWN = tuple(f.alias or n for n, f in _Fields.model_fields.items())
 # What only a browser entry uses: refused when written on a `sub_accounts_via: rest` entry
 # itself (a roster's defaults may still carry them for its browser entries).
-BROWSER_ONLY = ("profile", "cdp", "browser_ws", "totp_secret_env", "sms_code_cmd",
+BROWSER_ONLY = ("profile", "cdp", "browser_ws", "login_state", "totp_secret_env", "sms_code_cmd",
                 "email_code_cmd", "code_prompt", "human_timeout", "login_timeout")  # fmt: skip
 
 
@@ -105,6 +106,7 @@ class Entry:
     login_timeout: float | None = None
     timeout: float | None = None
     browser_ws: str | None = None
+    login_state: str | None = None
     # sub_accounts_via: rest: `onboard subkeys`' own plan (its from_id: the roster's `from`),
     # and `after`, the entry whose main key signs, when `from` names an entry of the roster.
     rest: Plan | None = None
@@ -204,6 +206,12 @@ def check_entry(
         bad("profile", f"--profile {f.profile!r}: use letters, digits, '.', '_' or '-' (max 64)")
     if f.profile and f.cdp:
         bad("cdp", "give only one of profile and cdp")
+    if f.login_state is not None:
+        if not PROFILE_RE.fullmatch(f.login_state):
+            bad("login_state", f"login_state {f.login_state!r}: use letters, digits, '.', '_' "
+                "or '-' (max 64)")  # fmt: skip
+        elif f.profile or f.cdp:
+            bad("login_state", "give only one of profile, cdp and login_state")
     if f.browser_ws is not None:
         problem = browser_ws_problem(f.browser_ws, "browser_ws")
         if problem:
@@ -304,6 +312,7 @@ def check_entry(
         Entry(
             f.id, req, where, f.profile, f.cdp, codes, f.human_timeout, f.login_timeout, f.timeout,
             browser_ws=f.browser_ws,
+            login_state=f.login_state,
         )
     )  # fmt: skip
     return out

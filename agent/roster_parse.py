@@ -32,11 +32,11 @@ def parse_yaml(name: str, text: str) -> tuple[Raw, list[str]]:
     seq: Any = root
     if isinstance(root, yaml.MappingNode):
         top = {k.value: v for k, v in root.value}
-        extra = sorted(set(top) - {"defaults", "entries"})
+        extra = sorted(set(top) - {"defaults", "entries", "browser_pool"})  # pool: agent.pool
         if extra:
             return [], [
                 f"{name}:{root.start_mark.line + 1}: unknown top-level key {extra[0]!r} "
-                "(a roster is a list of entries, or 'defaults' and 'entries')"
+                "(a roster is a list of entries, or 'defaults', 'entries' and 'browser_pool')"
             ]
         if "defaults" in top:
             dnode = top["defaults"]

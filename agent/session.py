@@ -4,7 +4,10 @@ Four ways in: a persistent profile per client (kept 0700 in the data
 directory), attaching to the client's running Chrome over CDP, a fresh context
 in a browser launched here (tests, ops), or a fresh context in a browser that a
 remote Playwright server (`playwright run-server`) launches for this run
-(`--browser-ws`). Whichever, the caller gets one context and one page.
+(`--browser-ws`). Whichever, the caller gets one context and one page. A fresh
+context may carry a client's login as sealed storage state (`login_state`,
+agent.custody.logins) instead of a profile. Inside a warm batch slot (agent.warm) the
+driver and the fresh contexts' browser are the slot's, kept for its next entry.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,9 +30,10 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PWError
 
-from agent import urls
+from agent import urls, warm
 from agent.browser import BrowserChoice, base_args, find_browser, require_browser
 from agent.config import Settings, private_dir
+from agent.custody import logins
 from agent.engine import engines
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
@@ -81,6 +85,7 @@ class SessionSpec:
     channel: str | None = None
     executable: str | None = None
     browser_ws: str | None = None  # a remote Playwright browser server
+    login_state: str | None = None  # a sealed storage state (agent.custody.logins)
     extra_args: list[str] = field(default_factory=list)  # e.g. the batch's window tiling
 
     def validate(self) -> None:
@@ -112,6 +117,12 @@ class SessionSpec:
                 raise AgentError(f"--executable {self.executable}: {problem}", Exit.BAD_INPUT)
         if sum(x is not None for x in (self.cdp, self.browser_ws)) > 1:
             raise AgentError("give only one of --cdp and --browser-ws", Exit.BAD_INPUT)
+        if self.login_state is not None and (self.profile or self.cdp):
+            raise AgentError(
+                "give only one of a profile, cdp and login_state (a sealed login goes into "
+                "a fresh context)",
+                Exit.BAD_INPUT,
+            )
         if self.profile is not None and self.browser_ws is not None:
             raise AgentError(
                 "give only one of --profile and --browser-ws (a remote browser has no local "
@@ -119,7 +130,7 @@ class SessionSpec:
                 Exit.BAD_INPUT,
             )
 
-    def remote_launch_options(self) -> dict[str, object]:
+    def remote_launch_options(self, playwright: Playwright | None = None) -> dict[str, object]:
         """What the browser server is asked to launch (sent as x-playwright-launch-options).
 
         Always headless and args (this machine's quiet flags, the batch's window tiling).
@@ -138,7 +149,7 @@ class SessionSpec:
         elif self.channel:
             opts["channel"] = self.channel
         elif self.browser_ws and is_loopback(self.browser_ws):
-            local = find_browser(self.headless)
+            local = find_browser(self.headless, playwright)
             if local is not None and local.source != "playwright":
                 if local.executable_path:
                     opts["executablePath"] = local.executable_path
@@ -167,11 +178,13 @@ def open_session(
 ) -> Iterator[tuple[BrowserContext, Page]]:
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
     # Decided before Playwright starts here: finding this machine's browser may start it too.
-    remote = spec.remote_launch_options() if spec.browser_ws and not spec.cdp else None
+    slot = warm.current()  # in a warm batch slot: its running driver answers that instead
+    pw = slot.playwright() if slot else None
+    remote = spec.remote_launch_options(pw) if spec.browser_ws and not spec.cdp else None
     # Playwright's driver is Node: its compiled code kept between runs starts it ~0.1 s sooner
     # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
     os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
-    with sync_playwright() as p:
+    with nullcontext(pw) if pw else sync_playwright() as p:
         viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:
             browser = _connect_cdp(p, spec.cdp)
@@ -186,19 +199,12 @@ def open_session(
             finally:
                 page.close()  # the client's browser stays open
             return
-        engines.register(p)  # before any context: each new one gets the engines
-        if spec.browser_ws and remote is not None:
-            browser = _connect(p, spec.browser_ws, remote)
-            context = browser.new_context(viewport=viewport, no_viewport=viewport is None)  # type: ignore[arg-type]
-            _prepare(context, origin)
-            try:
-                yield context, context.new_page()
-            finally:
-                context.close()
-                browser.close()
-            return
-        launch = spec.choice(p).launch_kwargs()
+        if not (slot and slot.registered):  # before any context: each new one gets them
+            engines.register(p)
+            if slot:
+                slot.registered = True
         if spec.profile:
+            launch = spec.choice(p).launch_kwargs()
             data_dir = private_dir(private_dir(settings.profiles_dir) / spec.profile)
             context = p.chromium.launch_persistent_context(
                 str(data_dir),
@@ -215,14 +221,28 @@ def open_session(
                 _clear_cache(context, page)
                 context.close()
             return
-        browser = p.chromium.launch(headless=spec.headless, **launch)  # type: ignore[arg-type]
-        context = browser.new_context(viewport=viewport, no_viewport=viewport is None)  # type: ignore[arg-type]
+        state = logins.unseal(settings, spec.login_state) if spec.login_state else None
+        if spec.browser_ws and remote is not None:
+            url, opts = spec.browser_ws, remote
+            key, start = f"ws {url} {json.dumps(opts)}", lambda: _connect(p, url, opts)
+        else:
+            launch = spec.choice(p).launch_kwargs()
+            key = f"local {spec.headless} {json.dumps(launch)}"
+            start = lambda: p.chromium.launch(headless=spec.headless, **launch)  # type: ignore[arg-type]  # noqa: E731
+        browser = slot.browser(key, start) if slot else start()
+        context = browser.new_context(
+            viewport=viewport,
+            no_viewport=viewport is None,
+            storage_state=state,  # type: ignore[arg-type]
+        )
+        del state  # the context holds it now; nothing else keeps the client's session
         _prepare(context, origin)
         try:
             yield context, context.new_page()
         finally:
-            context.close()
-            browser.close()
+            _close(context)
+            if not slot:
+                browser.close()
 
 
 SpecLike = SessionSpec
@@ -275,6 +295,15 @@ def _remote_failure(url: str, message: str) -> str:
     if "Timeout" in first:
         return f"{where} did not answer within {CONNECT_TIMEOUT_MS // 1000} s ({first})"
     return f"cannot use {where}: {first}"
+
+
+def _close(context: BrowserContext) -> None:
+    """Close an entry's context; when its browser is already gone (a browser server that
+    died) there is nothing left to close."""
+    try:
+        context.close()
+    except PWError:
+        pass
 
 
 def _clear_cache(context: BrowserContext, page: Page) -> None:

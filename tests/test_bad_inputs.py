@@ -960,7 +960,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "r.yaml",
         "clients: []\n",
         "error: r.yaml:1: unknown top-level key "
-        "'clients' (a roster is a list of entries, or 'defaults' and 'entries')",
+        "'clients' (a roster is a list of entries, or 'defaults', 'entries' and 'browser_pool')",
     ),
     (
         "yaml-defaults-list",
@@ -1118,7 +1118,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "r.yaml",
         _yaml("  colour: red\n"),
         "error: r.yaml:5: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
-        "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
+        "login_state, account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
         "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout, "
         "sub_accounts_via, from)",
     ),
@@ -1127,7 +1127,7 @@ ROSTERS: list[tuple[str, str, str, str]] = [
         "r.csv",
         "\ufeffid,label,ips,allow_private_ip,colour\na,ICG-A,203.0.113.7,true,red\n",
         "error: r.csv:2: a: unknown field 'colour' (known: id, label, ips, profile, cdp, browser_ws, "
-        "account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
+        "login_state, account, sub_account, sub_accounts, site, base_url, allow_private_ip, totp_secret_env, "
         "sms_code_cmd, email_code_cmd, code_prompt, human_timeout, login_timeout, timeout, "
         "sub_accounts_via, from)",
     ),

@@ -288,8 +288,8 @@ def test_not_a_roster(tmp_path):
     )
     assert one(tmp_path, "") == "r.yaml: the roster is empty"
     assert one(tmp_path, "clients: []\n") == (
-        "r.yaml:1: unknown top-level key 'clients' (a roster is a list of entries, or 'defaults' "
-        "and 'entries')"
+        "r.yaml:1: unknown top-level key 'clients' (a roster is a list of entries, or 'defaults', "
+        "'entries' and 'browser_pool')"
     )
     assert one(tmp_path, "a,b\n", "r.txt").endswith("r.txt: a roster is a .yaml, .yml or .csv file")
     with pytest.raises(RosterError) as exc:
