@@ -21,7 +21,6 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pyotp
 from playwright.sync_api import sync_playwright
@@ -36,7 +35,9 @@ def code_for(title: str, totp_env: str, sms_cmd: str, email_cmd: str) -> str:
     if "authenticator" in title:
         return pyotp.TOTP(os.environ[totp_env]).now()
     cmd = sms_cmd if "phone" in title else email_cmd
-    return subprocess.run(shlex.split(cmd), capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        shlex.split(cmd), capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def main() -> int:

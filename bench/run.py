@@ -152,7 +152,9 @@ def main() -> int:
             return timed(cmd, env, calls_file)[0]
 
         pairs: list[tuple[Run, Run]] = []
-        for i in range(a.pairs + 1):  # pair 0 warms caches (disk, Node's compile cache): not counted
+        for i in range(
+            a.pairs + 1
+        ):  # pair 0 warms caches (disk, Node's compile cache): not counted
             ag = agent(f"bench-agent-{i}")
             acct.keys[:] = seeded_keys  # the same list (and key limit) for every run
             fl = floor(f"bench-floor-{i}")
@@ -186,7 +188,9 @@ def report(pairs: list[tuple[Run, Run]], json_path: Path | None) -> int:
     print(f"  wall  {wall:.2f}  (agent {med(p[0].wall for p in pairs):.2f} s, floor {med(p[1].wall for p in pairs):.2f} s); target <= {TARGET_RATIO}")  # fmt: skip
     print(f"  CPU   {cpu:.2f}  (process tree incl. browser: agent {med(p[0].cpu for p in pairs):.2f} s, floor {med(p[1].cpu for p in pairs):.2f} s); target <= {TARGET_RATIO}")  # fmt: skip
     print(f"        {machine:.2f}  (cross-check, machine-wide busy CPU over each run)")
-    print(f"  driver calls  agent {ag_calls:.0f}, floor {fl_calls:.0f}  ({ag_calls / fl_calls:.1f}x)")
+    print(
+        f"  driver calls  agent {ag_calls:.0f}, floor {fl_calls:.0f}  ({ag_calls / fl_calls:.1f}x)"
+    )
     print("  agent's most frequent calls: " + ", ".join(f"{k} {v}" for k, v in top))
     print("  agent's slowest steps: " + ", ".join(f"{k} {v:.2f}s" for k, v in slow))
     print(f"capture to disk (dialog read -> encrypted + fsync'ed): median {cap:.1f} ms; target < {TARGET_CAPTURE_MS:.0f} ms")  # fmt: skip
