@@ -12,9 +12,22 @@ from __future__ import annotations
 import atexit
 import collections
 import json
+import os
 import runpy
 import sys
+import traceback
+from pathlib import Path
 from typing import Any
+
+
+def caller() -> str:
+    """The innermost frames of the agent's own code that made the call (profiling only)."""
+    frames = [
+        f"{Path(f.filename).stem}.{f.name}"
+        for f in traceback.extract_stack()
+        if "/agent/" in f.filename or "/bench/floor" in f.filename
+    ]
+    return " @ " + " < ".join(reversed(frames[-3:]))
 
 
 def main() -> None:
@@ -24,9 +37,11 @@ def main() -> None:
     counts: collections.Counter[str] = collections.Counter()
     send = Connection.send_message_to_server
 
+    sites = bool(os.environ.get("BENCH_CALL_SITES"))  # profiling: by the agent's caller too
+
     def counting(self: Any, object: Any, method: str, params: Any, options: Any) -> Any:
         if method != "__waitInfo__":
-            counts[f"{object._type}.{method}"] += 1
+            counts[f"{object._type}.{method}" + (caller() if sites else "")] += 1
         return send(self, object, method, params, options)
 
     Connection.send_message_to_server = counting  # type: ignore[method-assign]

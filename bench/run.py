@@ -114,6 +114,11 @@ def main() -> int:
     )
     ap.add_argument("--pairs", type=int, default=7, help="A B pairs measured (default 7)")
     ap.add_argument("--json", type=Path, help="also write every run's figures here")
+    ap.add_argument(
+        "--call-sites",
+        action="store_true",
+        help="profile instead: one agent run, its driver calls by method and the agent's caller",
+    )
     a = ap.parse_args()
     become_subreaper()
     home = Path(tempfile.mkdtemp(prefix="onboard-bench-"))
@@ -151,6 +156,15 @@ def main() -> int:
             cmd = ["bench.floor", "--label", label, *common, "--passphrase-env", "BENCH_PASSPHRASE"]
             return timed(cmd, env, calls_file)[0]
 
+        if a.call_sites:
+            agent("bench-warm")
+            acct.keys[:] = seeded_keys
+            env["BENCH_CALL_SITES"] = "1"
+            run = agent("bench-sites")
+            for site, n in sorted(run.calls.items(), key=lambda kv: -kv[1]):
+                print(f"{n:4d}  {site}")
+            print(f"{run.n_calls} calls; steps: {run.steps}")
+            return 0
         pairs: list[tuple[Run, Run]] = []
         for i in range(
             a.pairs + 1
