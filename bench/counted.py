@@ -19,15 +19,30 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+_at = [""]  # the agent's frames of the sync API call being made (profiling only)
+
 
 def caller() -> str:
-    """The innermost frames of the agent's own code that made the call (profiling only)."""
-    frames = [
-        f"{Path(f.filename).stem}.{f.name}"
-        for f in traceback.extract_stack()
-        if "/agent/" in f.filename or "/bench/floor" in f.filename
-    ]
-    return " @ " + " < ".join(reversed(frames[-3:]))
+    return _at[0]
+
+
+def track_callers() -> None:
+    """Each sync API call notes the innermost frames of the agent's code that made it; the
+    calls it sends to the driver (from the dispatcher, where that stack is gone) take it."""
+    from playwright._impl._sync_base import SyncBase
+
+    sync = SyncBase._sync
+
+    def noting(self: Any, awaitable: Any) -> Any:
+        frames = [
+            f"{Path(f.filename).stem}.{f.name}"
+            for f in traceback.extract_stack()
+            if "/agent/" in f.filename or "/bench/floor" in f.filename
+        ]
+        _at[0] = " @ " + " < ".join(reversed(frames[-3:]))
+        return sync(self, awaitable)
+
+    SyncBase._sync = noting  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -45,6 +60,8 @@ def main() -> None:
         return send(self, object, method, params, options)
 
     Connection.send_message_to_server = counting  # type: ignore[method-assign]
+    if sites:
+        track_callers()
 
     def write() -> None:
         with open(out, "w") as f:
