@@ -29,6 +29,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +55,7 @@ class Run:
     calls: dict[str, int]
     capture_ms: float | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    stderr: str = ""
 
     @property
     def n_calls(self) -> int:
@@ -93,19 +95,67 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def sample_tree(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """Profiling only: CPU seconds per kind of process of the run (python, node, each type of
+    Chromium process), sampled from /proc every 20 ms until the run ends (its last moments
+    of each process are missed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    last: dict[int, tuple[str, float]] = {}
+    me = os.getpid()
+    while proc.poll() is None:
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit() or int(d.name) == me:
+                continue
+            try:
+                stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (d / "cmdline").read_text().replace("\0", " ")
+            except OSError:
+                continue
+            pid, parent = int(d.name), int(stat[1])
+            if pid != proc.pid and pid not in last and parent not in last and parent != proc.pid:
+                continue  # not a descendant of the run (its parent is not one of ours)
+            exe = Path(cmd.split(" ", 1)[0]).name
+            kind = "python" if exe.startswith("python") else exe
+            if kind.startswith("chrom"):
+                t = [a for a in cmd.split() if a.startswith("--type=")]
+                kind = "chromium " + (t[0][7:] if t else "browser")
+            if "replica.outbox" in cmd:
+                kind = "outbox cmd"
+            last[pid] = (kind, (int(stat[11]) + int(stat[12])) / ticks)
+        time.sleep(0.02)
+    out: dict[str, float] = {}
+    for kind, cpu in last.values():
+        out[kind] = out.get(kind, 0.0) + cpu
+    return out
+
+
 def timed(cmd: list[str], env: dict[str, str], calls_file: Path) -> tuple[Run, str]:
     full = [sys.executable, "-m", "bench.counted", str(calls_file), *cmd]
+    if os.environ.get("BENCH_WRAP"):  # profiling: another wrapper around the command
+        full = [sys.executable, os.environ["BENCH_WRAP"], *cmd]
     c0, m0, t0 = children_cpu(), machine_busy(), time.perf_counter()
-    proc = subprocess.run(full, env=env, capture_output=True, text=True, timeout=300)
+    proc_ = subprocess.Popen(
+        full, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    by_kind = sample_tree(proc_) if os.environ.get("BENCH_BREAKDOWN") else {}
+    out, err = proc_.communicate(timeout=300)
+    proc = subprocess.CompletedProcess(full, proc_.returncode, out, err)
     wall = time.perf_counter() - t0
+    if by_kind:
+        print(
+            "   CPU by process kind (sampled): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1]))
+        )
     reap_all()
     cpu, machine = children_cpu() - c0, machine_busy() - m0
     if proc.returncode != 0:
         raise SystemExit(
             f"{cmd[0]} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
         )
-    calls = json.loads(calls_file.read_text())
-    return Run(wall, cpu, machine, calls), proc.stdout
+    calls = json.loads(calls_file.read_text()) if calls_file.exists() else {}
+    run = Run(wall, cpu, machine, calls)
+    run.stderr = proc.stderr
+    return run, proc.stdout
 
 
 def main() -> int:
@@ -164,6 +214,8 @@ def main() -> int:
             for site, n in sorted(run.calls.items(), key=lambda kv: -kv[1]):
                 print(f"{n:4d}  {site}")
             print(f"{run.n_calls} calls; steps: {run.steps}")
+            if os.environ.get("BENCH_WRAP"):
+                print(run.stderr)
             return 0
         pairs: list[tuple[Run, Run]] = []
         for i in range(
@@ -183,6 +235,7 @@ def main() -> int:
                 f"{fl.n_calls} calls | ratio wall {ag.wall / fl.wall:.2f} cpu {ag.cpu / fl.cpu:.2f}",
                 flush=True,
             )
+    shutil.rmtree(home, ignore_errors=True)
     return report(pairs, a.json)
 
 
