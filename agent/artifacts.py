@@ -4,10 +4,12 @@ Every artifact is written through the redaction layer or with masks over
 secret-bearing elements; the Playwright trace is paused while secrets are on
 the page (from the passphrase until after the credentials are confirmed).
 
-A step's screenshot is a JPEG of the region it concerns (what the agent highlighted there,
-and every masked element, with a margin), not a PNG of the whole window: a third of the
-browser's work per shot (measured: bench/run.py's A B pairs). A stop's screenshot keeps the
-whole window, where the operator looks for what went wrong.
+A step's screenshot is a PNG of the region it concerns (what the agent highlighted there,
+with its captions, and every masked element, with a margin), not of the whole window: about
+half the browser's CPU per shot (90 -> 51 ms measured on the create form). Not JPEG: it cost
+the same CPU as PNG there, and a JPEG recompressed into the batch report's WebP leaves
+chroma specks at the highlight's yellow edges that the secret-pixel check rightly counts.
+A stop's screenshot keeps the whole window, where the operator looks for what went wrong.
 """
 
 from __future__ import annotations
@@ -61,8 +63,6 @@ REGION_JS = """(els, margin) => {
   return right - x >= 1 && bottom - y >= 1 ? { x, y, width: right - x, height: bottom - y } : null;
 }"""
 REGION_MARGIN = 48
-IMAGE_SUFFIXES = (".jpg", ".png")  # a screenshot's, now and in runs made before JPEG
-JPEG_QUALITY = 80
 
 
 class RunArtifacts:
@@ -128,7 +128,7 @@ class RunArtifacts:
         extra_masks: list[Locator] | None = None,
         whole: bool = False,
     ) -> Path | None:
-        """A JPEG of the step's region (`whole`: of the whole window) with every
+        """A PNG of the step's region (`whole`: of the whole window) with every
         secret-bearing element painted over."""
         from playwright.sync_api import Error as PWError
 
@@ -138,7 +138,7 @@ class RunArtifacts:
             *(extra_masks or []),
         ]
         # (No mask is built from a secret's value: the selector itself would land in traces.)
-        path = self.dir / f"{len(self.images()) + 1:02d}-{name}.jpg"
+        path = self.dir / f"{len([f for f in self.files if f.suffix == '.png']) + 1:02d}-{name}.png"
         every = masks[0]
         for m in masks[1:]:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
@@ -153,8 +153,6 @@ class RunArtifacts:
                     page.bring_to_front()
                 page.screenshot(
                     path=str(path),
-                    type="jpeg",
-                    quality=JPEG_QUALITY,
                     clip=region,
                     mask=masks,
                     mask_color=MASK_COLOR,
@@ -171,7 +169,3 @@ class RunArtifacts:
         self.files.append(path)
         self.log("screenshot", name=name, file=path.name)
         return path
-
-    def images(self) -> list[Path]:
-        """The screenshots taken so far, in order."""
-        return [f for f in self.files if f.suffix in IMAGE_SUFFIXES]

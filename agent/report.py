@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.artifacts import IMAGE_SUFFIXES
 from agent.config import Settings, private_dir
 from agent.custody.redact import redact
 from agent.journal import Journal, verdict
@@ -66,11 +65,7 @@ def summary(journal: Journal, batch_id: str, settings: Settings) -> dict[str, An
                     result.get("ips") or (_start(run_dir).get("ips") or [] if run_dir else [])
                 ),
                 "steps": _steps(run_dir) if run_dir else [],
-                "screenshots": sorted(
-                    str(p) for p in run_dir.iterdir() if p.suffix in IMAGE_SUFFIXES
-                )
-                if run_dir
-                else [],
+                "screenshots": sorted(str(p) for p in run_dir.glob("*.png")) if run_dir else [],
                 "next": next_action(outcome, last, result),
             }
         )

@@ -15,11 +15,13 @@ import json
 import os
 import runpy
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-_at = [""]  # the agent's frames of the sync API call being made (profiling only)
+_at = [""]
+_ms: dict[str, float] = {}  # wall ms spent in the sync calls of each caller (profiling only)  # the agent's frames of the sync API call being made (profiling only)
 
 
 def caller() -> str:
@@ -40,7 +42,11 @@ def track_callers() -> None:
             if "/agent/" in f.filename or "/bench/floor" in f.filename
         ]
         _at[0] = " @ " + " < ".join(reversed(frames[-3:]))
-        return sync(self, awaitable)
+        t0 = time.perf_counter()
+        try:
+            return sync(self, awaitable)
+        finally:
+            _ms[_at[0]] = _ms.get(_at[0], 0.0) + (time.perf_counter() - t0) * 1000
 
     SyncBase._sync = noting  # type: ignore[method-assign]
 
@@ -66,6 +72,9 @@ def main() -> None:
     def write() -> None:
         with open(out, "w") as f:
             json.dump(dict(counts), f)
+        if sites:
+            with open(out + ".ms", "w") as f:
+                json.dump(_ms, f)
 
     atexit.register(write)
     sys.argv = [module, *args]

@@ -213,6 +213,10 @@ def main() -> int:
             run = agent("bench-sites")
             for site, n in sorted(run.calls.items(), key=lambda kv: -kv[1]):
                 print(f"{n:4d}  {site}")
+            ms = json.loads(Path(f"{calls_file}.ms").read_text())
+            print("wall ms in the driver calls, by the agent's caller:")
+            for site, t in sorted(ms.items(), key=lambda kv: -kv[1])[:40]:
+                print(f"{t:7.1f}  {site}")
             print(f"{run.n_calls} calls; steps: {run.steps}")
             if os.environ.get("BENCH_WRAP"):
                 print(run.stderr)

@@ -83,7 +83,7 @@ def test_24_entry_report_is_small_complete_and_secret_free(
 ) -> None:
     result = run_agent(auto=True, auto_submit=True)
     assert result["status"] == "ok", result
-    shots = sorted(Path(result["artifacts"]).glob("*.jpg"))
+    shots = sorted(Path(result["artifacts"]).glob("*.png"))
     assert [re.sub(r"^\d+-", "", p.stem) for p in shots] == [
         "form-filled", "key-created", "key-listed",
     ]  # fmt: skip

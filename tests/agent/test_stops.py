@@ -173,7 +173,7 @@ def test_unknown_page_is_handed_to_the_human_then_confirmed(replica, settings, r
     err = capfd.readouterr().err
     assert "the page does not match the flow" in err
     assert "confirmed on the page after the human acted" in err
-    shots = list(settings.runs_dir.glob("*/*unexpected-open-create.jpg"))
+    shots = list(settings.runs_dir.glob("*/*unexpected-open-create.png"))
     assert shots, "the unexpected page is saved for a new fixture"
 
 

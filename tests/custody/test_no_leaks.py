@@ -145,7 +145,7 @@ def test_no_secret_in_anything_the_runs_leave(replica, tmp_path: Path) -> None:
 
     looked_at = {
         "run logs": found.named("home/runs/", "log.jsonl"),
-        "screenshots": found.named("home/runs/", ".jpg"),
+        "screenshots": found.named("home/runs/", ".png"),
         "trace members": found.named("home/runs/", "trace-", ".zip!"),
         "journal rows": found.named("home/journal.sqlite3!rows"),
         "vault": found.named("home/vault/"),

@@ -25,7 +25,6 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from agent.artifacts import IMAGE_SUFFIXES
 from agent.config import Settings
 from agent.console import ConsoleReporter
 from agent.engine.human import CodeSources
@@ -177,15 +176,14 @@ def check_artifacts(
     replica: Any, home: Path, outputs: dict[str, str], extra: dict[str, Path] | None = None
 ) -> tuple[list[str], list[str]]:
     """Scan home (and a report dir) for the issued values in bytes and for marked pixels or a
-    barcode in every image; returns the screenshots' names seen (JPEG, or PNG from runs made
-    before) and the images scanned."""
+    barcode in every image; returns the PNG names seen and the images scanned."""
     needles = Needles()
     needles.add_replica(replica.base_url)
     scanned = scan({"home": home, **(extra or {})}, outputs, needles)
     assert not scanned.hits, "\n".join(map(str, scanned.hits))
     leaks = pixel_leaks(scanned.images)
     assert not leaks, "\n".join(leaks)
-    pngs = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.suffix in IMAGE_SUFFIXES)
+    pngs = sorted(str(p.relative_to(home)) for p in home.rglob("*.png"))
     images = [where for where, _ in scanned.images]
     assert all(f"home/{p}" in images for p in pngs), "a screenshot was not looked at"
     return pngs, images
@@ -194,7 +192,7 @@ def check_artifacts(
 def photographed(pngs: list[str], *names: str) -> None:
     """The moments a secret is on screen were photographed, else no pixel check proves a thing."""
     for name in names:
-        assert any(p.endswith(f"-{name}.jpg") for p in pngs), (name, pngs)
+        assert any(p.endswith(f"-{name}.png") for p in pngs), (name, pngs)
 
 
 RUNS: dict[str, tuple[list[str], list[str], int]] = {

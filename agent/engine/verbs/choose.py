@@ -16,7 +16,7 @@ from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.locate import Vars
 from agent.engine.permissions import list_texts
-from agent.engine.press import is_disabled
+from agent.engine.press import is_disabled, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.signals import AccountFixed, NoSuchOption
 from agent.engine.verbs.base import Verb, register
@@ -150,14 +150,15 @@ def _set_select(
         for name in todo:
             if not ctx.find.any_visible(_options(ch, name)):
                 _open_select(ctx, box, ch, step, names)  # a list that closes after each click
-            option = ctx.find.one(_options(ch, name), f"the option {name!r}")
-            if is_disabled(option):
+            option = ctx.find.one(_options(ch, name), f"the option {name!r}", then=with_hit(None))
+            hit = ctx.find.then  # whether it is disabled, and where the pointer lands: one look
+            if hit and hit.get("state") == "disabled":
                 raise AgentError(
                     f"{step.caption}: {name!r} is fixed {'off' if target[name] else 'on'}; "
                     "not submitted",
                     Exit.AUDIT_MISMATCH,
                 )
-            press_in(ctx, option, f"the option {name!r}")
+            press_in(ctx, option, f"the option {name!r}", hit=hit)
             if not ch.multiple and ch.loaded:
                 break
         if ch.multiple or ctx.find.any_visible([c for n in names for c in _options(ch, n)]):

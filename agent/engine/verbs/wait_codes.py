@@ -17,7 +17,7 @@ from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Codes, Step
 from agent.engine.human import Need
 from agent.engine.locate import Vars
-from agent.engine.press import NotActionable
+from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
 from agent.engine.signals import Resubmit
@@ -124,8 +124,10 @@ def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> None:
     """Click Continue/Confirm unless the page already took the code (no button, or the
     button disabled while it checks it): never a second submission of the same code."""
     try:
-        button = ctx.find.one(cd.submit, "the verification button", dialog, timeout=0)
-        press_in(ctx, button, "the verification button")
+        button = ctx.find.one(
+            cd.submit, "the verification button", dialog, timeout=0, then=with_hit(None)
+        )
+        press_in(ctx, button, "the verification button", hit=ctx.find.then)
     except NotActionable as err:
         if err.why != "disabled":
             raise
