@@ -44,7 +44,10 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
             return
         dialog = ctx.find.union(cd.dialog).first
         # A factor showing in the dialog means the dialog shows: no separate look for it.
-        factor = next((f for f, c in cd.factors.items() if ctx.find.any_visible(c, dialog)), None)
+        # Those not yet shown are looked for first (the next step is usually a new one): a
+        # look per factor already passed saved.
+        order = sorted(cd.factors.items(), key=lambda fc: fc[0] in ctx.out.factors)
+        factor = next((f for f, c in order if ctx.find.any_visible(c, dialog)), None)
         if factor is None and not ctx.find.any_visible(cd.dialog):
             raise Resubmit()
         if factor is None:
