@@ -41,13 +41,17 @@ def _close_list(ctx: Context, label: str, opened: bool = True) -> None:
 def _state(ctx: Context, box: Locator) -> dict[str, bool]:
     """Every permission the page offers, and whether it is on."""
     label = ctx.flow.permission_field
-    area = box.locator("ob-area=" + engines.body(label=label))
-    ticks = area.evaluate_all(
-        f"els => {{ {engines.SOURCE}; return els.length === 1 ? OB.ticks(els[0]) : [] }}"
-    )  # fmt: skip
+    # The ticks in the field's area (ob-area, from the box), else what the box shows: one call.
+    ticks, shown = box.evaluate_all(
+        f"(els, a) => {{ {engines.SOURCE}; if (!els[0]) return [[], []]; "
+        "const area = OB.engines['ob-area'].queryAll(els[0], a.body); "
+        "const t = area.length === 1 ? OB.ticks(area[0]) : []; "
+        "return [t, t.length ? [] : OB.shown(els[0], a.label)] }",
+        {"body": engines.body(label=label), "label": label},
+    )
     if ticks:
         return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
-    tags = engines.shown(box, label)
+    tags = [str(x) for x in shown or []]
     # The list as the flow's step saw it open in this form, else opened now. (A tag shown
     # now that the list did not offer counts as on, below: nothing hides behind a cache.)
     offered = ctx.offered.get(ctx.draft) or open_list(ctx, box, label)

@@ -70,7 +70,8 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         ctx.expect(step.audit, want, lambda: shown_ips(page_chips))
         return
     area = chip_area(ctx, box, fc)
-    for ip in shown_ips(area):
+    shown = shown_ips(area)  # read once: what is there already is not typed again
+    for ip in shown:
         if ip in want:
             continue  # already there: left alone
         close = area.locator("ob-chips=" + engines.body(close=True))
@@ -83,8 +84,10 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
                 Exit.AUDIT_MISMATCH,
             )
         press_in(ctx, close.nth(at), f"the remove control of {ip}")
+    if any(ip not in want for ip in shown):
+        shown = shown_ips(area)  # after removals: what is left, read again
     for value in want:
-        if value in shown_ips(area):
+        if value in shown:
             continue
         ctx.guard_origin()
         box.fill(value)
