@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 _at = [""]
-_ms: dict[str, float] = {}  # wall ms spent in the sync calls of each caller (profiling only)  # the agent's frames of the sync API call being made (profiling only)
+_ms: dict[
+    str, float
+] = {}  # wall ms spent in the sync calls of each caller (profiling only)  # the agent's frames of the sync API call being made (profiling only)
 
 
 def caller() -> str:

@@ -130,7 +130,8 @@ def sample_tree(proc: subprocess.Popen[str]) -> dict[str, float]:
 
 
 def timed(cmd: list[str], env: dict[str, str], calls_file: Path) -> tuple[Run, str]:
-    full = [sys.executable, "-m", "bench.counted", str(calls_file), *cmd]
+    # bench/counted.py as a script: with --versus, PYTHONPATH names the other checkout first
+    full = [sys.executable, str(Path(__file__).with_name("counted.py")), str(calls_file), *cmd]
     if os.environ.get("BENCH_WRAP"):  # profiling: another wrapper around the command
         full = [sys.executable, os.environ["BENCH_WRAP"], *cmd]
     c0, m0, t0 = children_cpu(), machine_busy(), time.perf_counter()
@@ -165,6 +166,14 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=7, help="A B pairs measured (default 7)")
     ap.add_argument("--json", type=Path, help="also write every run's figures here")
     ap.add_argument(
+        "--versus",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the agent (e.g. `git archive` of the commit before a "
+        "change) run as a third member of each round, A B C: its ratios to the floor and "
+        "this agent's to it, measured together",
+    )
+    ap.add_argument(
         "--call-sites",
         action="store_true",
         help="profile instead: one agent run, its driver calls by method and the agent's caller",
@@ -193,10 +202,12 @@ def main() -> int:
                   "--email-code-cmd", f"{outbox} email"]  # fmt: skip
         calls_file = home / "calls.json"
 
-        def agent(label: str) -> Run:
+        def agent(label: str, checkout: Path | None = None) -> Run:
             cmd = ["agent", "run", "--label", label, *common, "--allow-private-ip",
                    "--headless", "--pace", "0", "--auto-submit", "--json"]  # fmt: skip
-            run, out = timed(cmd, env, calls_file)
+            path = [str(checkout)] if checkout else []
+            use = {**env, "PYTHONPATH": os.pathsep.join([*path, env.get("PYTHONPATH", "")])}
+            run, out = timed(cmd, use, calls_file)
             result = json.loads(out)
             run.capture_ms = float(result["capture_to_disk_ms"])
             run.steps = result.get("step_seconds", {})
@@ -222,13 +233,22 @@ def main() -> int:
                 print(run.stderr)
             return 0
         pairs: list[tuple[Run, Run]] = []
-        for i in range(
-            a.pairs + 1
-        ):  # pair 0 warms caches (disk, Node's compile cache): not counted
+        others: list[Run] = []
+        for i in range(a.pairs + 1):  # pair 0 warms caches (disk, Node's): not counted
             ag = agent(f"bench-agent-{i}")
             acct.keys[:] = seeded_keys  # the same list (and key limit) for every run
             fl = floor(f"bench-floor-{i}")
             acct.keys[:] = seeded_keys
+            if a.versus:
+                other = agent(f"bench-other-{i}", a.versus)
+                acct.keys[:] = seeded_keys
+                if i:
+                    others.append(other)
+                    print(
+                        f"   versus {a.versus}: {other.wall:.2f} s wall, {other.cpu:.2f} s CPU, "
+                        f"{other.n_calls} calls, capture {other.capture_ms} ms",
+                        flush=True,
+                    )
             if i == 0:
                 continue
             pairs.append((ag, fl))
@@ -240,6 +260,19 @@ def main() -> int:
                 flush=True,
             )
     shutil.rmtree(home, ignore_errors=True)
+    if others:
+        med = statistics.median
+        print(f"\nthe other checkout ({a.versus}), in the same rounds (median of {len(others)}):")
+        for what, key in (("wall", "wall"), ("CPU", "cpu")):
+            vs_floor = med(
+                getattr(o, key) / getattr(fl, key) for o, (_, fl) in zip(others, pairs, strict=True)
+            )
+            this = med(
+                getattr(ag, key) / getattr(o, key) for o, (ag, _) in zip(others, pairs, strict=True)
+            )
+            print(f"  {what}: other/floor {vs_floor:.2f}; this agent/other {this:.2f}")
+        print(f"  driver calls: other {med(o.n_calls for o in others):.0f}")
+        print(f"  capture to disk: other {med(o.capture_ms or 0.0 for o in others):.1f} ms")
     return report(pairs, a.json)
 
 
