@@ -14,7 +14,7 @@ from agent.engine.contract import one
 from agent.engine.engines import shows
 from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.permissions import list_texts
 from agent.engine.press import is_disabled, with_hit
 from agent.engine.pressing import press_in
@@ -123,7 +123,14 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
 
 
 def read_back(ctx: Context, step: Step, ch: Choose, names: list[str]) -> dict[str, bool]:
-    return _state(ctx, ctx.find.one(ch.open, step.caption), ch, step, names)
+    """What the select shows, read in the call that finds it (before submit: one call)."""
+    label = _label(ctx, ch, step)
+    shows_js = Then(f"{engines.SOURCE}; return OB.shown(el, a.label)", {"label": label})
+    box = ctx.find.one(ch.open, step.caption, then=shows_js)
+    got = ctx.find.then
+    if not isinstance(got, list):
+        return _state(ctx, box, ch, step, names)
+    return {n: shows([str(x) for x in got], n) for n in names}
 
 
 def _set_select(
