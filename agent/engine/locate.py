@@ -140,7 +140,7 @@ class Then:
     """Page script run on the single match in the same round trip (the highlight box, and
     for a click the look at what the pointer would reach: agent.engine.press.with_hit).
 
-    `js` sees the element as `el` and `arg` as `a`; what it returns is `Resolver.then`."""
+    `js` sees the element as `el` and `arg` as `a.then`; what it returns is `Resolver.then`."""
 
     js: str
     arg: dict[str, Any]

@@ -43,11 +43,12 @@ def _close_list(ctx: Context, label: str, opened: bool = True) -> None:
         ctx.find.visible(ctx.page, Loc(text=label, exact=True)).first.click()
 
 
-# The ticks in the field's area (ob-area, from the box `el`), else what the box shows.
+# The ticks in the field's area (ob-area, from the box `el`), else what the box shows
+# (a Then's script: its arg is `a.then`).
 _READ_JS = (
-    "const area = OB.engines['ob-area'].queryAll(el, a.body); "
+    "const area = OB.engines['ob-area'].queryAll(el, a.then.body); "
     "const t = area.length === 1 ? OB.ticks(area[0]) : []; "
-    "return [t, t.length ? [] : OB.shown(el, a.label)]"
+    "return [t, t.length ? [] : OB.shown(el, a.then.label)]"
 )
 
 
@@ -63,7 +64,7 @@ def _state(ctx: Context, box: Locator, read: Any = None) -> dict[str, bool]:
         read = box.evaluate_all(
             f"(els, a) => {{ {engines.SOURCE}; const el = els[0]; if (!el) return [[], []]; "
             f"{_READ_JS} }}",
-            _read_arg(label),
+            {"then": _read_arg(label)},
         )
     ticks, shown = read
     if ticks:

@@ -16,7 +16,7 @@ from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.locate import Then, Vars
 from agent.engine.permissions import list_texts
-from agent.engine.press import is_disabled, with_hit
+from agent.engine.press import DISABLED_JS, is_disabled, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.signals import AccountFixed, NoSuchOption
 from agent.engine.verbs.base import Verb, register
@@ -86,11 +86,24 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
     never = [ctx.vars.sub(n) for n in ch.never]
     names = want + never if ch.multiple else want[:1]
     target = {n: n in want for n in names}
-    box = ctx.find.one(ch.open, step.caption, then=ctx.box(step, "set by the agent"))
-    got = _state(ctx, box, ch, step, names)  # one read; a select already right is left alone
+    # Found, boxed, and what it shows and whether it is disabled read: one call. A select
+    # already right is read once and left alone.
+    mark = ctx.box(step, "set by the agent")
+    read = Then(
+        f"{mark.js if mark else ''}; {engines.SOURCE}; "
+        f"return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
+        {**(mark.arg if mark else {}), "label": _label(ctx, ch, step)},
+    )
+    box = ctx.find.one(ch.open, step.caption, then=read)
+    seen = ctx.find.then
+    if isinstance(seen, list) and len(seen) == 2:
+        got = {n: shows([str(x) for x in seen[0]], n) for n in names}
+        disabled = bool(seen[1])
+    else:
+        got, disabled = _state(ctx, box, ch, step, names), is_disabled(box)
     if got == target:
         ctx.rep.info(f"{step.caption}: already shows {', '.join(want)}; left as it is")
-    elif is_disabled(box):
+    elif disabled:
         fixed = AccountFixed if ch.audit == "account" and ctx.draft > 0 else AgentError
         if ctx.separate:
             fixed = AgentError
@@ -125,7 +138,7 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
 def read_back(ctx: Context, step: Step, ch: Choose, names: list[str]) -> dict[str, bool]:
     """What the select shows, read in the call that finds it (before submit: one call)."""
     label = _label(ctx, ch, step)
-    shows_js = Then(f"{engines.SOURCE}; return OB.shown(el, a.label)", {"label": label})
+    shows_js = Then(f"{engines.SOURCE}; return OB.shown(el, a.then.label)", {"label": label})
     box = ctx.find.one(ch.open, step.caption, then=shows_js)
     got = ctx.find.then
     if not isinstance(got, list):

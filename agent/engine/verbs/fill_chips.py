@@ -115,7 +115,8 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
 
 # chip_area and shown_ips as page script on the input found: the read-back in one call.
 CHIPS_JS = (
-    f"{engines.SOURCE}; const ar = a.label ? OB.engines['ob-area'].queryAll(el, a.body) : []; "
+    f"{engines.SOURCE}; const ar = a.then.label ? "
+    "OB.engines['ob-area'].queryAll(el, a.then.body) : []; "
     "const root = ar.length === 1 ? ar[0] : document.body; "
     "return OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText))"
 )
