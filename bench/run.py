@@ -121,6 +121,8 @@ def sample_tree(proc: subprocess.Popen[str]) -> dict[str, float]:
                 kind = "chromium " + (t[0][7:] if t else "browser")
             if "replica.outbox" in cmd:
                 kind = "outbox cmd"
+            if not cmd.strip():  # gone (a zombie): its kind was seen while it ran
+                kind = last.get(pid, (kind, 0.0))[0]
             last[pid] = (kind, (int(stat[11]) + int(stat[12])) / ticks)
         time.sleep(0.02)
     out: dict[str, float] = {}
