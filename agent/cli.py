@@ -317,7 +317,7 @@ def main() -> None:
     whichever command met it first."""
     import os
 
-    from agent.config import ConfigError
+    from agent.exitcodes import ConfigError
 
     if os.environ.get("_ONBOARD_COMPLETE"):  # a shell asking `onboard completion`'s script
         from typer.completion import completion_init

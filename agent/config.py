@@ -31,15 +31,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from agent.exitcodes import AgentError, Exit
+from agent.exitcodes import ConfigError as ConfigError  # where it lives: see there
 from agent.lists import split_list
-
-
-class ConfigError(AgentError):
-    """An ONBOARD_* value that cannot be used, phrased for the user (one line, exit 2)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, Exit.BAD_INPUT)
 
 
 def _default_home() -> Path:

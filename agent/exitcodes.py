@@ -27,3 +27,11 @@ class AgentError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+class ConfigError(AgentError):
+    """An ONBOARD_* value that cannot be used, phrased for the user (one line, exit 2). Here,
+    not in agent.config: the CLI's entry point catches it without importing pydantic."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Exit.BAD_INPUT)

@@ -21,7 +21,8 @@ from agent.config import Settings
 from tests.helpers import onboard
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("playwright", "ccxt", "pyrage", "tomlkit", "keyring", "starlette")
+# pydantic_settings (agent.config): ~0.15 s of CPU, needed by commands, not by their help
+HEAVY = ("playwright", "ccxt", "pyrage", "tomlkit", "keyring", "starlette", "pydantic_settings")
 
 
 def test_version_long_and_short(tmp_path: Path) -> None:

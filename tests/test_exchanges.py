@@ -3,6 +3,9 @@ cannot be data). An exchange with a flow file and no adapter still gets a plan's
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from agent.choices import Site
 from agent.exchanges import DEFAULT, adapter, bundled_flow, okx, rest_permissions
 from agent.request import build_request
@@ -29,3 +32,20 @@ def test_sites_and_rest_hosts_come_from_the_flow() -> None:
         assert okx.rest_url(site) == flow.rest_url(site)
     req = build_request({"label": "t", "ips": ["1.1.1.1"], "site": "x"}, sites=["x"])
     assert req.site == "x"  # a request takes the sites of the flow it is checked against
+
+
+def test_the_signed_check_loads_ccxts_okx_client_only() -> None:
+    """`import ccxt` imports every exchange ccxt has; the run's signed check needs one. The
+    okx client comes without the others, and a later `import ccxt` gives the same classes."""
+    code = (
+        "import sys\n"
+        "from agent.exchanges.okx import ccxt_okx\n"
+        "okx, errors = ccxt_okx()\n"
+        "assert 'ccxt.binance' not in sys.modules and 'ccxt' not in sys.modules\n"
+        "import ccxt\n"
+        "assert ccxt.okx is okx and ccxt.BaseError is errors.BaseError\n"
+        "assert ccxt_okx() == (okx, errors)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

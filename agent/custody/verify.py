@@ -16,7 +16,7 @@ Outcomes (`VerifyResult.status`):
 
 ok/failed/pending are written to the record's clear metadata with `Vault.update_meta`
 (`verification`, `verified_at`, `verify_detail`), never with a secret in them.
-ccxt is imported lazily so the CLI's `--help` stays instant.
+ccxt is imported lazily so the CLI's `--help` stays instant, and only its okx client.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from agent.exchanges.okx import (
     PERMISSIONS,
     TIMESTAMP_EXPIRED,
     WITHDRAW,
+    ccxt_okx,
     clock_offset,
     explain,
     make_exchange,
@@ -168,7 +169,7 @@ def verify_credential(
     """One signed `GET /api/v5/account/config` for `cred`, compared with the request. A
     demo-trading record (or `demo`, for records made before they said so) is sent in ccxt's
     sandbox mode: OKX's x-simulated-trading header."""
-    import ccxt
+    _okx, ccxt = ccxt_okx()  # ccxt's errors, under the name they have in ccxt
 
     demo = demo or cred.demo
     redact.register_secret(cred.secret)

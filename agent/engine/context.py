@@ -115,7 +115,7 @@ class Context:
         self.overlay = Overlay(page, pace=opts.pace)
         self.out = Outcome()
         self.n = 0  # the step's number, as the person sees it
-        page.on("load", lambda _: self.overlay.reapply())
+        page.on("load", lambda _: self.overlay.lost())
 
     # -- what must read back before submit, per key ------------------------------
     @property

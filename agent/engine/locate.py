@@ -137,9 +137,10 @@ PERCEIVABLE_JS = """e => {
 
 @dataclass(frozen=True)
 class Then:
-    """Page script run on the single match in the same round trip (the highlight box).
+    """Page script run on the single match in the same round trip (the highlight box, and
+    for a click the look at what the pointer would reach: agent.engine.press.with_hit).
 
-    `js` sees the element as `el` and `arg` as `a`."""
+    `js` sees the element as `el` and `arg` as `a.then`; what it returns is `Resolver.then`."""
 
     js: str
     arg: dict[str, Any]
@@ -150,6 +151,7 @@ class Resolver:
         self.page = page
         self.vars = vars
         self.timeout = timeout
+        self.then: Any = None  # what the last `one` call's Then returned (None: none ran)
 
     def visible(
         self, scope: Page | Locator, loc: Loc, editable: bool = False, tick: bool = False
@@ -180,16 +182,18 @@ class Resolver:
 
     def probe(self, found: Locator, editable: bool, then: Then | None) -> tuple[int, bool, int]:
         """How many match, whether exactly one is usable (for a field: the one editable among
-        look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call."""
+        look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call.
+        What `then` returns is kept in `self.then`."""
         js = (
             f"(els, a) => {{ const n = els.length; let use = a.editable ? "
             f"els.filter(e => ({EDITABLE_JS})(e)) : els; "
             f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); const ok = use.length === 1; "
-            f"const at = ok ? els.indexOf(use[0]) : -1; if (ok && a.then) {{ const el = use[0]; "
-            f"{then.js if then else ''} }} return [n, ok, at]; }}"
+            f"const at = ok ? els.indexOf(use[0]) : -1; let got = null; if (ok && a.then) {{ "
+            f"const el = use[0]; got = (() => {{ {then.js if then else ''} }})(); }} "
+            f"return [n, ok, at, got === undefined ? null : got]; }}"
         )
-        n, ok, at = found.evaluate_all(
-            js, {"editable": editable, "then": then.arg if then else None}
+        n, ok, at, self.then = found.evaluate_all(
+            js, {"editable": editable, "then": then.arg if then else {}}
         )
         return int(n), bool(ok), int(at)
 
@@ -206,6 +210,7 @@ class Resolver:
         """Exactly one visible element (of the right kind) from the first candidate that has one.
 
         `then` runs on it in the page in the same round trip as the count (the highlight)."""
+        self.then = None
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         sc = scope or self.page
         tried: list[Tried] = []

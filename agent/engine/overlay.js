@@ -3,7 +3,10 @@
 // re-measures on every frame for a moment after anything moves (scroll, resize,
 // DOM change, CSS transition or animation), so it follows scrolling and
 // re-renders. It does not run a frame loop while the page is still: a
-// forever-running loop kept a CPU core busy for every open window.
+// forever-running loop kept a CPU core busy for every open window. Within a
+// follow, a frame where no box moved and the page did not change since the last
+// placement writes nothing and measures no text (placing the captions walks the
+// page's text: done every frame, it was most of the renderer's extra CPU).
 // A caption goes where it covers none of the page's text or controls (the
 // values just filled in above all, which the form-filled screenshot exists to
 // show): beside the field, else above its label, else left of it or below.
@@ -43,8 +46,10 @@
 
   const SETTLE_MS = 600; // keep following for this long after the last movement
   let followUntil = 0, scheduled = false;
+  let changed = true, placed = ""; // the page changed since the last placement; its geometry
 
   function wake() {
+    changed = true;
     followUntil = performance.now() + SETTLE_MS;
     if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
   }
@@ -101,9 +106,9 @@
   function place() {
     scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
-    const shown = [];
+    const seen = [];
     for (const [key, m] of marks) {
-      if (!m.el.isConnected) { m.box.remove(); m.cap.remove(); marks.delete(key); continue; }
+      if (!m.el.isConnected) { m.box.remove(); m.cap.remove(); marks.delete(key); changed = true; continue; }
       const r = m.el.getBoundingClientRect();
       // Hide boxes whose element is covered (e.g. by a dialog): the guide boxes what you can see.
       const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
@@ -111,7 +116,15 @@
       const top = document.elementFromPoint(cx, cy);
       const covered = top && !(top === m.el || m.el.contains(top) || top.contains(m.el) ||
         (m.el.parentElement && m.el.parentElement.contains(top)));
-      const hidden = (r.width === 0 && r.height === 0) || covered;
+      seen.push([m, r, (r.width === 0 && r.height === 0) || covered]);
+    }
+    const geometry = `${innerWidth}x${innerHeight};` +
+      seen.map(([, r, h]) => `${r.left},${r.top},${r.width},${r.height},${h ? 1 : 0}`).join(";");
+    if (!changed && geometry === placed) return follow();
+    changed = false;
+    placed = geometry;
+    const shown = [];
+    for (const [m, r, hidden] of seen) {
       m.box.style.display = hidden ? "none" : "block";
       m.box.style.left = `${r.left - 5}px`;
       m.box.style.top = `${r.top - 5}px`;
@@ -132,6 +145,10 @@
         obs.push({ left: x, top: y, right: x + w, bottom: y + h }); // nor across another caption
       }
     }
+    follow();
+  }
+
+  function follow() {
     if (marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(place); }
   }
 
@@ -157,6 +174,11 @@
       wake();
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
+    // The boxes and their captions, as laid out now (a screenshot's region).
+    rects() {
+      return [...marks.values()].filter((m) => m.el.isConnected && m.box.style.display !== "none")
+        .flatMap((m) => [m.box.getBoundingClientRect(), m.cap.getBoundingClientRect()]);
+    },
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
     unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(); } },
     state() {

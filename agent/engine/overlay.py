@@ -17,6 +17,7 @@ class Overlay:
         self.enabled = enabled
         self.pace = pace
         self._banner: tuple[str, str] = ("", "")
+        self._lost = False  # a new document loaded since the banner was last shown
 
     @staticmethod
     def install(context: BrowserContext) -> None:
@@ -33,7 +34,7 @@ class Overlay:
     def banner(self, text: str, mode: str = "", count: Locator | None = None) -> int:
         """Show the banner; with `count`, also count that locator's matches in the same call
         (the runner's check for cookie banners and announcements, made at every step)."""
-        self._banner = (text, mode)
+        self._banner, self._lost = (text, mode), False
         arg = {"text": text, "mode": mode}
         if count is None:
             self._eval("window.__onboard.banner(a.text, a.mode)", arg)
@@ -51,8 +52,15 @@ class Overlay:
                 pass  # the page is navigating: count on the page it lands on
         return count.count()
 
+    def lost(self) -> None:
+        """A new document loaded: its layer (the init script's) shows no banner yet. Noted
+        only: the next step shows its own, and a wait re-shows it (`reapply`); an evaluate
+        from the load event itself cost a round trip per navigation on the critical path."""
+        self._lost = True
+
     def reapply(self) -> None:
-        if self._banner[0]:
+        """The banner again on a document that loaded since it was shown (a wait's tick)."""
+        if self._lost and self._banner[0]:
             self.banner(*self._banner)
 
     def then_mark(self, key: str, caption: str, human: bool = False) -> Then | None:

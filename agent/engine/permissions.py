@@ -9,6 +9,7 @@ where the widget is (`permissions`, `permission_field`)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Locator
 
@@ -16,6 +17,7 @@ from agent.engine import engines
 from agent.engine.context import Context
 from agent.engine.engines import shows
 from agent.engine.flow import REQUESTED, Loc
+from agent.engine.locate import Then
 from agent.engine.pressing import press_in
 from agent.exitcodes import AgentError, Exit
 
@@ -24,10 +26,13 @@ def _among(name: str, labels: list[str]) -> bool:
     return any(" ".join(name.split()).lower() == " ".join(x.split()).lower() for x in labels)
 
 
-def _widget(ctx: Context) -> Locator:
+def _widget(ctx: Context) -> tuple[Locator, Any]:
+    """The permission widget, and what it shows read in the same call (`_state`'s reading)."""
     label = ctx.flow.permission_field
     cands = [Loc(field=label), Loc(role="combobox", name=label, exact=True)]
-    return ctx.find.one(cands, f"the {label!r} field", timeout=ctx.opts.step_timeout / 3)
+    read = Then(f"{engines.SOURCE}; {_READ_JS}", _read_arg(label))
+    box = ctx.find.one(cands, f"the {label!r} field", timeout=ctx.opts.step_timeout / 3, then=read)
+    return box, ctx.find.then
 
 
 def _close_list(ctx: Context, label: str, opened: bool = True) -> None:
@@ -38,16 +43,33 @@ def _close_list(ctx: Context, label: str, opened: bool = True) -> None:
         ctx.find.visible(ctx.page, Loc(text=label, exact=True)).first.click()
 
 
-def _state(ctx: Context, box: Locator) -> dict[str, bool]:
-    """Every permission the page offers, and whether it is on."""
+# The ticks in the field's area (ob-area, from the box `el`), else what the box shows
+# (a Then's script: its arg is `a.then`).
+_READ_JS = (
+    "const area = OB.engines['ob-area'].queryAll(el, a.then.body); "
+    "const t = area.length === 1 ? OB.ticks(area[0]) : []; "
+    "return [t, t.length ? [] : OB.shown(el, a.then.label)]"
+)
+
+
+def _read_arg(label: str) -> dict[str, str]:
+    return {"body": engines.body(label=label), "label": label}
+
+
+def _state(ctx: Context, box: Locator, read: Any = None) -> dict[str, bool]:
+    """Every permission the page offers, and whether it is on. `read`: _READ_JS's answer when
+    it came with the box (_widget), else read now: one call."""
     label = ctx.flow.permission_field
-    area = box.locator("ob-area=" + engines.body(label=label))
-    ticks = area.evaluate_all(
-        f"els => {{ {engines.SOURCE}; return els.length === 1 ? OB.ticks(els[0]) : [] }}"
-    )  # fmt: skip
+    if not (isinstance(read, list) and len(read) == 2):
+        read = box.evaluate_all(
+            f"(els, a) => {{ {engines.SOURCE}; const el = els[0]; if (!el) return [[], []]; "
+            f"{_READ_JS} }}",
+            {"then": _read_arg(label)},
+        )
+    ticks, shown = read
     if ticks:
         return {str(t["text"]): bool(t["checked"]) for t in ticks if t["text"]}
-    tags = engines.shown(box, label)
+    tags = [str(x) for x in shown or []]
     # The list as the flow's step saw it open in this form, else opened now. (A tag shown
     # now that the list did not offer counts as on, below: nothing hides behind a cache.)
     offered = ctx.offered.get(ctx.draft) or open_list(ctx, box, label)
@@ -108,8 +130,8 @@ def keep_only_requested(ctx: Context, prefix: str = "") -> list[str]:
     want = [ctx.flow.permissions[k] for k in REQUESTED]
     label = ctx.flow.permission_field
     try:
-        box = _widget(ctx)
-        state = _state(ctx, box)
+        box, read = _widget(ctx)
+        state = _state(ctx, box, read)
         for name in [n for n, on in state.items() if on and not _among(n, want)]:
             ctx.rep.warn(f"{prefix}{label}: {name!r} was on; the agent switches it off")
             _switch_off(ctx, box, name)

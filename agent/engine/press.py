@@ -18,6 +18,7 @@ from typing import Any
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
+from agent.engine.locate import Then
 from agent.exitcodes import AgentError, Exit
 
 # Disabled the way a person sees it too: greyed controls show a "not allowed" cursor, and
@@ -73,6 +74,15 @@ class NotActionable(AgentError):
         self.why = why
 
 
+def with_hit(then: Then | None) -> Then:
+    """`then` (the highlight) and the look at what the pointer would reach, in the round trip
+    that finds the element: its result (Resolver.then) is `press(hit=...)`'s, a call fewer
+    per click. Only for a click made right away: a page that had time to move is looked at
+    again."""
+    js = f"{then.js}; " if then else ""
+    return Then(f"{js}return ({HIT_JS})(el)", then.arg if then else {})
+
+
 def is_disabled(target: Locator) -> bool:
     # evaluate_all: one round trip (evaluate is three: resolve, run, release).
     return bool(target.evaluate_all(f"els => !!els[0] && ({DISABLED_JS})(els[0])"))
@@ -85,15 +95,20 @@ def press(
     log: Callable[[str], Any],
     timeout: float,
     before: str = "",
+    hit: dict[str, Any] | None = None,
 ) -> None:
     """Click `target` where a person would; NotActionable when no person could. `before`:
-    page script run on the element (`el`) first, in the same round trip."""
-    try:
-        got = target.evaluate_all(
-            f"els => {{ const el = els[0]; if (!el) return null; {before}; return ({HIT_JS})(el) }}"
-        )
-    except PWError as exc:
-        raise NotActionable(f"{what}: it could not be looked at ({_first(exc)})") from None
+    page script run on the element (`el`) first, in the same round trip. `hit`: the look at
+    the element just made where it was found (with_hit), not made again."""
+    got = hit
+    if got is None:
+        try:
+            got = target.evaluate_all(
+                f"els => {{ const el = els[0]; if (!el) return null; {before}; "
+                f"return ({HIT_JS})(el) }}"
+            )
+        except PWError as exc:
+            raise NotActionable(f"{what}: it could not be looked at ({_first(exc)})") from None
     hit = got or {"state": "gone"}
     state = hit.get("state")
     if state == "gone":

@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PWError
 from agent import faults
 from agent.engine import drafts
 from agent.engine.context import Context, Options, Outcome
-from agent.engine.flow import Step
+from agent.engine.flow import Loc, Step
 from agent.engine.handover import wait_for_login
 from agent.engine.interruptions import clear_interruptions, covering, may_redo, redo
 from agent.engine.signals import AccountFixed, Interrupted, Resubmit, SessionLost
@@ -36,6 +36,8 @@ class Runner(Context):
 
     def run(self) -> Outcome:
         plan = drafts.plan(self, self._wanted())
+        # What skipped steps saw (their if_visible/unless_visible), until a step acts.
+        self._looked: dict[str, bool] = {}
         i = resubmits = restarts = 0
         while i < len(plan):
             step, k = plan[i]
@@ -126,6 +128,7 @@ class Runner(Context):
         # A step for another variant of the page is skipped before anything is shown.
         if not self._applies(step):
             return False
+        self._looked = {}  # a step acts: what the last skipped ones saw may have changed
         # The step's banner and the look for anything covering the page: one round trip.
         probe = covering(self) if step.action != "navigate" else None
         if self.overlay.banner(banner, count=probe):
@@ -140,10 +143,18 @@ class Runner(Context):
         """UI variants: a step may be for pages that show (or do not show) something.
 
         Checked at once, not waited for: such steps follow a step that already waited
-        for their page, and a wait here would be paid on every page without the variant."""
-        if step.if_visible and not self.find.any_visible(step.if_visible):
+        for their page, and a wait here would be paid on every page without the variant.
+        Steps skipped one after another that look for the same thing look once (nothing
+        acted on the page in between)."""
+        if step.if_visible and not self._shows(step.if_visible):
             return False
-        return not (step.unless_visible and self.find.any_visible(step.unless_visible))
+        return not (step.unless_visible and self._shows(step.unless_visible))
+
+    def _shows(self, cands: list[Loc]) -> bool:
+        key = "|".join(c.describe() for c in cands)
+        if key not in self._looked:
+            self._looked[key] = self.find.any_visible(cands)
+        return self._looked[key]
 
     def _tell(self, status: str, detail: str = "") -> None:
         """The step's state, as the person and the operator see it ("Step 3/12 ...")."""

@@ -34,6 +34,7 @@ def wait_human(ctx: Context, need: Need, done: Callable[[], bool], limit: float)
                     Exit.HUMAN_TIMEOUT,
                 )
             ctx.rep.waiting(need.say, elapsed, limit)
+            ctx.overlay.reapply()  # the page the person looks at says what is awaited
             if ctx.stand_in:
                 ctx.stand_in.act(ctx.page, need)
             try:

@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page
 from agent.engine.context import Context
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Assert, Step
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 
@@ -26,6 +26,19 @@ def _near(el: Locator, a: Assert, vars: Vars) -> list[str] | None:
     return None if el.evaluate(_NEAR_JS, wanted) is not None else wanted
 
 
+def _near_and_mark(el: Locator, a: Assert, vars: Vars, box: Then | None) -> bool:
+    """Whether the wanted texts show around `el`; if so it is boxed, in the same call."""
+    wanted = [w for item in a.near for w in vars.sub_list(item)]
+    return bool(
+        el.evaluate_all(
+            f"(els, a) => {{ const el = els[0]; if (!el) return false; "
+            f"const ok = ({_NEAR_JS})(el, a.wanted) !== null; "
+            f"if (ok && a.then) {{ {box.js if box else ''} }} return ok; }}",
+            {"wanted": wanted, "then": box.arg if box else None},
+        )
+    )
+
+
 def act(ctx: Context, step: Step, a: Assert) -> None:
     msg = ctx.vars.sub(a.message)
     code = _CODES.get(a.code, Exit.UI_NOT_UNDERSTOOD)
@@ -35,9 +48,8 @@ def act(ctx: Context, step: Step, a: Assert) -> None:
         if not ctx.find.wait_any([a.present], ctx.opts.step_timeout):
             raise AgentError(msg, code)
         el = ctx.find.visible(ctx.page, a.present).first
-        if _near(el, a, ctx.vars) is not None:
+        if not _near_and_mark(el, a, ctx.vars, ctx.box(step, "confirmed")):
             raise AgentError(msg, code)
-        ctx.mark(el, step, "confirmed")
         ctx.listed += 1
         ctx.out.listed = ctx.listed >= max(1, len(ctx.drafts))
 

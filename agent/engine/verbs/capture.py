@@ -15,15 +15,17 @@ from agent import faults
 from agent.engine.context import Context
 from agent.engine.contract import Fail, one
 from agent.engine.flow import Capture, Loc, Step
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 
 
 def act(ctx: Context, step: Step, cap: Capture) -> None:
     t0 = time.monotonic()
-    box = ctx.find.one(cap.container, step.caption)
-    shown = parse_labelled(box.inner_text(), cap.fields)
+    # Found and read in one call: the secret is on screen, every round trip counts.
+    box = ctx.find.one(cap.container, step.caption, then=Then("return el.innerText", {}))
+    text, ctx.find.then = ctx.find.then, None  # the secret is kept nowhere but here
+    shown = parse_labelled(text if isinstance(text, str) else box.inner_text(), cap.fields)
     records = shown
     if not records or not all(valid(r, cap.formats) for r in records):
         # Masked or unreadable on screen: the page's own copy buttons give the text.

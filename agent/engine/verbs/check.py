@@ -10,7 +10,7 @@ from agent.engine.contract import Fail, resolve
 from agent.engine.flow import Check, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.locate import Vars
-from agent.engine.press import NotActionable, is_disabled
+from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
@@ -18,26 +18,30 @@ from agent.exitcodes import AgentError, Exit
 
 def act(ctx: Context, step: Step, c: Check) -> None:
     on = c.state == "on"
-    target = ctx.find.one(c.target, step.caption, then=ctx.box(step, "set by the agent"), tick=True)
-    if target.is_checked() != on:
-        if is_disabled(target):
-            raise AgentError(
-                f"{step.caption}: fixed {'off' if on else 'on'}; not submitted",
-                Exit.AUDIT_MISMATCH,
-            )
-        try:
-            press_in(ctx, target, step.caption)
-        except NotActionable as err:
-            if not may_ask(ctx, err):
-                raise
-            ask_human(
-                ctx,
-                step,
-                c.target,
-                err,
-                f"Please set “{ctx.what(c.target, step)}” {c.state} yourself.",
-                lambda: target.is_checked() == on,
-            )
+    box = with_hit(ctx.box(step, "set by the agent"))  # found, boxed and looked at: one call
+    target = ctx.find.one(c.target, step.caption, then=box, tick=True)
+    hit = ctx.find.then
+    if target.is_checked() == on:  # already as wanted: read once, left alone
+        ctx.expect(step.audit, on, lambda: read_back(ctx, step, c))
+        return
+    if hit and hit.get("state") == "disabled":
+        raise AgentError(
+            f"{step.caption}: fixed {'off' if on else 'on'}; not submitted",
+            Exit.AUDIT_MISMATCH,
+        )
+    try:
+        press_in(ctx, target, step.caption, hit=hit)
+    except NotActionable as err:
+        if not may_ask(ctx, err):
+            raise
+        ask_human(
+            ctx,
+            step,
+            c.target,
+            err,
+            f"Please set “{ctx.what(c.target, step)}” {c.state} yourself.",
+            lambda: target.is_checked() == on,
+        )
     if target.is_checked() != on:
         raise AgentError(f"{step.caption}: could not set it {c.state}", Exit.AUDIT_MISMATCH)
     ctx.expect(step.audit, on, lambda: read_back(ctx, step, c))

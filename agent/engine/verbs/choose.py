@@ -14,9 +14,9 @@ from agent.engine.contract import one
 from agent.engine.engines import shows
 from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.permissions import list_texts
-from agent.engine.press import is_disabled
+from agent.engine.press import DISABLED_JS, is_disabled, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.signals import AccountFixed, NoSuchOption
 from agent.engine.verbs.base import Verb, register
@@ -86,10 +86,24 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
     never = [ctx.vars.sub(n) for n in ch.never]
     names = want + never if ch.multiple else want[:1]
     target = {n: n in want for n in names}
-    box = ctx.find.one(ch.open, step.caption, then=ctx.box(step, "set by the agent"))
-    if _state(ctx, box, ch, step, names) == target:
+    # Found, boxed, and what it shows and whether it is disabled read: one call. A select
+    # already right is read once and left alone.
+    mark = ctx.box(step, "set by the agent")
+    read = Then(
+        f"{mark.js if mark else ''}; {engines.SOURCE}; "
+        f"return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
+        {**(mark.arg if mark else {}), "label": _label(ctx, ch, step)},
+    )
+    box = ctx.find.one(ch.open, step.caption, then=read)
+    seen = ctx.find.then
+    if isinstance(seen, list) and len(seen) == 2:
+        got = {n: shows([str(x) for x in seen[0]], n) for n in names}
+        disabled = bool(seen[1])
+    else:
+        got, disabled = _state(ctx, box, ch, step, names), is_disabled(box)
+    if got == target:
         ctx.rep.info(f"{step.caption}: already shows {', '.join(want)}; left as it is")
-    elif is_disabled(box):
+    elif disabled:
         fixed = AccountFixed if ch.audit == "account" and ctx.draft > 0 else AgentError
         if ctx.separate:
             fixed = AgentError
@@ -101,7 +115,7 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
         )
     else:
         try:
-            _set_select(ctx, box, ch, step, names, target)
+            got = _set_select(ctx, box, ch, step, names, target, got)
         except AgentError as err:
             if not may_ask(ctx, err):
                 raise
@@ -112,27 +126,43 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
                 ctx, step, ch.open, err, say,
                 lambda: _state(ctx, box, ch, step, names) == target,
             )  # fmt: skip
+            got = _state(ctx, box, ch, step, names)
         if ch.loaded:
             data_shown(ctx, ch.loaded, step)
-    got = _state(ctx, box, ch, step, names)
+            got = _state(ctx, box, ch, step, names)  # after the page's reload of its data
     if got != target:
         raise AgentError(f"{step.caption}: reads back as {got}", Exit.AUDIT_MISMATCH)
     ctx.expect(step.audit, target, lambda: read_back(ctx, step, ch, names))
 
 
 def read_back(ctx: Context, step: Step, ch: Choose, names: list[str]) -> dict[str, bool]:
-    return _state(ctx, ctx.find.one(ch.open, step.caption), ch, step, names)
+    """What the select shows, read in the call that finds it (before submit: one call)."""
+    label = _label(ctx, ch, step)
+    shows_js = Then(f"{engines.SOURCE}; return OB.shown(el, a.then.label)", {"label": label})
+    box = ctx.find.one(ch.open, step.caption, then=shows_js)
+    got = ctx.find.then
+    if not isinstance(got, list):
+        return _state(ctx, box, ch, step, names)
+    return {n: shows([str(x) for x in got], n) for n in names}
 
 
 def _set_select(
-    ctx: Context, box: Locator, ch: Choose, step: Step, names: list[str], target: dict[str, bool]
-) -> None:
-    """Click the options that differ from what the box shows, close, read again."""
-    for _ in range(2):
-        state = _state(ctx, box, ch, step, names)
+    ctx: Context,
+    box: Locator,
+    ch: Choose,
+    step: Step,
+    names: list[str],
+    target: dict[str, bool],
+    state: dict[str, bool],
+) -> dict[str, bool]:
+    """Click the options that differ from what the box shows (`state`, just read), close, read
+    again; what it reads last."""
+    for attempt in range(3):
+        if attempt:
+            state = _state(ctx, box, ch, step, names)
         todo = [n for n in names if state[n] != target[n]]
-        if not todo:
-            return
+        if not todo or attempt == 2:
+            return state
         _open_select(ctx, box, ch, step, names)
         _all_drafts_offered(ctx, ch, step)
         if ch.audit == "permissions":  # what the list offers, for the engine's read-back
@@ -140,18 +170,20 @@ def _set_select(
         for name in todo:
             if not ctx.find.any_visible(_options(ch, name)):
                 _open_select(ctx, box, ch, step, names)  # a list that closes after each click
-            option = ctx.find.one(_options(ch, name), f"the option {name!r}")
-            if is_disabled(option):
+            option = ctx.find.one(_options(ch, name), f"the option {name!r}", then=with_hit(None))
+            hit = ctx.find.then  # whether it is disabled, and where the pointer lands: one look
+            if hit and hit.get("state") == "disabled":
                 raise AgentError(
                     f"{step.caption}: {name!r} is fixed {'off' if target[name] else 'on'}; "
                     "not submitted",
                     Exit.AUDIT_MISMATCH,
                 )
-            press_in(ctx, option, f"the option {name!r}")
+            press_in(ctx, option, f"the option {name!r}", hit=hit)
             if not ch.multiple and ch.loaded:
                 break
         if ch.multiple or ctx.find.any_visible([c for n in names for c in _options(ch, n)]):
             _close_select(ctx, ch, step, names)
+    raise AssertionError("unreachable: the third pass returns")
 
 
 def _all_drafts_offered(ctx: Context, ch: Choose, step: Step) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from playwright.sync_api import Locator, Page
 
@@ -19,7 +20,7 @@ from agent.engine.flow import Click, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.human import Need
 from agent.engine.locate import Vars
-from agent.engine.press import NotActionable
+from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text, errors_gone
 from agent.engine.signals import SessionLost
@@ -60,7 +61,7 @@ def act(ctx: Context, step: Step, c: Click) -> None:
         else ctx.box(step, "your turn", human=True)
     )
     try:
-        target = ctx.find.one(c.target, step.caption, then=box)
+        target = ctx.find.one(c.target, step.caption, then=with_hit(box) if agent_clicks else box)
     except AgentError as err:
         if c.by != "agent" or not c.until or not may_ask(ctx, err):
             raise
@@ -69,7 +70,7 @@ def act(ctx: Context, step: Step, c: Click) -> None:
     if c.by == "submit":
         ctx.on_state("submitted")  # from here a key may exist that only this run can capture
     if agent_clicks:
-        _agent_clicks(ctx, step, c, target)
+        _agent_clicks(ctx, step, c, target, ctx.find.then)
         return
     say = ctx.vars.sub(c.say or f"Please click: {step.caption}")
     ctx.overlay.banner(say, "human")
@@ -89,11 +90,17 @@ def act(ctx: Context, step: Step, c: Click) -> None:
         raise SessionLost()
 
 
-def _agent_clicks(ctx: Context, step: Step, c: Click, target: Locator) -> None:
-    ctx.overlay.settle()
+def _agent_clicks(
+    ctx: Context, step: Step, c: Click, target: Locator, hit: dict[str, Any] | None = None
+) -> None:
+    """`hit`: where the pointer would land, looked at as the target was found; used for the
+    first click only when no highlight was held in between (the page had no time to move)."""
+    if ctx.opts.pace > 0:
+        ctx.overlay.settle()
+        hit = None
     for attempt in range(3):
         try:
-            press_in(ctx, target, step.caption)
+            press_in(ctx, target, step.caption, hit=hit if attempt == 0 else None)
         except NotActionable as err:
             if c.by != "agent" or not c.until or not may_ask(ctx, err):
                 raise

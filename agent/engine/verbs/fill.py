@@ -12,7 +12,7 @@ from agent.engine.context import Context
 from agent.engine.contract import one
 from agent.engine.flow import Fill, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 
@@ -66,8 +66,14 @@ def act(ctx: Context, step: Step, f: Fill) -> None:
         ctx.expect(step.audit, value, lambda: read_back(ctx, step, f))
 
 
+# The field's value, read in the call that finds it (the read-back before submit: one call).
+VALUE = Then("return typeof el.value === 'string' ? el.value : null", {})
+
+
 def read_back(ctx: Context, step: Step, f: Fill) -> str:
-    return ctx.find.one(f.target, step.caption, editable=True).input_value()
+    field = ctx.find.one(f.target, step.caption, editable=True, then=VALUE)
+    got = ctx.find.then
+    return got if isinstance(got, str) else field.input_value()
 
 
 def expect_value(ctx: Context, step: Step, value: str) -> None:

@@ -12,7 +12,7 @@ from agent.engine.context import Context
 from agent.engine.contract import Fail, one
 from agent.engine.flow import FillChips, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Vars
+from agent.engine.locate import Then, Vars
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
 from agent.engine.verbs.base import Verb, register
@@ -32,18 +32,27 @@ def shown_ips(area: Locator, raw: bool = False) -> list[str]:
     found = [str(t) for t in texts if t]
     if raw:
         return found
-    return sorted({canonical(t) or t for t in found})
+    return _canonical(found)
+
+
+def _canonical(texts: list[str]) -> list[str]:
+    return sorted({canonical(t) or t for t in texts})
 
 
 def _wanted(vars: Vars, fc: FillChips) -> list[str]:
     return sorted({canonical(v) or v for v in vars.sub_list(fc.values)})
 
 
+def _area_label(ctx: Context, fc: FillChips) -> str | None:
+    label = fc.label or next((c.field for c in fc.input if c.field), None)
+    return ctx.vars.sub(label) if label else None
+
+
 def chip_area(ctx: Context, box: Locator, fc: FillChips) -> Locator:
     """Where the field's chips show: around its input, up to its label (else the page)."""
-    label = fc.label or next((c.field for c in fc.input if c.field), None)
+    label = _area_label(ctx, fc)
     if label:
-        area = box.locator("ob-area=" + engines.body(label=ctx.vars.sub(label)))
+        area = box.locator("ob-area=" + engines.body(label=label))
         if area.count() == 1:
             return area
     return ctx.page.locator("body")
@@ -70,7 +79,8 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         ctx.expect(step.audit, want, lambda: shown_ips(page_chips))
         return
     area = chip_area(ctx, box, fc)
-    for ip in shown_ips(area):
+    shown = shown_ips(area)  # read once: what is there already is not typed again
+    for ip in shown:
         if ip in want:
             continue  # already there: left alone
         close = area.locator("ob-chips=" + engines.body(close=True))
@@ -83,8 +93,10 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
                 Exit.AUDIT_MISMATCH,
             )
         press_in(ctx, close.nth(at), f"the remove control of {ip}")
+    if any(ip not in want for ip in shown):
+        shown = shown_ips(area)  # after removals: what is left, read again
     for value in want:
-        if value in shown_ips(area):
+        if value in shown:
             continue
         ctx.guard_origin()
         box.fill(value)
@@ -101,8 +113,23 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         raise AgentError(f"{step.caption}: shows {got}, expected {want}", Exit.AUDIT_MISMATCH)
 
 
+# chip_area and shown_ips as page script on the input found: the read-back in one call.
+CHIPS_JS = (
+    f"{engines.SOURCE}; const ar = a.then.label ? "
+    "OB.engines['ob-area'].queryAll(el, a.then.body) : []; "
+    "const root = ar.length === 1 ? ar[0] : document.body; "
+    "return OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText))"
+)
+
+
 def read_back(ctx: Context, step: Step, fc: FillChips) -> list[str]:
-    return shown_ips(chip_area(ctx, ctx.find.one(fc.input, step.caption, editable=True), fc))
+    label = _area_label(ctx, fc)
+    arg = {"label": label, "body": engines.body(label=label)}
+    box = ctx.find.one(fc.input, step.caption, editable=True, then=Then(CHIPS_JS, arg))
+    got = ctx.find.then
+    if not isinstance(got, list):
+        return shown_ips(chip_area(ctx, box, fc))
+    return _canonical([str(t) for t in got if t])
 
 
 def contract(page: Page, step: Step, stage: str, vars: Vars) -> str:

@@ -16,8 +16,8 @@ from agent.engine.context import Context
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Codes, Step
 from agent.engine.human import Need
-from agent.engine.locate import Vars
-from agent.engine.press import NotActionable
+from agent.engine.locate import Then, Vars
+from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
 from agent.engine.signals import Resubmit
@@ -44,7 +44,10 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
             return
         dialog = ctx.find.union(cd.dialog).first
         # A factor showing in the dialog means the dialog shows: no separate look for it.
-        factor = next((f for f, c in cd.factors.items() if ctx.find.any_visible(c, dialog)), None)
+        # Those not yet shown are looked for first (the next step is usually a new one): a
+        # look per factor already passed saved.
+        order = sorted(cd.factors.items(), key=lambda fc: fc[0] in ctx.out.factors)
+        factor = next((f for f, c in order if ctx.find.any_visible(c, dialog)), None)
         if factor is None and not ctx.find.any_visible(cd.dialog):
             raise Resubmit()
         if factor is None:
@@ -80,9 +83,9 @@ def _one_factor(
         if tries[factor] > 3:
             raise AgentError(f"the {factor} code was refused three times", Exit.HUMAN_TIMEOUT)
         code = ctx.opts.codes.get(factor, ctx.rep, cd.names.get(factor), ctx.opts.human_timeout)
-        ctx.mark(boxes.first, step, f"{factor} code entered by the agent")
+        box = ctx.box(step, f"{factor} code entered by the agent")  # drawn as it is read back
         ctx.guard_origin()
-        if not _sends(ctx, functools.partial(enter_code, boxes, code)):
+        if not _sends(ctx, functools.partial(enter_code, boxes, code, box)):
             _submit_code(ctx, cd, dialog)
     else:
         ctx.mark(boxes.first, step, say, human=True)
@@ -90,14 +93,19 @@ def _one_factor(
     _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor))
 
 
-def enter_code(boxes: Locator, code: str) -> None:
+def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
     """Type the code as a person does: into the first box, the page moving focus along.
 
-    One round trip, and one to read the boxes back; a page that does not move the focus
-    on by itself gets each digit put in its own box. Boxes gone after the last digit mean
-    the page took the code by itself: nothing more to type."""
+    One round trip, and one to read the boxes back (and draw `box`, the highlight, on the
+    first); a page that does not move the focus on by itself gets each digit put in its own
+    box. Boxes gone after the last digit mean the page took the code by itself: nothing more
+    to type."""
     boxes.first.press_sequentially(code)
-    shown = boxes.evaluate_all("els => els.map(e => e.value)")
+    shown = boxes.evaluate_all(
+        "(els, a) => { const el = els[0]; if (el && a.then) { "
+        f"{box.js if box else ''} }} return els.map(e => e.value) }}",
+        {"then": box.arg if box else None},
+    )
     if shown and "".join(shown) != code:
         for idx, digit in enumerate(code):
             boxes.nth(idx).fill(digit)
@@ -124,8 +132,10 @@ def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> None:
     """Click Continue/Confirm unless the page already took the code (no button, or the
     button disabled while it checks it): never a second submission of the same code."""
     try:
-        button = ctx.find.one(cd.submit, "the verification button", dialog, timeout=0)
-        press_in(ctx, button, "the verification button")
+        button = ctx.find.one(
+            cd.submit, "the verification button", dialog, timeout=0, then=with_hit(None)
+        )
+        press_in(ctx, button, "the verification button", hit=ctx.find.then)
     except NotActionable as err:
         if err.why != "disabled":
             raise
