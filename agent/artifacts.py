@@ -3,13 +3,6 @@
 Every artifact is written through the redaction layer or with masks over
 secret-bearing elements; the Playwright trace is paused while secrets are on
 the page (from the passphrase until after the credentials are confirmed).
-
-A step's screenshot is a PNG of the region it concerns (what the agent highlighted there,
-with its captions, and every masked element, with a margin), not of the whole window: about
-half the browser's CPU per shot (90 -> 51 ms measured on the create form). Not JPEG: it cost
-the same CPU as PNG there, and a JPEG recompressed into the batch report's WebP leaves
-chroma specks at the highlight's yellow edges that the secret-pixel check rightly counts.
-A stop's screenshot keeps the whole window, where the operator looks for what went wrong.
 """
 
 from __future__ import annotations
@@ -19,7 +12,10 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PWError
 
 from agent.config import private_dir
 from agent.custody import redact
@@ -51,22 +47,6 @@ COVER_JS = """(els, [color, attr]) => {
   }
 }"""
 UNCOVER_JS = "(els, attr) => document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove())"
-# The region a step's screenshot shows: every masked element and every element the highlight
-# layer boxes, united, with a margin, within the window (null: the whole window). The layer
-# only narrows the picture; the masks are painted whatever the region.
-REGION_JS = """(els, margin) => {
-  const rs = els.map((e) => e.getBoundingClientRect());
-  if (window.__onboard && window.__onboard.rects) rs.push(...window.__onboard.rects());
-  const on = rs.filter((r) => r.width && r.height && r.bottom > 0 && r.right > 0 &&
-                              r.top < innerHeight && r.left < innerWidth);
-  if (!on.length) return null;
-  const x = Math.max(0, Math.min(...on.map((r) => r.left)) - margin);
-  const y = Math.max(0, Math.min(...on.map((r) => r.top)) - margin);
-  const right = Math.min(innerWidth, Math.max(...on.map((r) => r.right)) + margin);
-  const bottom = Math.min(innerHeight, Math.max(...on.map((r) => r.bottom)) + margin);
-  return right - x >= 1 && bottom - y >= 1 ? { x, y, width: right - x, height: bottom - y } : null;
-}"""
-REGION_MARGIN = 48
 
 
 class RunArtifacts:
@@ -126,16 +106,9 @@ class RunArtifacts:
 
     # -- screenshots -------------------------------------------------------------
     def screenshot(
-        self,
-        page: Page,
-        name: str,
-        extra_masks: list[Locator] | None = None,
-        whole: bool = False,
+        self, page: Page, name: str, extra_masks: list[Locator] | None = None
     ) -> Path | None:
-        """A PNG of the step's region (`whole`: of the whole window) with every
-        secret-bearing element painted over."""
-        from playwright.sync_api import Error as PWError
-
+        """Full-page PNG with every secret-bearing element painted over."""
         masks = [
             page.locator("input[type=password]"),
             page.locator("input[autocomplete='one-time-code'], input[maxlength='1']"),
@@ -148,20 +121,13 @@ class RunArtifacts:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
             try:
-                hidden, region = every.evaluate_all(
-                    f"(els, a) => {{ ({COVER_JS})(els, a); "
-                    f"return [document.hidden, a[2] ? null : ({REGION_JS})(els, a[3])] }}",
-                    [MASK_COLOR, COVER_ATTR, whole, REGION_MARGIN],
+                hidden = every.evaluate_all(
+                    f"(els, a) => {{ ({COVER_JS})(els, a); return document.hidden }}",
+                    [MASK_COLOR, COVER_ATTR],
                 )
                 if hidden:  # another tab in front: nothing is painted
                     page.bring_to_front()
-                page.screenshot(
-                    path=str(path),
-                    clip=region,
-                    mask=masks,
-                    mask_color=MASK_COLOR,
-                    full_page=False,
-                )
+                page.screenshot(path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False)
             finally:
                 page.evaluate(f"a => ({UNCOVER_JS})([], a)", COVER_ATTR)
         except PWError as exc:

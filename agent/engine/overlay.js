@@ -174,11 +174,6 @@
       wake();
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
-    // The boxes and their captions, as laid out now (a screenshot's region).
-    rects() {
-      return [...marks.values()].filter((m) => m.el.isConnected && m.box.style.display !== "none")
-        .flatMap((m) => [m.box.getBoundingClientRect(), m.cap.getBoundingClientRect()]);
-    },
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
     unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(); } },
     state() {
