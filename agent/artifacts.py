@@ -20,9 +20,6 @@ from playwright.sync_api import Error as PWError
 from agent.config import private_dir
 from agent.custody import redact
 
-if TYPE_CHECKING:  # Playwright itself is imported where a screenshot is taken
-    from playwright.sync_api import BrowserContext, Locator, Page
-
 # Neutral dark grey, not Playwright's default magenta: a lossy copy (the report's WebP) smears
 # colour over 2x2 pixels, and at magenta's edges against white or black that smear leaves a
 # pixel with a blue cast, the one thing the secret-pixel check must never see (CI failed once
