@@ -18,7 +18,7 @@ from playwright.sync_api import sync_playwright
 from agent import browser
 from agent.browser import BrowserChoice, find_browser, require_browser
 from agent.session import SessionSpec
-from tests.helpers import login_into_profile
+from tests.helpers import in_thread, login_into_profile
 
 
 def exe(path: Path) -> Path:
@@ -71,11 +71,15 @@ def test_playwright_build_without_its_shell_runs_headless_in_the_full_build(no_o
 def test_inside_a_running_playwright_its_own_build_is_found(no_override, tmp_path):
     """A session asks while its Playwright runs: a second one cannot start on that thread."""
     full = exe(tmp_path / "ms-playwright" / "chromium-1255" / "chrome-linux64" / "chrome")
-    with sync_playwright():
-        # Asking without the running instance finds nothing (the old way of asking) ...
-        assert browser._playwright_bundled() is None
-        # ... the session passes its own and gets the build.
-        choice = SessionSpec(profile="p", headless=False).choice(fake_playwright(full))  # type: ignore[arg-type]
+
+    def ask() -> BrowserChoice:
+        with sync_playwright():
+            # Asking without the running instance finds nothing (the old way of asking) ...
+            assert browser._playwright_bundled() is None
+            # ... the session passes its own and gets the build.
+            return SessionSpec(profile="p", headless=False).choice(fake_playwright(full))  # type: ignore[arg-type]
+
+    choice = in_thread(ask)  # its own thread: pytest-playwright's loop may run on this one
     assert (choice.source, choice.executable_path) == ("playwright", str(full))
 
 
@@ -153,8 +157,12 @@ def test_one_profile_opened_by_both_browsers_keeps_its_session(replica, tmp_path
     for n, (first, then) in enumerate(((headed, headless), (headless, headed))):
         profile = tmp_path / f"profile-{n}"
         # Logged in, and the session seen to survive a reopen by the same browser ...
-        login_into_profile(
-            profile, replica.base_url, acct.email, acct.password, acct.totp_secret or "", first
-        )
+        in_thread(
+            login_into_profile,
+            profile, replica.base_url, acct.email, acct.password, acct.totp_secret or "", first,
+        )  # fmt: skip
         # ... so a logged-out profile now means the other browser cannot read it.
-        assert opens_logged_in(profile, then, replica.base_url), (first.describe(), then.describe())
+        assert in_thread(opens_logged_in, profile, then, replica.base_url), (
+            first.describe(),
+            then.describe(),
+        )

@@ -19,7 +19,7 @@ from agent.batch_slots import COLD_ENV
 from agent.browser import require_browser
 from agent.config import Settings
 from agent.custody import logins
-from tests.helpers import CLIENT, login_into_profile, onboard
+from tests.helpers import CLIENT, in_thread, login_into_profile, onboard
 from tests.leaks import Needles, scan
 
 from .conftest import issued, write_roster
@@ -86,8 +86,10 @@ def test_a_sealed_login_runs_warm_and_is_in_clear_nowhere(replica, tmp_path, tot
     home = tmp_path / "home"
     profile = home / "profiles" / "acme"
     profile.mkdir(parents=True)
-    login_into_profile(profile, replica.base_url, acct.email, acct.password, acct.totp_secret)
-    cookies = session_cookies(profile)
+    # (Playwright in its own thread: pytest-playwright's loop may be running on this one)
+    in_thread(login_into_profile, profile, replica.base_url, acct.email, acct.password,
+              acct.totp_secret)  # fmt: skip
+    cookies = in_thread(session_cookies, profile)
     assert cookies  # the replica's session
     saved = onboard(home, "login-state", "save", "acme")
     assert saved.returncode == 0, saved.stderr
