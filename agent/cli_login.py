@@ -27,15 +27,13 @@ def save(
     ] = None,
 ) -> None:
     """Seal a profile's login (cookies, local storage), age-encrypted to this machine."""
-    from agent.config import Settings
+    from agent.config import Settings, name_problem
     from agent.custody import logins
-    from agent.session import PROFILE_RE
 
     name = name or profile
     for what, value in (("profile", profile), ("--name", name)):
-        if not PROFILE_RE.fullmatch(value):
-            typer.echo(f"error: {what} {value!r}: use letters, digits, '.', '_' or '-' "
-                       "(max 64)", err=True)  # fmt: skip
+        if problem := name_problem(what, value):
+            typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(2)
     settings = Settings()
     data_dir = settings.profiles_dir / profile

@@ -87,6 +87,18 @@ def setting_source(name: str) -> str:
     return f"{name} in {path}" if in_file else "default"
 
 
+# A name that becomes a file or directory in the data dir: a profile, a sealed login (named
+# after its profile by default, so the same rule), a batch entry id. One rule, one wording.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+
+def name_problem(what: str, value: str) -> str | None:
+    """None when `value` is a usable name; else one line naming `what` and the rule."""
+    if NAME_RE.fullmatch(value or ""):
+        return None
+    return f"{what} {value!r}: use letters, digits, '.', '_' or '-' (max 64)"
+
+
 class _ConfigFileSource(PydanticBaseSettingsSource):
     """The TOML config file as a pydantic-settings source (below the environment)."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.config import NAME_RE, name_problem
 from agent.engine.flow import Rules
 from agent.engine.human import CodeSources, validate_code_sources
 from agent.exitcodes import AgentError
@@ -30,10 +31,9 @@ from agent.request import (
     looks_secret,
     site_problem,
 )
-from agent.session import PROFILE_RE, browser_ws_problem
+from agent.session import browser_ws_problem
 from agent.subkeys_plan import InputError, Plan, check_input
 
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 ENV_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FACTORS = ("totp", "sms", "email")
 # Field names that would carry a secret; each with what to give instead.
@@ -200,16 +200,15 @@ def check_entry(
             bad(loc, f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
         return []
     complete = f.id is not None and f.label is not None and f.ips is not None
-    if f.id is not None and not ID_RE.fullmatch(f.id):
-        bad("id", f"id {f.id!r}: use letters, digits, '.', '_' or '-' (max 64)")
-    if f.profile is not None and not PROFILE_RE.fullmatch(f.profile):
-        bad("profile", f"--profile {f.profile!r}: use letters, digits, '.', '_' or '-' (max 64)")
+    for field_, what, value in (("id", "id", f.id), ("profile", "--profile", f.profile)):
+        problem = None if value is None else name_problem(what, value)
+        if problem:
+            bad(field_, problem)
     if f.profile and f.cdp:
         bad("cdp", "give only one of profile and cdp")
     if f.login_state is not None:
-        if not PROFILE_RE.fullmatch(f.login_state):
-            bad("login_state", f"login_state {f.login_state!r}: use letters, digits, '.', '_' "
-                "or '-' (max 64)")  # fmt: skip
+        if problem := name_problem("login_state", f.login_state):
+            bad("login_state", problem)
         elif f.profile or f.cdp:
             bad("login_state", "give only one of profile, cdp and login_state")
     if f.browser_ws is not None:
@@ -324,7 +323,7 @@ def _rest_problems(f: _Fields, lines: dict[str, int], bad: Callable[[str, str], 
     if f.from_ is None:
         bad("", "sub_accounts_via: rest needs 'from': the entry id, or the vault record id, of "
             "the client's main-account key")  # fmt: skip
-    elif not ID_RE.fullmatch(f.from_):
+    elif not NAME_RE.fullmatch(f.from_):
         bad("from", f"from {f.from_!r}: give the id of an entry of this roster or of a vault "
             "record (letters, digits, '.', '_' or '-')")  # fmt: skip
     elif f.from_ == f.id:

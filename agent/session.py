@@ -32,13 +32,12 @@ from playwright.sync_api import Error as PWError
 
 from agent import urls, warm
 from agent.browser import BrowserChoice, base_args, find_browser, require_browser
-from agent.config import Settings, private_dir
+from agent.config import Settings, name_problem, private_dir
 from agent.custody import logins
 from agent.engine import engines
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
-PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 WS_RE = re.compile(r"wss?://[^\s/?#]+(?:[/?#]\S*)?")
 # Playwright's run-server reads the launch options from this header on connect.
 LAUNCH_HEADER = "x-playwright-launch-options"
@@ -89,11 +88,9 @@ class SessionSpec:
     extra_args: list[str] = field(default_factory=list)  # e.g. the batch's window tiling
 
     def validate(self) -> None:
-        if self.profile is not None and not PROFILE_RE.fullmatch(self.profile):
-            raise AgentError(
-                f"--profile {self.profile!r}: use letters, digits, '.', '_' or '-' (max 64)",
-                Exit.BAD_INPUT,
-            )
+        problem = None if self.profile is None else name_problem("--profile", self.profile)
+        if problem:
+            raise AgentError(problem, Exit.BAD_INPUT)
         if self.cdp is not None:
             if not re.fullmatch(r"(https?|wss?)://[^\s/]+(/.*)?", self.cdp):
                 raise AgentError(

@@ -17,19 +17,16 @@ layer the moment they are read, so no artifact can carry one.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pyrage
 
-from agent.config import Settings, private_dir
+from agent.config import Settings, name_problem, private_dir
 from agent.custody import redact
 from agent.custody.age import read_identities
 from agent.custody.errors import VaultError
 from agent.custody.files import replace_atomic
-
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 class LoginStateError(VaultError):
@@ -41,10 +38,8 @@ def logins_dir(settings: Settings) -> Path:
 
 
 def path_of(settings: Settings, name: str) -> Path:
-    if not NAME_RE.fullmatch(name or ""):
-        raise LoginStateError(
-            f"login_state {name!r}: use letters, digits, '.', '_' or '-' (max 64)"
-        )
+    if problem := name_problem("login_state", name):
+        raise LoginStateError(problem)
     return logins_dir(settings) / f"{name}.age"
 
 
