@@ -31,7 +31,6 @@ class Slot:
     """The driver and the browsers of one slot thread, started on first use."""
 
     def __init__(self) -> None:
-        self._cm: object | None = None
         self._pw: Playwright | None = None
         self.browsers: dict[str, Browser] = {}
         self.registered = False  # the engines (agent.engine.engines) are on its driver
@@ -40,8 +39,7 @@ class Slot:
         if self._pw is None:
             from playwright.sync_api import sync_playwright
 
-            cm = sync_playwright()
-            self._pw, self._cm = cm.start(), cm
+            self._pw = sync_playwright().start()
         return self._pw
 
     def browser(self, key: str, start: Callable[[], Browser]) -> Browser:
@@ -51,10 +49,6 @@ class Slot:
         if b is None or not b.is_connected():
             b = self.browsers[key] = start()
         return b
-
-    def lost(self) -> list[str]:
-        """Keys of the browsers that went away (their process or their server died)."""
-        return [k for k, b in self.browsers.items() if not b.is_connected()]
 
     def close(self) -> None:
         for b in self.browsers.values():

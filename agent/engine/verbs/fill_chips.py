@@ -40,7 +40,7 @@ def _canonical(texts: list[str]) -> list[str]:
 
 
 def _wanted(vars: Vars, fc: FillChips) -> list[str]:
-    return sorted({canonical(v) or v for v in vars.sub_list(fc.values)})
+    return _canonical(vars.sub_list(fc.values))
 
 
 def _area_label(ctx: Context, fc: FillChips) -> str | None:
