@@ -16,9 +16,9 @@ from agent.config import Settings
 from agent.custody import redact
 from agent.custody.sinks import Sink
 from agent.custody.vault import Credential, Vault, VaultError, held_message
+from agent.engine.context import Vars
 from agent.engine.flow import Flow, is_bundled
 from agent.engine.human import Reporter, StandIn
-from agent.engine.locate import Vars
 from agent.engine.runner import Runner
 from agent.exchanges import rest_permissions
 from agent.exitcodes import AgentError, Exit

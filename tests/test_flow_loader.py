@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.engine.context import Vars
 from agent.engine.flow import Capture, Flow, FlowError, load_flow, load_named
-from agent.engine.locate import Vars
 from agent.engine.verbs.capture import parse_labelled, valid
 from agent.exitcodes import AgentError, Exit
 

@@ -1,5 +1,5 @@
 """The read-back before any submit: every field a verb filled is read from the page again
-(each verb left its reader through `Context.expect`), every permission the page offers is
+(each verb left its reader here, through `expect`), every permission the page offers is
 checked (agent.engine.permissions), and any difference stops the run, not submitted.
 
 With several keys in one submission each draft is shown in turn and read back: the human
@@ -7,10 +7,26 @@ verifies once for all of them, so every one must be exactly as requested."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from agent.engine.context import Context
 from agent.engine.drafts import select_draft
 from agent.engine.permissions import keep_only_requested
 from agent.exitcodes import AgentError, Exit
+
+
+def expect(ctx: Context, name: str | None, want: Any, read: Callable[[], Any]) -> None:
+    """A verb's read-back: before any submit, `read()` must give `want` again (for the
+    draft being filled)."""
+    if name:
+        readers, expected = _ledger(ctx)
+        expected[name] = want
+        readers[name] = read
+
+
+def _ledger(ctx: Context) -> tuple[dict[str, Callable[[], Any]], dict[str, Any]]:
+    return ctx.audits.setdefault(ctx.draft, ({}, {}))
 
 
 def audit(ctx: Context) -> None:
@@ -24,9 +40,10 @@ def audit(ctx: Context) -> None:
                 select_draft(ctx, k)
             prefix = f"key {k + 1} ({ctx.vars.get('account_text')}) "
         diffs += keep_only_requested(ctx, prefix)
-        for name, read in ctx.readers.items():
+        readers, expected = _ledger(ctx)
+        for name, read in readers.items():
             got = read()
-            want = ctx.expected[name]
+            want = expected[name]
             if got != want:
                 hide = name.startswith("passphrase")
                 diffs.append(
@@ -36,7 +53,7 @@ def audit(ctx: Context) -> None:
             key = f"key{k + 1}.{name}" if ctx.drafts else name
             ctx.out.audit[key] = "ok" if got == want else "MISMATCH"
         for need in ctx.flow.required_audits:
-            if not any(r == need or r.startswith(need + ".") for r in ctx.readers):
+            if not any(r == need or r.startswith(need + ".") for r in readers):
                 diffs.append(f"{prefix}{need}: could not be read back from the page with certainty")
     if diffs:
         raise AgentError(

@@ -8,6 +8,7 @@ every action obeys first: act only on an allowed origin.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +18,31 @@ from playwright.sync_api import Locator, Page
 
 from agent.engine.flow import Flow, Loc, Step
 from agent.engine.human import CodeSources, Reporter, StandIn
-from agent.engine.locate import Resolver, Then, Vars
+from agent.engine.locate import Resolver, Then
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
+
+_VAR = re.compile(r"\{([a-z_]+)\}")
+
+
+class Vars(dict[str, Any]):
+    """Request values a flow refers to as {name}."""
+
+    def sub(self, text: str) -> str:
+        def rep(m: re.Match[str]) -> str:
+            v = self.get(m.group(1))
+            if v is None:
+                raise AgentError(f"flow refers to unknown value {{{m.group(1)}}}", Exit.BAD_INPUT)
+            return ", ".join(v) if isinstance(v, list) else str(v)
+
+        return _VAR.sub(rep, text)
+
+    def sub_list(self, text: str) -> list[str]:
+        """ "{ips}" -> the list itself; anything else -> one substituted string."""
+        m = _VAR.fullmatch(text.strip())
+        if m and isinstance(self.get(m.group(1)), list):
+            return [str(x) for x in self[m.group(1)]]
+        return [self.sub(text)]
 
 
 @dataclass
@@ -96,6 +119,7 @@ class Context:
         self.step: Step | None = None  # the step being done
         self.redone: dict[int, int] = {}  # step number -> times done again after an interruption
         self.offered: dict[int, list[str]] = {}  # per draft: the permission list's options
+        # per draft: (how to read each field back, what it must read); agent.engine.audit's
         self.audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
         self.listed = 0
         self.on_state = on_state or (lambda _state: None)
@@ -116,22 +140,6 @@ class Context:
         self.out = Outcome()
         self.n = 0  # the step's number, as the person sees it
         page.on("load", lambda _: self.overlay.lost())
-
-    # -- what must read back before submit, per key ------------------------------
-    @property
-    def readers(self) -> dict[str, Callable[[], Any]]:
-        """How to read each filled field back from the page, for the current draft."""
-        return self.audits.setdefault(self.draft, ({}, {}))[0]
-
-    @property
-    def expected(self) -> dict[str, Any]:
-        return self.audits.setdefault(self.draft, ({}, {}))[1]
-
-    def expect(self, name: str | None, want: Any, read: Callable[[], Any]) -> None:
-        """A verb's read-back: before any submit, `read()` must give `want` again."""
-        if name:
-            self.expected[name] = want
-            self.readers[name] = read
 
     def use_draft(self, k: int) -> None:
         if self.drafts:

@@ -8,8 +8,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
+from agent.engine.context import Vars
 from agent.engine.flow import Loc
-from agent.engine.locate import Vars, to_locator
+from agent.engine.locate import to_locator
 
 Scope = Page | Locator
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PWTimeout
@@ -18,27 +18,8 @@ from agent.engine import engines
 from agent.engine.flow import Loc
 from agent.exitcodes import AgentError, Exit
 
-_VAR = re.compile(r"\{([a-z_]+)\}")
-
-
-class Vars(dict[str, Any]):
-    """Request values a flow refers to as {name}."""
-
-    def sub(self, text: str) -> str:
-        def rep(m: re.Match[str]) -> str:
-            v = self.get(m.group(1))
-            if v is None:
-                raise AgentError(f"flow refers to unknown value {{{m.group(1)}}}", Exit.BAD_INPUT)
-            return ", ".join(v) if isinstance(v, list) else str(v)
-
-        return _VAR.sub(rep, text)
-
-    def sub_list(self, text: str) -> list[str]:
-        """ "{ips}" -> the list itself; anything else -> one substituted string."""
-        m = _VAR.fullmatch(text.strip())
-        if m and isinstance(self.get(m.group(1)), list):
-            return [str(x) for x in self[m.group(1)]]
-        return [self.sub(text)]
+if TYPE_CHECKING:  # the request's values live with the run's shared state
+    from agent.engine.context import Vars
 
 
 def _pattern(text: str) -> str | re.Pattern[str]:

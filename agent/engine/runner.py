@@ -22,7 +22,7 @@ from agent.engine.flow import Loc, Step
 from agent.engine.handover import wait_for_login
 from agent.engine.interruptions import clear_interruptions, covering, may_redo, redo
 from agent.engine.signals import AccountFixed, Interrupted, Resubmit, SessionLost
-from agent.engine.verbs import perform
+from agent.engine.verbs import verb_for
 from agent.exitcodes import AgentError, Exit
 
 __all__ = ["Options", "Outcome", "Runner"]
@@ -136,8 +136,16 @@ class Runner(Context):
         if step.id == drafts.ADD_DRAFT:
             drafts.add_draft(self, step)
         else:
-            perform(self, step)
+            self.perform(step)
         return True
+
+    def perform(self, step: Step) -> None:
+        """Do one step with its verb: the observers are told before, and after it succeeded."""
+        for hook in self.hooks.before_step:
+            hook(step)
+        verb_for(step).act(self, step, getattr(step, step.action))
+        for hook in self.hooks.after_step:
+            hook(step)
 
     def _applies(self, step: Step) -> bool:
         """UI variants: a step may be for pages that show (or do not show) something.
@@ -199,7 +207,7 @@ class Runner(Context):
         told, self.on_state = self.on_state, lambda _state: None  # a look: the journal stays
         try:
             for step in plan:
-                perform(self, step)
+                self.perform(step)
         except AgentError as err:
             return True if err.code == Exit.EXCHANGE_REFUSED else None
         except PWError:

@@ -11,9 +11,10 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from agent.engine.context import Vars
 from agent.engine.contract import Fail
 from agent.engine.flow import Flow, Step
-from agent.engine.locate import Vars, to_locator
+from agent.engine.locate import to_locator
 from agent.engine.verbs import verb_for
 from agent.record.recorder import MANIFEST, RecordError, step_stages
 from agent.record.redaction import PLACEHOLDER_PASSPHRASE

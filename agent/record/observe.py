@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.flow import Flow, Step
 from agent.engine.human import CodeSources
-from agent.engine.locate import Vars
 from agent.engine.runner import Runner
 from agent.exitcodes import AgentError
 from agent.passphrase import generate

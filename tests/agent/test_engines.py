@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import Page
 
 from agent.engine import engines
+from agent.engine.context import Vars
 from agent.engine.engines import shows
 from agent.engine.flow import Loc
-from agent.engine.locate import Vars, to_locator
+from agent.engine.locate import to_locator
 from agent.engine.press import NotActionable, press
 from agent.engine.verbs.fill_chips import shown_ips
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from agent.engine.context import Vars
 from agent.engine.flow import Flow
 from agent.engine.human import Need
-from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.exitcodes import AgentError, Exit
 

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page
 
 from agent.engine import permissions
+from agent.engine.context import Vars
 from agent.engine.flow import load_named
-from agent.engine.locate import Resolver, Vars
+from agent.engine.locate import Resolver
 from agent.engine.overlay import Overlay
 from agent.engine.verbs import choose, fill, fill_chips
 

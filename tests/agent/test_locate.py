@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from agent.engine.context import Vars
 from agent.engine.flow import Loc
-from agent.engine.locate import Resolver, Then, Vars
+from agent.engine.locate import Resolver, Then
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError
 

@@ -12,9 +12,9 @@ import time
 import pytest
 from playwright.sync_api import Page
 
+from agent.engine.context import Vars
 from agent.engine.flow import Flow, Interruption
 from agent.engine.human import Need
-from agent.engine.locate import Vars
 from agent.engine.pressing import press_in
 from agent.engine.runner import Options, Runner
 from agent.engine.verbs.wait_codes import UNREAD_VERIFICATION

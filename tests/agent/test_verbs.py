@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from agent.engine.context import Vars
 from agent.engine.flow import ACTIONS
-from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.engine.verbs import VERBS
 from agent.engine.verbs.base import Verb, register

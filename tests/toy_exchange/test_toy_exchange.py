@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route
 
+from agent.engine.context import Vars
 from agent.engine.flow import load_flow
 from agent.engine.human import CodeSources
-from agent.engine.locate import Vars
 from agent.engine.runner import Options, Runner
 from agent.exitcodes import AgentError
 from agent.record import check_step

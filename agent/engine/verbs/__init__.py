@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from agent.engine.verbs.base import VERBS, Verb, perform, verb_for
+from agent.engine.verbs.base import VERBS, Verb, verb_for
 
 for _m in pkgutil.iter_modules(__path__):
     if _m.name != "base":
         importlib.import_module(f"{__name__}.{_m.name}")
 
-__all__ = ["VERBS", "Verb", "perform", "verb_for"]
+__all__ = ["VERBS", "Verb", "verb_for"]

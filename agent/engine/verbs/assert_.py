@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Assert, Step
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 

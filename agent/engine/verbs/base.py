@@ -1,9 +1,9 @@
 """What a verb is, and the one table the engine finds verbs in by name.
 
 A verb carries its action (what it does on the live page, recording what the pre-submit
-audit must read back through `Context.expect`) and its contract check (does the flow still
-find what it acts on, on a recorded fixture page: `agent.engine.contract`). The runner and
-the fixture checker both dispatch through `verb_for`, nowhere else."""
+audit must read back through `agent.engine.audit.expect`) and its contract check (does the flow still
+find what it acts on, on a recorded fixture page: `agent.engine.contract`). The runner
+(`Runner.perform`) and the fixture checker both dispatch through `verb_for`, nowhere else."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.flow import Step
-from agent.engine.locate import Vars
 
 # act(ctx, step, the step's own part, e.g. its `click:`)
 Act = Callable[[Context, Step, Any], None]
@@ -43,12 +42,3 @@ def register(verb: Verb) -> Verb:
 
 def verb_for(step: Step) -> Verb:
     return VERBS[step.action]
-
-
-def perform(ctx: Context, step: Step) -> None:
-    """Do one step: the observers are told before, and after it succeeded."""
-    for hook in ctx.hooks.before_step:
-        hook(step)
-    verb_for(step).act(ctx, step, getattr(step, step.action))
-    for hook in ctx.hooks.after_step:
-        hook(step)

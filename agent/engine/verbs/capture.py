@@ -12,10 +12,10 @@ from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
 from agent import faults
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one
 from agent.engine.flow import Capture, Loc, Step
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from agent.engine.context import Context
+from agent.engine.audit import expect
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, resolve
 from agent.engine.flow import Check, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Vars
 from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.verbs.base import Verb, register
@@ -22,7 +22,7 @@ def act(ctx: Context, step: Step, c: Check) -> None:
     target = ctx.find.one(c.target, step.caption, then=box, tick=True)
     hit = ctx.find.then
     if target.is_checked() == on:  # already as wanted: read once, left alone
-        ctx.expect(step.audit, on, lambda: read_back(ctx, step, c))
+        expect(ctx, step.audit, on, lambda: read_back(ctx, step, c))
         return
     if hit and hit.get("state") == "disabled":
         raise AgentError(
@@ -44,7 +44,7 @@ def act(ctx: Context, step: Step, c: Check) -> None:
         )
     if target.is_checked() != on:
         raise AgentError(f"{step.caption}: could not set it {c.state}", Exit.AUDIT_MISMATCH)
-    ctx.expect(step.audit, on, lambda: read_back(ctx, step, c))
+    expect(ctx, step.audit, on, lambda: read_back(ctx, step, c))
 
 
 def read_back(ctx: Context, step: Step, c: Check) -> bool:

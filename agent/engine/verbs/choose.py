@@ -9,12 +9,13 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page
 
 from agent.engine import engines
-from agent.engine.context import Context
+from agent.engine.audit import expect
+from agent.engine.context import Context, Vars
 from agent.engine.contract import one
 from agent.engine.engines import shows
 from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.permissions import list_texts
 from agent.engine.press import DISABLED_JS, is_disabled, with_hit
 from agent.engine.pressing import press_in
@@ -132,7 +133,7 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
             got = _state(ctx, box, ch, step, names)  # after the page's reload of its data
     if got != target:
         raise AgentError(f"{step.caption}: reads back as {got}", Exit.AUDIT_MISMATCH)
-    ctx.expect(step.audit, target, lambda: read_back(ctx, step, ch, names))
+    expect(ctx, step.audit, target, lambda: read_back(ctx, step, ch, names))
 
 
 def read_back(ctx: Context, step: Step, ch: Choose, names: list[str]) -> dict[str, bool]:

@@ -14,12 +14,11 @@ from typing import Any
 from playwright.sync_api import Locator, Page
 
 from agent.engine.audit import audit
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, clickable, resolve
 from agent.engine.flow import Click, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.human import Need
-from agent.engine.locate import Vars
 from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text, errors_gone

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from agent.engine.context import Context
+from agent.engine.audit import expect
+from agent.engine.context import Context, Vars
 from agent.engine.contract import one
 from agent.engine.flow import Fill, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 
@@ -63,7 +64,7 @@ def act(ctx: Context, step: Step, f: Fill) -> None:
     if by_value:
         expect_value(ctx, step, value)
     else:
-        ctx.expect(step.audit, value, lambda: read_back(ctx, step, f))
+        expect(ctx, step.audit, value, lambda: read_back(ctx, step, f))
 
 
 # The field's value, read in the call that finds it (the read-back before submit: one call).
@@ -78,7 +79,7 @@ def read_back(ctx: Context, step: Step, f: Fill) -> str:
 
 def expect_value(ctx: Context, step: Step, value: str) -> None:
     """Read back by value: exactly one field on the page must hold it."""
-    ctx.expect(step.audit, True, lambda: inputs_holding(ctx.page, value) == 1)
+    expect(ctx, step.audit, True, lambda: inputs_holding(ctx.page, value) == 1)
 
 
 def inputs_holding(page: Page, value: str) -> int:

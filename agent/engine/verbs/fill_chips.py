@@ -8,11 +8,12 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page
 
 from agent.engine import engines
-from agent.engine.context import Context
+from agent.engine.audit import expect
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one
 from agent.engine.flow import FillChips, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
 from agent.engine.verbs.base import Verb, register
@@ -76,7 +77,7 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
             f"Please enter these IP addresses yourself: {', '.join(want)}.",
             lambda: shown_ips(page_chips) == want,
         )
-        ctx.expect(step.audit, want, lambda: shown_ips(page_chips))
+        expect(ctx, step.audit, want, lambda: shown_ips(page_chips))
         return
     area = chip_area(ctx, box, fc)
     shown = shown_ips(area)  # read once: what is there already is not typed again
@@ -107,7 +108,7 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
                 f"{step.caption}: the exchange refused {value}: {refused}",
                 Exit.EXCHANGE_REFUSED,
             )
-    ctx.expect(step.audit, want, lambda: read_back(ctx, step, fc))
+    expect(ctx, step.audit, want, lambda: read_back(ctx, step, fc))
     got = shown_ips(area)
     if got != want:
         raise AgentError(f"{step.caption}: shows {got}, expected {want}", Exit.AUDIT_MISMATCH)

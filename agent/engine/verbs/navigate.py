@@ -8,12 +8,11 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Loc, Navigate, Step
 from agent.engine.handover import check_language, wait_for_login
 from agent.engine.interruptions import clear_interruptions
-from agent.engine.locate import Vars
 from agent.engine.pressing import press_in
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit

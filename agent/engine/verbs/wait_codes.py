@@ -12,11 +12,11 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
-from agent.engine.context import Context
+from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Codes, Step
 from agent.engine.human import Need
-from agent.engine.locate import Then, Vars
+from agent.engine.locate import Then
 from agent.engine.press import NotActionable, with_hit
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
