@@ -30,7 +30,8 @@ test: lint test-headless test-headed
 bench: setup
 	@# Every benchmark always runs; the target fails if any missed a target.
 	$(BIN)/python -m bench.run; a=$$?; $(BIN)/python -m bench.batch; b=$$?; \
-	$(BIN)/python -m bench.subkeys; c=$$?; exit $$((a | b | c))
+	$(BIN)/python -m bench.subkeys; c=$$?; $(BIN)/python -m bench.startup; d=$$?; \
+	exit $$((a | b | c | d))
 
 # The agent on seeded page mutations (tests/fuzz): FUZZ_SEEDS seeds (1..N), unattended with
 # the real `onboard run`; GUIDED=1 headed (under Xvfb without a display) with the drift
