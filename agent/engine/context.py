@@ -171,6 +171,12 @@ class Context:
         """The same box, drawn by the resolver in the round trip that finds the element."""
         return self.overlay.then_mark(step.id, f"{self.n} - {step.caption}: {note}", human)
 
+    def field_to_fill(self, cands: list[Loc], step: Step) -> Locator:
+        """The one editable field a step types into, boxed as the agent's in the same call."""
+        return self.find.one(
+            cands, step.caption, editable=True, then=self.box(step, "filled by the agent")
+        )
+
     def what(self, cands: list[Loc], step: Step) -> str:
         """The flow's own name for the thing, as a person would look for it."""
         for c in cands:

@@ -27,9 +27,7 @@ def act(ctx: Context, step: Step, f: Fill) -> None:
     value = ctx.vars.sub(f.value)
     by_value = False  # read back by what the page holds, not by finding the field again
     try:
-        target = ctx.find.one(
-            f.target, step.caption, editable=True, then=ctx.box(step, "filled by the agent")
-        )
+        target = ctx.field_to_fill(f.target, step)
     except AgentError as err:
         if not may_ask(ctx, err):
             raise

@@ -62,9 +62,7 @@ def chip_area(ctx: Context, box: Locator, fc: FillChips) -> Locator:
 def act(ctx: Context, step: Step, fc: FillChips) -> None:
     want = _wanted(ctx.vars, fc)
     try:
-        box = ctx.find.one(
-            fc.input, step.caption, editable=True, then=ctx.box(step, "filled by the agent")
-        )
+        box = ctx.field_to_fill(fc.input, step)
     except AgentError as err:
         if not may_ask(ctx, err):
             raise
