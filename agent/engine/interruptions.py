@@ -35,14 +35,14 @@ def _gone(ctx: Context, cands: list[Loc]) -> bool:
     return not ctx.find.any_visible(cands)
 
 
-def clear_interruptions(ctx: Context, blocking: bool = False) -> None:
+def clear_interruptions(ctx: Context, blocking: bool = False, shown: bool = False) -> None:
     """Cookie banners, announcements: recognised, said, and left to the human to pass.
 
     Said once each, and waited for only when one is in the way (`blocking`: a click the
     agent must make lands on it). A banner at the foot of the page that covers nothing
-    the agent needs does not stop an unattended run; the person may pass it any time."""
-    every = covering(ctx)
-    if every is None or not every.count():
+    the agent needs does not stop an unattended run; the person may pass it any time.
+    `shown`: a look just made (the step's first read) saw one; not looked for again."""
+    if not shown and not interrupted(ctx):
         return  # one round trip on the usual page with nothing in the way
     for it in ctx.flow.interruptions:
         if not ctx.find.any_visible(it.detect):
