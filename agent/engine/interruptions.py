@@ -5,12 +5,14 @@ its start rather than handed over as a page the flow does not know."""
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from playwright.sync_api import Locator
 
 from agent.engine.context import Context
 from agent.engine.flow import Loc, Step
 from agent.engine.human import Need
+from agent.engine.locate import Rider
 from agent.engine.waiting import wait_human
 from agent.exitcodes import AgentError
 
@@ -29,6 +31,17 @@ def interrupted(ctx: Context) -> bool:
     """Whether something the flow knows can cover the page shows now."""
     shown = covering(ctx)
     return shown is not None and shown.count() > 0
+
+
+def look_along(ctx: Context, js: str = "", arg: dict[str, Any] | None = None) -> None:
+    """The look for anything covering the page (and `js`, a step's banner) carried by the
+    next read of the page (agent.engine.locate.Rider): what shows is said and boxed then."""
+
+    def seen(shown: bool) -> None:
+        if shown:
+            clear_interruptions(ctx, shown=True)
+
+    ctx.find.ride(Rider(js, arg or {}, covering(ctx), seen))
 
 
 def _gone(ctx: Context, cands: list[Loc]) -> bool:

@@ -200,7 +200,18 @@ class Resolver:
         """The pending rider as a call of its own (a step that acted, or ended, before any
         read carried it)."""
         if self.rider is not None:
-            self.any_visible([Loc(css="html")])
+            self.any_visible([Loc(css="head")])  # never shown: only the rider's look counts
+
+    def looks(
+        self, cands: list[Loc], watch: list[Loc], scope: Page | Locator | None = None
+    ) -> tuple[bool, bool]:
+        """Whether any candidate shows (in `scope`), and whether any of `watch` shows on the
+        page: one call (`watch` is carried as a rider's is)."""
+        self.flush()
+        seen: list[bool] = []
+        self.rider = Rider("", {}, self.union(watch), seen.append)
+        shows = self._count_riding(self.union(cands, scope)) > 0
+        return shows, bool(seen and seen[0])
 
     def _count_riding(self, union: Locator) -> int:
         """How many `union` matches, with the pending rider: one call."""

@@ -20,8 +20,7 @@ from agent.engine import drafts
 from agent.engine.context import Context, Options, Outcome
 from agent.engine.flow import Loc, Step
 from agent.engine.handover import wait_for_login
-from agent.engine.interruptions import clear_interruptions, covering, may_redo, redo
-from agent.engine.locate import Rider
+from agent.engine.interruptions import look_along, may_redo, redo
 from agent.engine.signals import AccountFixed, Interrupted, Resubmit, SessionLost
 from agent.engine.verbs import perform
 from agent.exitcodes import AgentError, Exit
@@ -135,8 +134,7 @@ class Runner(Context):
         else:
             # The step's banner and the look for anything covering the page ride the step's
             # first read of its page (no round trip of their own); said before it acts.
-            js, arg = self.overlay.banner_js(banner)
-            self.find.ride(Rider(js, arg, covering(self), self._covered))
+            look_along(self, *self.overlay.banner_js(banner))
         try:
             if step.id == drafts.ADD_DRAFT:
                 drafts.add_draft(self, step)
@@ -147,10 +145,6 @@ class Runner(Context):
             raise
         self.find.flush()
         return True
-
-    def _covered(self, shown: bool) -> None:
-        if shown:
-            clear_interruptions(self, shown=True)
 
     def _applies(self, step: Step) -> bool:
         """UI variants: a step may be for pages that show (or do not show) something.

@@ -123,6 +123,7 @@ def test_an_announcement_is_said_and_boxed_before_the_step_acts(page: Page, when
 def test_a_rider_no_read_carried_is_made_before_the_step_acts(page: Page):
     """A step that acts before it reads: the banner and the look are made by the origin
     check every action passes first, on their own."""
+    from agent.engine.interruptions import covering
     from agent.engine.locate import Rider
 
     serve(page, FORM)
@@ -130,7 +131,7 @@ def test_a_rider_no_read_carried_is_made_before_the_step_acts(page: Page):
     r = runner(page, [], said)
     told: list[bool] = []
     js, arg = r.overlay.banner_js("Step 1/1 — Acting at once")
-    r.find.ride(Rider(js, arg, None, told.append))
+    r.find.ride(Rider(js, arg, covering(r), told.append))
     with driver_calls() as sent:
         r.guard_origin()
     assert told == [False] and len(sent) == 1
@@ -138,3 +139,52 @@ def test_a_rider_no_read_carried_is_made_before_the_step_acts(page: Page):
     with driver_calls() as sent:
         r.guard_origin()  # told once: nothing more
     assert sent == [] and told == [False]
+
+
+TWO_FACTORS = {
+    "id": "verify",
+    "caption": "Security verification",
+    "wait_codes": {
+        "dialog": [{"css": ".dlg"}, {"css": "div:has(> h3)"}],
+        "factors": {
+            "totp": {"text": "Verify with authenticator app"},
+            "sms": {"text": "Verify with phone number"},
+        },
+        "boxes": [{"css": "input[autocomplete='one-time-code']"}, {"placeholder": "Code"}],
+        "submit": [{"text": "Confirm", "exact": True}, {"css": "button"}],
+        "done": {"text": "API key created", "exact": True},
+    },
+}
+VERIFY = f"""{STYLE}<div class=dlg><h3 id=t>Verify with authenticator app</h3>
+<input autocomplete="one-time-code" id=c><button id=b>Confirm</button></div>
+<script>window.codes = []; document.querySelector('#b').onclick = () => {{
+  const t = document.querySelector('#t'), c = document.querySelector('#c');
+  window.codes.push(c.value); c.value = '';
+  setTimeout(() => {{ if (window.codes.length === 1) t.textContent = 'Verify with phone number';
+    else document.querySelector('.dlg').outerHTML = '<h2>API key created</h2>'; }}, 50); }};
+</script>"""
+
+
+def test_the_verification_looks_at_its_result_and_its_factor_in_one_call(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+):
+    """Before: a look for the result and another for the factor at each turn of the loop,
+    and one more for the result after the last code (which the look that saw the last
+    factor's step end had seen): 20 calls for two codes here, now 17."""
+    from agent.engine.human import CodeSources
+
+    monkeypatch.setenv("TEST_TOTP", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    serve(page, VERIFY)
+    r = Runner(
+        page, announced_flow([TWO_FACTORS]).model_copy(update={"interruptions": []}),
+        Vars({}), BASE, [BASE],
+        Options(pace=0, step_timeout=5, human_timeout=5, drift_to_human=False,
+                codes=CodeSources(totp_secret_env="TEST_TOTP", sms_cmd="echo 654321")),
+        Said(), lambda *a: None,
+    )  # fmt: skip
+    with driver_calls() as sent:
+        r.run()
+    codes = page.evaluate("window.codes")
+    assert len(codes) == 2 and codes[1] == "654321" and len(codes[0]) == 6
+    assert r.out.factors == ["totp", "sms"]
+    assert len(sent) <= 17, sent
