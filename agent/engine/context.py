@@ -150,6 +150,7 @@ class Context:
 
     # -- the one rule before every action ------------------------------------------
     def guard_origin(self) -> None:
+        self.find.flush()  # a step's banner and look for interruptions come before it acts
         url = self.page.url
         if url.startswith(("about:", "chrome-error:")):
             return

@@ -5,12 +5,14 @@ its start rather than handed over as a page the flow does not know."""
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from playwright.sync_api import Locator
 
 from agent.engine.context import Context
 from agent.engine.flow import Loc, Step
 from agent.engine.human import Need
+from agent.engine.locate import Rider
 from agent.engine.waiting import wait_human
 from agent.exitcodes import AgentError
 
@@ -31,18 +33,29 @@ def interrupted(ctx: Context) -> bool:
     return shown is not None and shown.count() > 0
 
 
+def look_along(ctx: Context, js: str = "", arg: dict[str, Any] | None = None) -> None:
+    """The look for anything covering the page (and `js`, a step's banner) carried by the
+    next read of the page (agent.engine.locate.Rider): what shows is said and boxed then."""
+
+    def seen(shown: bool) -> None:
+        if shown:
+            clear_interruptions(ctx, shown=True)
+
+    ctx.find.ride(Rider(js, arg or {}, covering(ctx), seen))
+
+
 def _gone(ctx: Context, cands: list[Loc]) -> bool:
     return not ctx.find.any_visible(cands)
 
 
-def clear_interruptions(ctx: Context, blocking: bool = False) -> None:
+def clear_interruptions(ctx: Context, blocking: bool = False, shown: bool = False) -> None:
     """Cookie banners, announcements: recognised, said, and left to the human to pass.
 
     Said once each, and waited for only when one is in the way (`blocking`: a click the
     agent must make lands on it). A banner at the foot of the page that covers nothing
-    the agent needs does not stop an unattended run; the person may pass it any time."""
-    every = covering(ctx)
-    if every is None or not every.count():
+    the agent needs does not stop an unattended run; the person may pass it any time.
+    `shown`: a look just made (the step's first read) saw one; not looked for again."""
+    if not shown and not interrupted(ctx):
         return  # one round trip on the usual page with nothing in the way
     for it in ctx.flow.interruptions:
         if not ctx.find.any_visible(it.detect):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -127,12 +128,82 @@ class Then:
     arg: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Rider:
+    """What a step asks of the first call that reads its page (the runner's: the step's
+    banner, and the look for anything covering the page), so that neither costs a round
+    trip of its own. `js` runs once in the page (`a.ride` is `arg`); whether `watch` has any
+    match goes to `seen` right after that call. Carried by `one`, `any_visible` and
+    `wait_any`; `flush` makes it a call of its own when a step acts before reading."""
+
+    js: str
+    arg: dict[str, Any]
+    watch: Locator | None
+    seen: Callable[[bool], None]
+
+
+# Page script for the carrying call: the rider's script, and whether its watch matched (its
+# anchor, the document's root element, is among the elements, first: DOM order), which is
+# then taken out of them. `els`, `a.ride` in scope.
+_RIDE_JS = """const root = document.documentElement;
+  const watched = !!a.ride && a.ride.watch && els.includes(root);
+  if (watched) els = els.filter(e => e !== root);
+  if (a.ride) { (() => { RIDE })(); }"""
+
+
+def _ride_js(rider: Rider | None) -> str:
+    return _RIDE_JS.replace("RIDE", rider.js if rider else "")
+
+
 class Resolver:
     def __init__(self, page: Page, vars: Vars, timeout: float) -> None:
         self.page = page
         self.vars = vars
         self.timeout = timeout
         self.then: Any = None  # what the last `one` call's Then returned (None: none ran)
+        self.rider: Rider | None = None  # carried by the next call that reads the page
+
+    def ride(self, rider: Rider) -> None:
+        self.rider = rider
+
+    def _take(self, found: Locator) -> tuple[Locator, Rider | None, dict[str, Any] | None]:
+        """The pending rider, taken (told once): the locator that also holds its watch's
+        anchor (the root element, when the watch has a match), and its part of the arg."""
+        rider, self.rider = self.rider, None
+        if rider is None:
+            return found, None, None
+        arg = {**rider.arg, "watch": rider.watch is not None}
+        if rider.watch is not None:
+            found = found.or_(self.page.locator("html").filter(has=rider.watch))
+        return found, rider, arg
+
+    def flush(self) -> None:
+        """The pending rider as a call of its own (a step that acted, or ended, before any
+        read carried it)."""
+        if self.rider is not None:
+            self.any_visible([Loc(css="head")])  # never shown: only the rider's look counts
+
+    def looks(
+        self, cands: list[Loc], watch: list[Loc], scope: Page | Locator | None = None
+    ) -> tuple[bool, bool]:
+        """Whether any candidate shows (in `scope`), and whether any of `watch` shows on the
+        page: one call (`watch` is carried as a rider's is)."""
+        self.flush()
+        seen: list[bool] = []
+        self.rider = Rider("", {}, self.union(watch), seen.append)
+        shows = self._count_riding(self.union(cands, scope)) > 0
+        return shows, bool(seen and seen[0])
+
+    def _count_riding(self, union: Locator) -> int:
+        """How many `union` matches, with the pending rider: one call."""
+        loc, rider, ride = self._take(union)
+        if rider is None:
+            return union.count()
+        n, watched = loc.evaluate_all(
+            f"(els, a) => {{ {_ride_js(rider)}; return [els.length, watched] }}", {"ride": ride}
+        )
+        rider.seen(bool(watched))
+        return int(n)
 
     def visible(
         self, scope: Page | Locator, loc: Loc, editable: bool = False, tick: bool = False
@@ -140,7 +211,7 @@ class Resolver:
         return to_locator(scope, loc, self.vars, editable, tick).filter(visible=True)
 
     def any_visible(self, cands: list[Loc], scope: Page | Locator | None = None) -> bool:
-        return bool(cands) and self.union(cands, scope).count() > 0
+        return bool(cands) and self._count_riding(self.union(cands, scope)) > 0
 
     def union(self, cands: list[Loc], scope: Page | Locator | None = None) -> Locator:
         """Every visible match of any candidate, as one locator (one round trip to count)."""
@@ -155,6 +226,8 @@ class Resolver:
     ) -> bool:
         """Wait (on the page's own events, no polling sleep) until any candidate shows."""
         union = self.union(cands, scope)
+        if self.rider is not None and self._count_riding(union):
+            return True  # it shows: the look that carried the rider answers
         try:
             union.first.wait_for(state="visible", timeout=max(timeout, 0.001) * 1000)
         except PWTimeout:
@@ -165,17 +238,21 @@ class Resolver:
         """How many match, whether exactly one is usable (for a field: the one editable among
         look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call.
         What `then` returns is kept in `self.then`."""
+        loc, rider, ride = self._take(found)
         js = (
-            f"(els, a) => {{ const n = els.length; let use = a.editable ? "
+            f"(els, a) => {{ {_ride_js(rider)}; const n = els.length; let use = a.editable ? "
             f"els.filter(e => ({EDITABLE_JS})(e)) : els; "
             f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); const ok = use.length === 1; "
             f"const at = ok ? els.indexOf(use[0]) : -1; let got = null; if (ok && a.then) {{ "
             f"const el = use[0]; got = (() => {{ {then.js if then else ''} }})(); }} "
-            f"return [n, ok, at, got === undefined ? null : got]; }}"
+            f"return [n, ok, at, got === undefined ? null : got, watched]; }}"
         )
-        n, ok, at, self.then = found.evaluate_all(
-            js, {"editable": editable, "then": then.arg if then else {}}
+        n, ok, at, got, watched = loc.evaluate_all(
+            js, {"editable": editable, "then": then.arg if then else {}, "ride": ride}
         )
+        if rider is not None:
+            rider.seen(bool(watched))
+        self.then = got
         return int(n), bool(ok), int(at)
 
     def one(

@@ -31,26 +31,17 @@ class Overlay:
         except Error:
             pass  # the page is navigating; the next step re-applies
 
-    def banner(self, text: str, mode: str = "", count: Locator | None = None) -> int:
-        """Show the banner; with `count`, also count that locator's matches in the same call
-        (the runner's check for cookie banners and announcements, made at every step)."""
+    def banner(self, text: str, mode: str = "") -> None:
+        """Show the banner (a step's own rides the call that reads its page: `banner_js`)."""
         self._banner, self._lost = (text, mode), False
-        arg = {"text": text, "mode": mode}
-        if count is None:
-            self._eval("window.__onboard.banner(a.text, a.mode)", arg)
-            return 0
-        if self.enabled:
-            try:
-                return int(
-                    count.evaluate_all(
-                        f"(els, a) => {{ {SCRIPT}; window.__onboard.banner(a.text, a.mode); "
-                        "return els.length }",
-                        arg,
-                    )
-                )
-            except Error:
-                pass  # the page is navigating: count on the page it lands on
-        return count.count()
+        self._eval("window.__onboard.banner(a.text, a.mode)", {"text": text, "mode": mode})
+
+    def banner_js(self, text: str, mode: str = "") -> tuple[str, dict[str, str]]:
+        """The banner as page script for a call made anyway (the resolver's Rider: `a.ride`),
+        taken as shown from now on; no script when the layer is off."""
+        self._banner, self._lost = (text, mode), False
+        js = f"{SCRIPT}; window.__onboard.banner(a.ride.text, a.ride.mode)" if self.enabled else ""
+        return js, {"text": text, "mode": mode}
 
     def lost(self) -> None:
         """A new document loaded: its layer (the init script's) shows no banner yet. Noted

@@ -20,7 +20,7 @@ from agent.engine import drafts
 from agent.engine.context import Context, Options, Outcome
 from agent.engine.flow import Loc, Step
 from agent.engine.handover import wait_for_login
-from agent.engine.interruptions import clear_interruptions, covering, may_redo, redo
+from agent.engine.interruptions import look_along, may_redo, redo
 from agent.engine.signals import AccountFixed, Interrupted, Resubmit, SessionLost
 from agent.engine.verbs import verb_for
 from agent.exitcodes import AgentError, Exit
@@ -129,14 +129,21 @@ class Runner(Context):
         if not self._applies(step):
             return False
         self._looked = {}  # a step acts: what the last skipped ones saw may have changed
-        # The step's banner and the look for anything covering the page: one round trip.
-        probe = covering(self) if step.action != "navigate" else None
-        if self.overlay.banner(banner, count=probe):
-            clear_interruptions(self)
-        if step.id == drafts.ADD_DRAFT:
-            drafts.add_draft(self, step)
+        if step.action == "navigate":  # shown before the page goes; looked at once it is there
+            self.overlay.banner(banner)
         else:
-            self.perform(step)
+            # The step's banner and the look for anything covering the page ride the step's
+            # first read of its page (no round trip of their own); said before it acts.
+            look_along(self, *self.overlay.banner_js(banner))
+        try:
+            if step.id == drafts.ADD_DRAFT:
+                drafts.add_draft(self, step)
+            else:
+                self.perform(step)
+        except BaseException:
+            self.find.rider = None  # stopped before its first read: what follows says its own
+            raise
+        self.find.flush()
         return True
 
     def perform(self, step: Step) -> None:

@@ -42,7 +42,7 @@ def _near_and_mark(el: Locator, a: Assert, vars: Vars, box: Then | None) -> bool
 def act(ctx: Context, step: Step, a: Assert) -> None:
     msg = ctx.vars.sub(a.message)
     code = _CODES.get(a.code, Exit.UI_NOT_UNDERSTOOD)
-    if a.absent is not None and ctx.find.visible(ctx.page, a.absent).count() > 0:
+    if a.absent is not None and ctx.find.any_visible([a.absent]):
         raise AgentError(msg, code)
     if a.present is not None:
         if not ctx.find.wait_any([a.present], ctx.opts.step_timeout):

@@ -12,7 +12,7 @@ from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Loc, Navigate, Step
 from agent.engine.handover import check_language, wait_for_login
-from agent.engine.interruptions import clear_interruptions
+from agent.engine.interruptions import clear_interruptions, look_along
 from agent.engine.pressing import press_in
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
@@ -29,7 +29,7 @@ def act(ctx: Context, step: Step, nav: Navigate) -> None:
             ctx.page.goto(url, wait_until="domcontentloaded")
     ctx.guard_origin()
     check_language(ctx)
-    clear_interruptions(ctx)
+    look_along(ctx)  # with the look for the page's marker: one call when it shows already
     landed = urlsplit(ctx.page.url).path.rstrip("/") == nav.path.rstrip("/")
     if ctx.find.wait_any(nav.ready, ctx.opts.step_timeout if landed else 1.0):
         _loaded(ctx, nav, step)

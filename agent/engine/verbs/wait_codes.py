@@ -40,14 +40,16 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
     placed = time.monotonic()  # when a factor (or the window) was last understood
     while True:
         ctx.guard_origin()  # between codes too: a redirect there is never typed into
-        if ctx.find.any_visible(cd.done):
-            return
         dialog = ctx.find.union(cd.dialog).first
         # A factor showing in the dialog means the dialog shows: no separate look for it.
         # Those not yet shown are looked for first (the next step is usually a new one): a
-        # look per factor already passed saved.
+        # look per factor already passed saved. The first one and the result: one look.
         order = sorted(cd.factors.items(), key=lambda fc: fc[0] in ctx.out.factors)
-        factor = next((f for f, c in order if ctx.find.any_visible(c, dialog)), None)
+        shows, done = ctx.find.looks(order[0][1], cd.done, dialog)
+        if done:
+            return
+        factor = order[0][0] if shows else None
+        factor = factor or next((f for f, c in order[1:] if ctx.find.any_visible(c, dialog)), None)
         if factor is None and not ctx.find.any_visible(cd.dialog):
             raise Resubmit()
         if factor is None:
@@ -70,12 +72,14 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
             ctx.out.factors.append(factor)
         for hook in ctx.hooks.on_factor:
             hook(factor)
-        _one_factor(ctx, step, cd, factor, dialog, tries)
+        if _one_factor(ctx, step, cd, factor, dialog, tries):
+            return  # the result shows (seen by the look that saw the factor's step end)
 
 
 def _one_factor(
     ctx: Context, step: Step, cd: Codes, factor: str, dialog: Locator, tries: dict[str, int]
-) -> None:
+) -> bool:
+    """One factor's code, typed or the person's; True: the result shows now."""
     boxes = ctx.find.union(cd.boxes, dialog)
     say = cd.say.get(factor, f"Enter the {factor} code")
     if ctx.opts.codes.automatic(factor):
@@ -90,7 +94,7 @@ def _one_factor(
     else:
         ctx.mark(boxes.first, step, say, human=True)
         ctx.overlay.banner(say, "human")
-    _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor))
+    return _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor))
 
 
 def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
@@ -143,14 +147,16 @@ def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> None:
         return  # no button: the page goes on by itself
 
 
-def _await_step_change(ctx: Context, cd: Codes, factor: str, dialog: Locator, need: Need) -> None:
+def _await_step_change(ctx: Context, cd: Codes, factor: str, dialog: Locator, need: Need) -> bool:
+    """Until the factor's step is over; True: the result shows (the last look saw it)."""
     seen_err = [""]
+    result = [False]
 
     def changed() -> bool:
-        # The factor's step gone covers the result shown and the dialog closed.
-        if not ctx.find.any_visible(cd.factors[factor], dialog):
-            return True
-        if ctx.find.any_visible(cd.done):
+        # The factor's step gone covers the result shown and the dialog closed: one look
+        # at both.
+        shows, result[0] = ctx.find.looks(cd.factors[factor], cd.done, dialog)
+        if not shows or result[0]:
             return True
         err = error_text(ctx, cd.error)
         if err and err != seen_err[0]:
@@ -165,8 +171,9 @@ def _await_step_change(ctx: Context, cd: Codes, factor: str, dialog: Locator, ne
         others = [loc for f, c in cd.factors.items() if f != factor for loc in c]
         ctx.find.wait_any(cd.done + (cd.error or []) + others, ctx.opts.step_timeout)
         if changed():
-            return
+            return result[0]
     wait_human(ctx, need, changed, ctx.opts.human_timeout)
+    return result[0]
 
 
 def contract(page: Page, step: Step, stage: str, vars: Vars) -> str:
