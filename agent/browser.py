@@ -33,24 +33,6 @@ _QUIET_ARGS = [
     "--disable-quic",
 ]
 
-# A warm batch slot's headless browser and driver (agent.warm), and nothing else: a visible
-# browser is the product and is launched exactly as a single run launches it. The same
-# Chromium, sandbox and site isolation as every run; only V8's young generation is smaller.
-# Measured A B A B against the slots without them (bench.batch_ab, 24 entries at concurrency
-# 4): summed PSS about 7% lower, CPU unchanged within the noise. Tried and not kept (no
-# measurable gain): --disable-gpu with --disable-software-rasterizer (the headless shell
-# keeps its GPU process for compositing), --js-flags=--lite-mode; the rest of the usual
-# list (background networking, component update, MediaRouter, OptimizationHints,
-# /dev/shm) Playwright and _QUIET_ARGS already pass.
-SLOT_ARGS = [
-    # Each renderer's V8 grows its young generation to 3 x 16 MB semi-spaces; an entry's
-    # pages are short-lived and small, and 1 MB semi-spaces cost a few more scavenges only.
-    "--js-flags=--max-semi-space-size=1",
-]
-# The slot's Playwright driver (Node, one per slot: about 110 MB PSS each, the largest
-# share of a warm batch's memory): the same young-generation limit for its V8.
-SLOT_NODE_OPTIONS = "--max-semi-space-size=1"
-
 _SYSTEM_CANDIDATES = [
     "chromium",
     "chromium-browser",

@@ -31,7 +31,7 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PWError
 
 from agent import urls, warm
-from agent.browser import SLOT_ARGS, BrowserChoice, base_args, find_browser, require_browser
+from agent.browser import BrowserChoice, base_args, find_browser, require_browser
 from agent.config import Settings, name_problem, private_dir
 from agent.custody import logins
 from agent.engine import engines
@@ -176,7 +176,7 @@ def open_session(
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
     # Decided before Playwright starts here: finding this machine's browser may start it too.
     slot = warm.current()  # in a warm batch slot: its running driver answers that instead
-    pw = slot.playwright(spec.headless) if slot else None
+    pw = slot.playwright() if slot else None
     remote = spec.remote_launch_options(pw) if spec.browser_ws and not spec.cdp else None
     # Playwright's driver is Node: its compiled code kept between runs starts it ~0.1 s sooner
     # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
@@ -223,10 +223,7 @@ def open_session(
             url, opts = spec.browser_ws, remote
             key, start = f"ws {url} {json.dumps(opts)}", lambda: _connect(p, url, opts)
         else:
-            choice = spec.choice(p)
-            if slot and spec.headless:  # a warm slot's headless browser: agent.browser
-                choice = replace(choice, args=[*choice.args, *SLOT_ARGS])
-            launch = choice.launch_kwargs()
+            launch = spec.choice(p).launch_kwargs()
             key = f"local {spec.headless} {json.dumps(launch)}"
             start = lambda: p.chromium.launch(headless=spec.headless, **launch)  # type: ignore[arg-type]  # noqa: E731
         browser = slot.browser(key, start) if slot else start()

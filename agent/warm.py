@@ -16,38 +16,15 @@ data directory, one browser process), but through the slot's driver.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from agent.browser import SLOT_NODE_OPTIONS
-
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
 _here = threading.local()
-_env = threading.Lock()  # slots start their drivers side by side; the environment is shared
-
-
-@contextmanager
-def _node_options(extra: str) -> Iterator[None]:
-    """NODE_OPTIONS with `extra` first (the client's own, after it, win) while a driver
-    starts: Playwright's driver reads this process's environment when it is spawned."""
-    if not extra:
-        yield
-        return
-    with _env:
-        old = os.environ.get("NODE_OPTIONS")
-        os.environ["NODE_OPTIONS"] = f"{extra} {old}" if old else extra
-        try:
-            yield
-        finally:
-            if old is None:
-                del os.environ["NODE_OPTIONS"]
-            else:
-                os.environ["NODE_OPTIONS"] = old
 
 
 class Slot:
@@ -58,14 +35,11 @@ class Slot:
         self.browsers: dict[str, Browser] = {}
         self.registered = False  # the engines (agent.engine.engines) are on its driver
 
-    def playwright(self, headless: bool = False) -> Playwright:
-        """The slot's driver, started on first use; a headless slot's with
-        agent.browser.SLOT_NODE_OPTIONS (a visible batch's, as a single run's)."""
+    def playwright(self) -> Playwright:
         if self._pw is None:
             from playwright.sync_api import sync_playwright
 
-            with _node_options(SLOT_NODE_OPTIONS if headless else ""):
-                self._pw = sync_playwright().start()
+            self._pw = sync_playwright().start()
         return self._pw
 
     def browser(self, key: str, start: Callable[[], Browser]) -> Browser:
