@@ -32,7 +32,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -198,17 +199,11 @@ def sealed_roster(path: Path, base_url: str, n: int, tag: str, **extra: Any) -> 
     return path
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--entries", type=int, default=24)
-    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--pairs", type=int, default=3, help="warm/cold pairs per concurrency")
-    ap.add_argument("--no-drafts", action="store_true", help="skip 1 submission vs 10 runs")
-    ap.add_argument("--no-pool", action="store_true", help="skip the browser-server pool")
-    a = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="onboard-bench-batch-"))
+@contextmanager
+def sealed_replica(home: Path) -> Iterator[tuple[ReplicaServer, dict[str, str]]]:
+    """The replica (the client with ten sub-accounts), {PROFILES} profiles logged in and
+    each login sealed (`onboard login-state save`), and the environment a batch runs in.
+    Orphans are adopted from then on, so every batch's CPU is all counted."""
     seed = yaml.safe_load(SEED.read_text())
     seed["accounts"][0]["subaccounts"] = SUBS  # the client: ten sub-accounts
     (home / "seed.yaml").write_text(yaml.safe_dump(seed))
@@ -227,7 +222,22 @@ def main() -> int:
             login_into_profile(d, srv.base_url, acct.email, acct.password, acct.totp_secret or "")
             subprocess.run([sys.executable, "-m", "agent", "login-state", "save", f"p{i}"],
                            env=env, check=True, capture_output=True)  # fmt: skip
-        adopt_orphans()  # from now on: every batch's CPU is all counted
+        adopt_orphans()
+        yield srv, env
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--entries", type=int, default=24)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--pairs", type=int, default=3, help="warm/cold pairs per concurrency")
+    ap.add_argument("--no-drafts", action="store_true", help="skip 1 submission vs 10 runs")
+    ap.add_argument("--no-pool", action="store_true", help="skip the browser-server pool")
+    a = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="onboard-bench-batch-"))
+    with sealed_replica(home) as (srv, env):
         print(
             f"{a.entries} entries per batch over {PROFILES} sealed logins, replica "
             f"{srv.base_url}; warm (W) and cold (C) alternated, {a.pairs} pair(s) each"

@@ -23,11 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from statistics import median
 
-import yaml
-
-from bench.batch import PROFILES, SEED, SUBS, Batch, adopt_orphans, run, sealed_roster
-from replica.server import ReplicaServer
-from tests.helpers import login_into_profile
+from bench.batch import Batch, run, sealed_replica, sealed_roster
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -143,7 +139,7 @@ class Profile:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--a", default="/work/main", help="tree A (PYTHONPATH)")
+    ap.add_argument("--a", required=True, help="tree A (PYTHONPATH), e.g. a checkout of main")
     ap.add_argument("--b", default=".", help="tree B (PYTHONPATH)")
     ap.add_argument("--env-a", action="append", default=[], help="NAME=VALUE for A's runs")
     ap.add_argument("--env-b", action="append", default=[], help="NAME=VALUE for B's runs")
@@ -159,29 +155,13 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="per process type breakdown")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="onboard-bench-ab-"))
-    seed = yaml.safe_load(SEED.read_text())
-    seed["accounts"][0]["subaccounts"] = SUBS
-    (home / "seed.yaml").write_text(yaml.safe_dump(seed))
     trees = {"A": str(Path(a.a).resolve()), "B": str(Path(a.b).resolve())}
     extra = {"A": dict(kv.split("=", 1) for kv in a.env_a),
              "B": dict(kv.split("=", 1) for kv in a.env_b)}  # fmt: skip
     for name, more in zip("CDEFGH", a.also, strict=False):
         trees[name] = trees["B"]
         extra[name] = dict(kv.split("=", 1) for kv in more.split(";"))
-    with ReplicaServer(
-        scenarios=["totp-only", "account-selectable"], seed=home / "seed.yaml"
-    ) as srv:
-        acct = srv.world.accounts["client@replica.test"]
-        env = {**os.environ, "ONBOARD_HOME": str(home), "BENCH_TOTP": acct.totp_secret or ""}
-        env.pop("DISPLAY", None)
-        env.pop("ONBOARD_BATCH_COLD", None)
-        for i in range(PROFILES):
-            d = home / "profiles" / f"p{i}"
-            d.mkdir(parents=True)
-            login_into_profile(d, srv.base_url, acct.email, acct.password, acct.totp_secret or "")
-            subprocess.run([sys.executable, "-m", "agent", "login-state", "save", f"p{i}"],
-                           env=env, check=True, capture_output=True)  # fmt: skip
-        adopt_orphans()
+    with sealed_replica(home) as (srv, env):
         print("\n".join(f"{v} = {trees[v]} {extra[v]}" for v in trees))
         k = 0
         for n in a.concurrency:
