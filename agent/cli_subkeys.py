@@ -59,6 +59,7 @@ def run_subkeys(args: SubkeysArgs) -> int:
 
     from agent.cli_vault import recover
     from agent.config import Settings
+    from agent.console import consoles
     from agent.custody.vault import Vault
     from agent.exchanges.okx import okx_code, refusal_line
     from agent.journal import Journal
@@ -75,8 +76,7 @@ def run_subkeys(args: SubkeysArgs) -> int:
     )
     from agent.subkeys import run as run_all
 
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out, err = consoles()
     settings = Settings()
     vault = Vault(settings)
     try:

@@ -38,6 +38,7 @@ def run_verify(
 ) -> int:
     from agent.cli_vault import recover
     from agent.config import Settings
+    from agent.console import consoles
     from agent.custody.vault import Vault
     from agent.custody.verify import (
         VerifyInputError,
@@ -46,8 +47,7 @@ def run_verify(
         record_ids,
     )
 
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out, err = consoles()
     if bool(ids) == bool(all_):
         _say(err, "error: give record id(s) or --all (not both); `onboard vault` lists records")
         return int(Exit.BAD_INPUT)

@@ -21,6 +21,12 @@ from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
 
 
+def consoles() -> tuple[Console, Console]:
+    """A command's stdout (its results, `--json`) and stderr (progress and errors), neither
+    highlighting: what is printed is what the text says."""
+    return Console(highlight=False), Console(stderr=True, highlight=False)
+
+
 def clock(seconds: float) -> str:
     """m:ss (h:mm:ss from an hour), whole seconds rounded up: a countdown shows 0:01 until
     the time is really out, and 10:00 at the start of ten minutes."""
@@ -76,8 +82,7 @@ def read_secret(prompt: str, timeout: float | None, fd: int, out: IO[str]) -> st
 
 class ConsoleReporter:
     def __init__(self, quiet: bool = False) -> None:
-        self.err = Console(stderr=True, highlight=False)
-        self.out = Console(highlight=False)
+        self.out, self.err = consoles()
         self.quiet = quiet
         self._status: Status | None = None
 
