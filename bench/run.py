@@ -217,7 +217,15 @@ def main() -> int:
 
         def floor(label: str) -> Run:
             cmd = ["bench.floor", "--label", label, *common, "--passphrase-env", "BENCH_PASSPHRASE"]
-            return timed(cmd, env, calls_file)[0]
+            try:
+                return timed(cmd, env, calls_file)[0]
+            except SystemExit as exc:
+                # The bare baseline has no waits beyond Playwright's 30 s and no retries (on a
+                # loaded machine it timed out once in 14 runs): its round is run once more,
+                # said. The agent is never run again: its failure is a result.
+                print(f"   floor failed, run once more: {str(exc).splitlines()[0]}", flush=True)
+                acct.keys[:] = seeded_keys
+                return timed(cmd, env, calls_file)[0]
 
         if a.call_sites:
             agent("bench-warm")
