@@ -119,8 +119,8 @@ def sample_tree(proc: subprocess.Popen[str]) -> dict[str, float]:
             if kind.startswith("chrom"):
                 t = [a for a in cmd.split() if a.startswith("--type=")]
                 kind = "chromium " + (t[0][7:] if t else "browser")
-            if "replica.outbox" in cmd:
-                kind = "outbox cmd"
+            if cmd.split(" ")[1:3] == ["-m", "replica.outbox"]:
+                kind = "outbox cmd"  # not the run itself, whose own arguments name it too
             if not cmd.strip():  # gone (a zombie): its kind was seen while it ran
                 kind = last.get(pid, (kind, 0.0))[0]
             last[pid] = (kind, (int(stat[11]) + int(stat[12])) / ticks)
