@@ -12,6 +12,7 @@ try:  # typer vendors click (typer._click) since 0.2x; before, it used click its
 except ImportError:  # pragma: no cover - older typer
     from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
+from agent import cli_coerce
 from agent import cli_tools as tools
 from agent.choices import Shell
 from agent.cli_onboard import fail as _fail
@@ -39,6 +40,9 @@ class OneLineErrors(TyperGroup):
             return super().invoke(ctx)
         except ClickException as exc:
             raise _one_line(exc) from None
+
+
+cli_coerce.install()  # typer's option values without a pydantic adapter where none is needed
 
 
 def _one_line(exc: Any) -> Exception:

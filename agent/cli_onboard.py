@@ -208,7 +208,7 @@ def run(
             reveal=reveal,
         )
         settings = Settings()
-        flow_obj, vault = preflight(plan, settings)
+        flow_obj, vault = preflight(plan, settings, flow_obj)
     except (RequestError, FlowError) as exc:
         fail(str(exc), Exit.BAD_INPUT)
     except AgentError as exc:

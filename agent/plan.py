@@ -90,9 +90,10 @@ def plan_target(flow: Flow, req: OnboardRequest) -> tuple[str, list[str]]:
     return flow.sites[req.site], list(flow.origins)
 
 
-def preflight(plan: RunPlan, settings: Settings) -> tuple[Flow, Vault]:
-    """Everything that can be checked before a browser opens."""
-    flow = load_named(plan.flow)
+def preflight(plan: RunPlan, settings: Settings, flow: Flow | None = None) -> tuple[Flow, Vault]:
+    """Everything that can be checked before a browser opens. `flow`: plan.flow already
+    loaded (`onboard run` loads it to check the request), not parsed a second time."""
+    flow = flow or load_named(plan.flow)
     plan.session.validate()
     rec = plan.record
     if rec is not None and rec.exists() and (not rec.is_dir() or any(rec.iterdir())):

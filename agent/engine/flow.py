@@ -290,13 +290,26 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     return lines
 
 
+def _parse(text: str) -> Any:
+    """The YAML as data: with libyaml's loader when PyYAML has it (the same data, ~10x less
+    CPU: ~20 ms a run for the bundled flow otherwise); a text it refuses is parsed again by
+    the pure-Python loader, whose error (problem and line) is the one said."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # a safe loader: libyaml's SafeLoader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def load_flow(path: Path) -> Flow:
     try:
         text = path.read_text()
     except OSError as exc:
         raise FlowError(f"{path}: cannot read the flow file ({exc.strerror or exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
