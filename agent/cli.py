@@ -327,11 +327,17 @@ def main() -> None:
         from typer.completion import completion_init
 
         completion_init()  # typer's bash/zsh/fish classes (add_completion=False skips this)
+    from agent.leave import leave
+
     try:
-        app(prog_name="onboard", standalone_mode=True)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise SystemExit(int(exc.code)) from None
+        try:
+            app(prog_name="onboard", standalone_mode=True)
+        except ConfigError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise SystemExit(int(exc.code)) from None
+    except SystemExit as done:
+        leave(done.code)  # without the interpreter's teardown, when nothing needs it
+        raise
 
 
 if __name__ == "__main__":

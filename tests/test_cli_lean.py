@@ -1,6 +1,7 @@
 """`onboard run`'s own Python work before the browser, kept to what the run needs: the flow
 file parsed once (with libyaml when PyYAML has it), and typer's option values settled without a
-pydantic adapter per option (agent.cli_coerce) while every refusal stays the one it was.
+pydantic adapter per option (agent.cli_coerce) while every refusal stays the one it was; and
+the end: the process left without the interpreter's teardown (agent.leave).
 
 In-process (typer's CliRunner on agent.cli.app), with Playwright replaced by a tripwire: the
 cases stop at a refusal before any browser."""
@@ -8,6 +9,8 @@ cases stop at a refusal before any browser."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +160,59 @@ def test_given_values_arrive_as_typer_gave_them(
     assert seen["login_timeout"] == 30 and seen["human_timeout"] == 600
     assert seen["flow"] == "okx" and seen["sink"] == "vault"
     assert seen["codes"].sms_cmd == "a b" and seen["record"] is None
+
+
+# -- leaving: the process ends without the interpreter's teardown (agent.leave) --------------
+LEAVING = """
+import atexit, sys
+class Torn:
+    def __del__(self):
+        sys.stdout.write("torn down\\n")
+torn = Torn()
+atexit.register(lambda: sys.stdout.write("atexit ran\\n"))
+sys.stdout.write("unflushed ")
+sys.argv = ["onboard", *sys.argv[1:]]
+from agent.cli import main
+main()
+"""
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_")}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+
+
+def test_the_cli_leaves_without_teardown() -> None:
+    """The atexit handlers run and the output is flushed; the teardown is skipped."""
+    from agent import __version__
+
+    done = _python(LEAVING, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"unflushed onboard {__version__}\natexit ran\n"
+
+
+def test_the_cli_leaves_with_its_exit_code() -> None:
+    done = _python(LEAVING, "run", "--ip", "203.0.113.7")
+    assert done.returncode == 2
+    assert done.stdout == "unflushed atexit ran\n"
+    assert "--label" in done.stderr
+
+
+def test_a_running_thread_means_a_normal_exit() -> None:
+    """A non-daemon thread still at work: `leave` declines, the exit waits for the thread."""
+    code = """
+import sys, threading
+from agent.leave import leave
+gate = threading.Event()
+def work():
+    gate.wait()
+    sys.stdout.write("thread done\\n")
+threading.Thread(target=work).start()
+leave(0)
+sys.stdout.write("declined\\n")
+gate.set()
+"""
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "declined\nthread done\n"
