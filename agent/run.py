@@ -32,6 +32,7 @@ from agent.run_end import (
     beyond_requested,
     compare_shown,
     hold_for_copy,
+    prepare_signed_rest,
     signed_rest,
     stopped_screenshot,
     write_recording,
@@ -171,6 +172,8 @@ def execute(
         journal.set(art.id, "stored", vault_ids=stored)
         notify("stored")
         reporter.info(f"stored encrypted in the vault before continuing: {', '.join(stored)}")
+        if plan.verify_rest and sink.name == "vault":
+            prepare_signed_rest()  # its client loads while the browser finishes
         if len(records) != count:
             raise AgentError(
                 f"the exchange shows {len(records)} key(s) for {count} draft(s); all are "

@@ -51,6 +51,14 @@ def stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
         pass  # the page may be gone; the log says where it stopped
 
 
+def prepare_signed_rest() -> None:
+    """Start loading the signed check's REST client in the background (the check runs after
+    the browser's last steps; they overlap now)."""
+    from agent.exchanges.okx import warm_ccxt
+
+    warm_ccxt()
+
+
 def signed_rest(vault: Vault, creds: dict[str, Credential], reporter: Reporter) -> str:
     """`onboard verify` for the keys just stored; never raises (the records are safe on disk)."""
     outcomes: dict[str, str] = {}

@@ -49,3 +49,22 @@ def test_the_signed_check_loads_ccxts_okx_client_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_the_signed_checks_client_loads_in_the_background() -> None:
+    """A run starts loading it when a key is stored (okx.warm_ccxt, once): a thread, not the
+    caller; the check's own ccxt_okx then has the same classes, and no `ccxt` stand-in is
+    left behind."""
+    code = (
+        "import sys, threading\n"
+        "from agent.exchanges import okx\n"
+        "okx.warm_ccxt(); okx.warm_ccxt()\n"
+        "assert len(okx._warming) == 1 and okx._warming[0] is not threading.current_thread()\n"
+        "okx._warming[0].join()\n"
+        "assert 'ccxt.okx' in sys.modules and 'ccxt' not in sys.modules\n"
+        "cls, errors = okx.ccxt_okx()\n"
+        "assert cls is sys.modules['ccxt.okx'].okx and errors is sys.modules['ccxt.base.errors']\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -11,6 +11,8 @@ ccxt does the signing; nothing here signs by hand.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,10 @@ MAIN_KEY_CODES = {
     "50035", "50100", "50101", "50102", "50105", "50110", "50111", "50113", "50120", "59500",
 }  # fmt: skip
 
+_load_lock = threading.Lock()  # ccxt_okx: one loading at a time
+_warm_lock = threading.Lock()
+_warming: list[threading.Thread] = []  # warm_ccxt's thread, once started
+
 _CODE_RE = re.compile(r'"code"\s*:\s*"(\d+)"')
 _MSG_RE = re.compile(r'"msg"\s*:\s*"([^"]*)"')
 _IP_IN_MSG = re.compile(r"Your IP (\S+) is not")
@@ -70,6 +76,25 @@ def sites() -> list[str]:
     return sorted(bundled_flow().sites)
 
 
+def warm_ccxt() -> None:
+    """Load ccxt's okx client (`ccxt_okx`) in a background thread, once: a run starts it when
+    a key is stored, so the ~0.1 s of loading ccxt and requests overlaps the browser's last
+    steps instead of delaying the signed check after them. A failure there is silent: the
+    check's own `ccxt_okx` loads it again and says why."""
+    with _warm_lock:
+        if _warming or "ccxt.okx" in sys.modules:
+            return
+        _warming.append(threading.Thread(target=_warm, name="ccxt-warm", daemon=True))
+    _warming[0].start()
+
+
+def _warm() -> None:
+    try:
+        ccxt_okx()
+    except Exception:
+        pass
+
+
 def ccxt_okx() -> tuple[Any, Any]:
     """ccxt's okx client class and ccxt's errors module, without ccxt's package init.
 
@@ -78,9 +103,14 @@ def ccxt_okx() -> tuple[Any, Any]:
     Here the package is stood in for while `ccxt.okx` and `ccxt.base.errors` load, then
     removed, so a later `import ccxt` runs the real init over the same modules (the same
     classes: its `ccxt.okx` and `ccxt.BaseError` are these). When ccxt is already imported,
-    its own."""
+    its own. One thread at a time (a batch's entries, `warm_ccxt`'s): the stand-in is
+    process-wide."""
+    with _load_lock:
+        return _ccxt_okx()
+
+
+def _ccxt_okx() -> tuple[Any, Any]:
     import importlib.util
-    import sys
     import types
 
     full = sys.modules.get("ccxt")

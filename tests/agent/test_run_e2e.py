@@ -74,6 +74,32 @@ def test_automatic_codes_and_auto_submit(replica, settings, run_agent):
 
 
 @pytest.mark.scenarios("totp-only")
+def test_signed_checks_client_loads_while_the_browser_finishes(
+    replica, settings, run_agent, monkeypatch
+):
+    """With the signed REST check, its client starts loading once the key is stored and
+    before Complete is clicked (agent.exchanges.okx.warm_ccxt); the check then runs (the
+    replica refuses this machine: the key's allowlist holds documentation addresses)."""
+    from agent.exchanges import okx
+
+    seen: list[tuple[list[str], int]] = []
+    real = okx.warm_ccxt
+
+    def warm() -> None:
+        made = [k for k in issued(replica) if k["label"] == "ICG-MM"]
+        seen.append((Vault(settings).ids(), made[0]["completeClicks"] if made else -1))
+        real()
+
+    monkeypatch.setattr(okx, "warm_ccxt", warm)
+    result = run_agent(auto=True, auto_submit=True, plan_extra={"verify_rest": True})
+    assert_created(replica, settings, result)
+    [rid] = result["vault_ids"]
+    assert result["verification"]["signed REST"] == (
+        f"pending: run `onboard verify {rid}` from a whitelisted host"
+    )
+    assert seen == [([rid], 0)]
+
+
 def test_totp_only(replica, settings, run_agent):
     result = run_agent(auto=True)
     assert_created(replica, settings, result)
