@@ -188,3 +188,29 @@ def test_the_verification_looks_at_its_result_and_its_factor_in_one_call(
     assert len(codes) == 2 and codes[1] == "654321" and len(codes[0]) == 6
     assert r.out.factors == ["totp", "sms"]
     assert len(sent) <= 17, sent
+
+
+GO = {
+    "id": "go",
+    "caption": "Go",
+    "click": {
+        "target": [{"role": "button", "name": "Go", "exact": True}, {"css": "#go"}],
+        "until": [{"text": "Done", "exact": True}, {"css": "p"}],
+    },
+}
+GO_PAGE = f"""{STYLE}<button id=go>Go</button>
+<script>document.querySelector('#go').onclick = () =>
+  document.body.insertAdjacentHTML('beforeend', '<p>Done</p>');</script>"""
+
+
+def test_a_click_with_nothing_but_its_result_to_wait_for_looks_once(page: Page):
+    """A click whose step knows no refusals (`errors`): the wait that saw its `until` is the
+    answer. Before, the same look was made again right after it (open-create and Complete in
+    flows/okx.yaml: a call each)."""
+    serve(page, GO_PAGE)
+    r = runner(page, [GO], Said())
+    with driver_calls() as sent:
+        r.run()
+    assert page.get_by_text("Done").count() == 1
+    after = sent[sent.index("waitForSelector") + 1 :]
+    assert not {"queryCount", "evalOnSelectorAll"} & set(after), sent

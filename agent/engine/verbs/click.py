@@ -144,10 +144,11 @@ def _until_or_error(ctx: Context, c: Click, timeout: float) -> bool:
     submission the site may take on a second try (the flow's `final` says which are not)."""
     cands: list[Loc] = list(c.until or []) + list(c.errors or [])
     deadline = time.monotonic() + timeout
-    while not ctx.find.wait_any(cands, min(1.0, max(deadline - time.monotonic(), 0.01))):
+    while not (seen := ctx.find.wait_any(cands, min(1.0, max(deadline - time.monotonic(), 0.01)))):
         if ctx.on_login_page() or time.monotonic() >= deadline:
             break
-    if c.until and ctx.find.any_visible(c.until):
+    # Without refusals to tell apart, what the wait saw is `until`: no second look for it.
+    if c.until and ((seen and not c.errors) or ctx.find.any_visible(c.until)):
         return True
     err = error_text(ctx, c.errors)
     if err:
