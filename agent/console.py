@@ -10,15 +10,15 @@ import math
 import os
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.panel import Panel
-from rich.status import Status
-from rich.table import Table
 
 from agent.custody.redact import redact
 from agent.exitcodes import AgentError, Exit
+
+if TYPE_CHECKING:  # a spinner (a terminal only) and the final panel (not with --json): lazily
+    from rich.status import Status
 
 
 def consoles() -> tuple[Console, Console]:
@@ -145,6 +145,9 @@ class ConsoleReporter:
         return read_secret(prompt, timeout, sys.stdin.fileno(), self.err.file)
 
     def panel(self, result: dict[str, Any]) -> None:
+        from rich.panel import Panel
+        from rich.table import Table
+
         table = Table.grid(padding=(0, 2))
         ok = result.get("status") == "ok"
         rest = str((result.get("verification") or {}).get("signed REST", ""))

@@ -216,3 +216,16 @@ gate.set()
     done = _python(code)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "declined\nthread done\n"
+
+
+def test_the_progress_console_loads_no_panel_or_table() -> None:
+    """rich's panel and table are the final panel's (not printed with --json): loaded then."""
+    code = (
+        "import sys; import agent.console\n"
+        "assert not {'rich.panel', 'rich.table', 'rich.status'} & set(sys.modules)\n"
+        "agent.console.ConsoleReporter().panel({'status': 'ok', 'label': 'x'})\n"
+        "assert {'rich.panel', 'rich.table'} <= set(sys.modules)\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    assert "Label" in done.stdout
