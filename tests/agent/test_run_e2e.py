@@ -73,7 +73,6 @@ def test_automatic_codes_and_auto_submit(replica, settings, run_agent):
     assert_created(replica, settings, result)
 
 
-@pytest.mark.scenarios("totp-only")
 def test_signed_checks_client_loads_while_the_browser_finishes(
     replica, settings, run_agent, monkeypatch
 ):
@@ -100,6 +99,7 @@ def test_signed_checks_client_loads_while_the_browser_finishes(
     assert seen == [([rid], 0)]
 
 
+@pytest.mark.scenarios("totp-only")
 def test_totp_only(replica, settings, run_agent):
     result = run_agent(auto=True)
     assert_created(replica, settings, result)
