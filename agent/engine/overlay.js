@@ -6,7 +6,12 @@
 // forever-running loop kept a CPU core busy for every open window. Within a
 // follow, a frame where no box moved and the page did not change since the last
 // placement writes nothing and measures no text (placing the captions walks the
-// page's text: done every frame, it was most of the renderer's extra CPU).
+// page's text: done every frame, it was most of the renderer's extra CPU), and a frame
+// where no box moved and the page did not change does no hit test either.
+// A box for the person (`human`) pulses by fading a ring in and out: opacity, which the
+// compositor animates alone (the ring drawn as a growing box-shadow was repainted on every
+// frame, most of Chromium's CPU while it waited for the person). In a window nobody sees
+// (headless: window.__onboardStill, set by Overlay.install) it does not pulse at all.
 // A caption goes where it covers none of the page's text or controls (the
 // values just filled in above all, which the form-filled screenshot exists to
 // show): beside the field, else above its label, else left of it or below.
@@ -32,12 +37,14 @@
       .banner:empty{display:none}
       .box{position:fixed;border:3px solid ${YELLOW};border-radius:4px;pointer-events:none;
         box-shadow:0 0 0 2px rgba(240,197,58,.25)}
-      .box.human{animation:pulse 1.2s ease-in-out infinite}
-      @keyframes pulse{50%{box-shadow:0 0 0 7px rgba(240,197,58,.45)}}
+      .box.human::after{content:"";position:absolute;inset:-3px;border-radius:4px;opacity:0;
+        box-shadow:0 0 0 7px rgba(240,197,58,.45);animation:pulse 1.2s ease-in-out infinite}
+      .still .box.human::after{animation:none;opacity:1}
+      @keyframes pulse{50%{opacity:1}}
       .cap{position:fixed;left:0;top:0;white-space:nowrap;background:${YELLOW};color:#111;
         font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px;pointer-events:none;
         box-shadow:0 1px 4px rgba(0,0,0,.25)}
-    </style><div class="layer"></div><div class="banner"></div>`;
+    </style><div class="layer${window.__onboardStill ? " still" : ""}"></div><div class="banner"></div>`;
     layer = root.querySelector(".layer");
     bannerEl = root.querySelector(".banner");
     (document.documentElement || document).appendChild(host);
@@ -46,7 +53,9 @@
 
   const SETTLE_MS = 600; // keep following for this long after the last movement
   let followUntil = 0, scheduled = false;
-  let changed = true, placed = ""; // the page changed since the last placement; its geometry
+  // The page changed since the last placement; the boxes' rectangles last measured; the
+  // geometry (rectangles and which are covered) last placed.
+  let changed = true, measured = "", placed = "";
 
   function wake() {
     changed = true;
@@ -103,23 +112,31 @@
     return best;
   }
 
+  // Whether the element is covered (e.g. by a dialog): the guide boxes what you can see.
+  function covered(el, r) {
+    const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
+    const cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
+    const top = document.elementFromPoint(cx, cy);
+    return !!top && !(top === el || el.contains(top) || top.contains(el) ||
+      (el.parentElement && el.parentElement.contains(top)));
+  }
+
   function place() {
     scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
-    const seen = [];
+    const rects = [];
     for (const [key, m] of marks) {
       if (!m.el.isConnected) { m.box.remove(); m.cap.remove(); marks.delete(key); changed = true; continue; }
-      const r = m.el.getBoundingClientRect();
-      // Hide boxes whose element is covered (e.g. by a dialog): the guide boxes what you can see.
-      const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
-      const cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
-      const top = document.elementFromPoint(cx, cy);
-      const covered = top && !(top === m.el || m.el.contains(top) || top.contains(m.el) ||
-        (m.el.parentElement && m.el.parentElement.contains(top)));
-      seen.push([m, r, (r.width === 0 && r.height === 0) || covered]);
+      rects.push([m, m.el.getBoundingClientRect()]);
     }
-    const geometry = `${innerWidth}x${innerHeight};` +
-      seen.map(([, r, h]) => `${r.left},${r.top},${r.width},${r.height},${h ? 1 : 0}`).join(";");
+    const at = `${innerWidth}x${innerHeight};` +
+      rects.map(([, r]) => `${r.left},${r.top},${r.width},${r.height}`).join(";");
+    // Nothing moved and the page did not change: nothing got covered or uncovered either, so
+    // no hit test (one per box per frame was most of the layer's cost while following).
+    if (!changed && at === measured) return follow();
+    measured = at;
+    const seen = rects.map(([m, r]) => [m, r, (r.width === 0 && r.height === 0) || covered(m.el, r)]);
+    const geometry = at + ";" + seen.map(([, , h]) => (h ? 1 : 0)).join("");
     if (!changed && geometry === placed) return follow();
     changed = false;
     placed = geometry;

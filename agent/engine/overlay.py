@@ -9,6 +9,7 @@ from playwright.sync_api import BrowserContext, Error, Locator, Page
 from agent.engine.locate import Then
 
 SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
+STILL = "window.__onboardStill = true;"  # read by the layer when it is built
 
 
 class Overlay:
@@ -20,7 +21,12 @@ class Overlay:
         self._lost = False  # a new document loaded since the banner was last shown
 
     @staticmethod
-    def install(context: BrowserContext) -> None:
+    def install(context: BrowserContext, still: bool = False) -> None:
+        """The layer in every document of the context. `still`: a window nobody sees
+        (headless), whose boxes for the person do not pulse: an animation there only costs
+        CPU (a pulsing box kept Chromium busy for as long as it waited)."""
+        if still:
+            context.add_init_script(STILL)
         context.add_init_script(SCRIPT)
 
     def _eval(self, js: str, arg: object) -> None:
