@@ -8,6 +8,7 @@ from playwright.sync_api import Page
 
 from agent.engine.overlay import Overlay
 from replica.client import ScriptedClient
+from tests.helpers import in_thread
 
 from .test_run_e2e import assert_created
 
@@ -111,6 +112,67 @@ def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, 
         timeout=3000,
     )
     assert abs(gap() - settled) < 1.5  # moved 137 px down with its element
+
+
+
+# A human box's animations, its ring's included: [[property, ...] per animation].
+PULSE_JS = """() => [...window.__onboard.layer().querySelector('.box.human')
+  .getAnimations({subtree: true})].map((a) => [...new Set(a.effect.getKeyframes()
+    .flatMap((k) => Object.keys(k)))].filter((p) => !/^(offset|computedOffset|easing|composite)$/
+    .test(p)))"""
+
+
+def test_a_box_for_the_person_pulses_by_opacity_alone(replica, page: Page):
+    """The pulse fades a ring in and out (opacity: the compositor animates it alone). Before:
+    a growing box-shadow, repainted by the page on every frame while the box waited."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email: yours", human=True)
+    assert page.evaluate(PULSE_JS) == [["opacity"]]
+
+
+def test_a_box_in_a_window_nobody_sees_does_not_pulse(replica, page: Page):
+    """Headless (`still`): no animation at all, the ring shown as it is at its brightest."""
+    Overlay.install(page.context, still=True)
+    page.goto(f"{replica.base_url}/account/login")
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email: yours", human=True)
+    assert page.evaluate(PULSE_JS) == []
+    ring = page.evaluate(
+        """() => getComputedStyle(window.__onboard.layer().querySelector('.box.human'),
+             '::after').opacity"""
+    )
+    assert ring == "1"
+
+
+def test_a_headless_session_gets_a_still_layer(replica, settings) -> None:
+    from agent.session import SessionSpec, open_session
+
+    def still() -> object:
+        with open_session(SessionSpec(headless=True), settings, replica.base_url) as (_c, page):
+            page.goto(f"{replica.base_url}/account/login")
+            return page.evaluate("window.__onboardStill === true")
+
+    assert in_thread(still) is True  # its own Playwright: not in this test's event loop
+
+
+def test_a_frame_where_nothing_moved_does_no_hit_test(replica, page: Page):
+    """While following (a moment after a change) a frame where no box moved and the page did
+    not change measures the boxes only. Before: a hit test per box on every frame."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    page.evaluate(
+        """() => { window.__frames = 0; window.__hits = 0;
+             const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__frames++; return raf(cb); };
+             const hit = document.elementFromPoint.bind(document);
+             document.elementFromPoint = (x, y) => { window.__hits++; return hit(x, y); }; }"""
+    )
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email")
+    frames, hits = page.evaluate(
+        """() => new Promise((r) => setTimeout(() => r([window.__frames, window.__hits]), 400))"""
+    )
+    assert frames >= 5, frames  # it was following
+    assert 1 <= hits <= 2, (frames, hits)  # the placement after the mark (and one in flight)
 
 
 class Observer(ScriptedClient):
