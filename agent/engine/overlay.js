@@ -1,8 +1,8 @@
 // The guide-style highlight layer: yellow boxes with numbered captions and a
 // banner. It lives in a shadow root under <html>, ignores the pointer, and
 // re-measures on every frame for a moment after anything moves (scroll, resize,
-// DOM change, CSS transition or animation), so it follows scrolling and
-// re-renders. It does not run a frame loop while the page is still: a
+// CSS transition or animation; a DOM change: its next few frames), so it follows
+// scrolling and re-renders. It does not run a frame loop while the page is still: a
 // forever-running loop kept a CPU core busy for every open window. Within a
 // follow, a frame where no box moved and the page did not change since the last
 // placement writes nothing and measures no text (placing the captions walks the
@@ -51,15 +51,20 @@
     for (const m of marks.values()) layer.append(m.box, m.cap);
   }
 
-  const SETTLE_MS = 600; // keep following for this long after the last movement
+  // Keep following for this long after something that moves things over several frames (a
+  // scroll, a CSS transition or animation starting or ending, a resize, a load); after a
+  // change to the DOM only for the frames that lay it out (its effects are in the next
+  // frame, and a transition it starts wakes the layer again): the page's own updates, each
+  // of the agent's steps above all, kept a 60 fps loop running through a whole run.
+  const SETTLE_MS = 600, DOM_MS = 50;
   let followUntil = 0, scheduled = false;
   // The page changed since the last placement; the boxes' rectangles last measured; the
   // geometry (rectangles and which are covered) last placed.
   let changed = true, measured = "", placed = "";
 
-  function wake() {
+  function wake(ms = SETTLE_MS) {
     changed = true;
-    followUntil = performance.now() + SETTLE_MS;
+    followUntil = Math.max(followUntil, performance.now() + (typeof ms === "number" ? ms : SETTLE_MS));
     if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
   }
 
@@ -203,7 +208,7 @@
   const start = () => {
     ensure();
     // The page's own changes; the layer's are inside its shadow root, which this does not see.
-    new MutationObserver(wake).observe(document, {
+    new MutationObserver(() => wake(DOM_MS)).observe(document, {
       subtree: true, childList: true, attributes: true, characterData: true,
     });
     for (const ev of ["scroll", "resize", "transitionrun", "transitionend", "animationstart", "animationend", "load"])

@@ -175,6 +175,23 @@ def test_a_frame_where_nothing_moved_does_no_hit_test(replica, page: Page):
     assert 1 <= hits <= 2, (frames, hits)  # the placement after the mark (and one in flight)
 
 
+
+def test_a_change_to_the_page_is_followed_for_a_few_frames_only(replica, page: Page):
+    """A DOM change is laid out by the next frame: followed for a few frames, not for the
+    600 ms a scroll or a transition gets (the agent's steps kept a 60 fps loop running)."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email")
+    frames = page.evaluate(
+        """() => new Promise((r) => setTimeout(() => {
+             let n = 0; const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { n++; return raf(cb); };
+             document.body.append(document.createTextNode(" "));
+             setTimeout(() => r(n), 500); }, 1000))"""
+    )
+    assert 1 <= frames <= 8, frames
+
+
 class Observer(ScriptedClient):
     """A client who, before clicking Submit all, looks at what the agent highlighted."""
 
