@@ -1,7 +1,7 @@
 // The guide-style highlight layer: yellow boxes with numbered captions and a
 // banner. It lives in a shadow root under <html>, ignores the pointer, and
 // re-measures on every frame for a moment after anything moves (scroll, resize,
-// CSS transition or animation; a DOM change: its next few frames), so it follows
+// CSS transition or animation; a DOM change or a new box: its next few frames), so it follows
 // scrolling and re-renders. It does not run a frame loop while the page is still: a
 // forever-running loop kept a CPU core busy for every open window. Within a
 // follow, a frame where no box moved and the page did not change since the last
@@ -53,10 +53,11 @@
 
   // Keep following for this long after something that moves things over several frames (a
   // scroll, a CSS transition or animation starting or ending, a resize, a load); after a
-  // change to the DOM only for the frames that lay it out (its effects are in the next
-  // frame, and a transition it starts wakes the layer again): the page's own updates, each
-  // of the agent's steps above all, kept a 60 fps loop running through a whole run.
-  const SETTLE_MS = 600, DOM_MS = 50;
+  // change to the DOM, or a box drawn or taken off, only for the frames that lay it out (its
+  // effects are in the next frame, and a transition it starts wakes the layer again): each
+  // of the agent's steps draws a box and changes the page, which kept a 60 fps loop running
+  // through a whole run.
+  const SETTLE_MS = 600, CHANGE_MS = 50;
   let followUntil = 0, scheduled = false;
   // The page changed since the last placement; the boxes' rectangles last measured; the
   // geometry (rectangles and which are covered) last placed.
@@ -193,11 +194,11 @@
       cap.style.display = "none"; // until placed
       layer.append(box, cap);
       marks.set(key, { el, box, cap, until: performance.now() + (holdMs || 0) });
-      wake();
+      wake(CHANGE_MS);
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
-    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(); } },
+    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },
     state() {
       return {
         banner: bannerEl ? bannerEl.textContent : "",
@@ -208,7 +209,7 @@
   const start = () => {
     ensure();
     // The page's own changes; the layer's are inside its shadow root, which this does not see.
-    new MutationObserver(() => wake(DOM_MS)).observe(document, {
+    new MutationObserver(() => wake(CHANGE_MS)).observe(document, {
       subtree: true, childList: true, attributes: true, characterData: true,
     });
     for (const ev of ["scroll", "resize", "transitionrun", "transitionend", "animationstart", "animationend", "load"])
