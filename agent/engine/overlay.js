@@ -11,13 +11,16 @@
 // A box for the person (`human`) pulses by fading a ring in and out: opacity, which the
 // compositor animates alone (the ring drawn as a growing box-shadow was repainted on every
 // frame, most of Chromium's CPU while it waited for the person). In a window nobody sees
-// (headless: window.__onboardStill, set by Overlay.install) it does not pulse at all.
+// (headless: window.__onboardStill, set by Overlay.install) it does not pulse at all, and
+// it runs no frame loop either: it is laid out when looked at (`flush`, which a screenshot
+// calls first), since frame-by-frame following only serves a person watching.
 // A caption goes where it covers none of the page's text or controls (the
 // values just filled in above all, which the form-filled screenshot exists to
 // show): beside the field, else above its label, else left of it or below.
 (() => {
   if (window.__onboard) return;
   const YELLOW = "#f0c53a";
+  const STILL = !!window.__onboardStill;
   let host, root, bannerEl, layer;
   const marks = new Map(); // key -> {el, box}
 
@@ -44,7 +47,7 @@
       .cap{position:fixed;left:0;top:0;white-space:nowrap;background:${YELLOW};color:#111;
         font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px;pointer-events:none;
         box-shadow:0 1px 4px rgba(0,0,0,.25)}
-    </style><div class="layer${window.__onboardStill ? " still" : ""}"></div><div class="banner"></div>`;
+    </style><div class="layer${STILL ? " still" : ""}"></div><div class="banner"></div>`;
     layer = root.querySelector(".layer");
     bannerEl = root.querySelector(".banner");
     (document.documentElement || document).appendChild(host);
@@ -65,8 +68,9 @@
 
   function wake(ms = SETTLE_MS) {
     changed = true;
+    if (STILL) return; // laid out when looked at (flush), not frame by frame
     followUntil = Math.max(followUntil, performance.now() + (typeof ms === "number" ? ms : SETTLE_MS));
-    if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
+    if (!scheduled) { scheduled = true; requestAnimationFrame(() => place()); }
   }
 
   const overlap = (a, b) =>
@@ -127,8 +131,8 @@
       (el.parentElement && el.parentElement.contains(top)));
   }
 
-  function place() {
-    scheduled = false;
+  function place(now = false) {
+    if (!now) scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
     const rects = [];
     for (const [key, m] of marks) {
@@ -172,7 +176,7 @@
   }
 
   function follow() {
-    if (marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(place); }
+    if (!STILL && !scheduled && marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(() => place()); }
   }
 
   window.__onboard = {
@@ -196,6 +200,8 @@
       marks.set(key, { el, box, cap, until: performance.now() + (holdMs || 0) });
       wake(CHANGE_MS);
     },
+    // The layer laid out now (a screenshot is about to be taken): a still layer is only then.
+    flush() { if (host) place(true); },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
     unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },

@@ -144,6 +144,39 @@ def test_a_box_in_a_window_nobody_sees_does_not_pulse(replica, page: Page):
     assert ring == "1"
 
 
+
+def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
+    replica, page: Page, tmp_path
+) -> None:
+    """Headless: no frame at all for the layer (following serves a person watching); the
+    screenshot lays it out, box and caption, where the element is. Before: a frame loop."""
+    from PIL import Image
+
+    from agent.artifacts import RunArtifacts
+
+    Overlay.install(page.context, still=True)
+    page.goto(f"{replica.base_url}/account/login")
+    page.evaluate(
+        """() => { window.__frames = 0; const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__frames++; return raf(cb); }; }"""
+    )
+    email = page.get_by_placeholder("Email")
+    Overlay(page).mark(email, "email", "1 - Email: yours")
+    page.evaluate("document.body.append(document.createTextNode(' '))")  # and a change
+    assert page.evaluate("() => new Promise((r) => setTimeout(() => r(window.__frames), 400))") == 0
+    shot = RunArtifacts(tmp_path).screenshot(page, "still")
+    assert shot is not None
+    box = email.bounding_box()
+    assert box is not None
+    img = Image.open(shot).convert("RGB")
+    # The yellow border, 5 px out from the field on its left (the border is 3 px wide).
+    x, y = int(box["x"]) - 4, int(box["y"] + box["height"] / 2)
+    r, g, b = img.getpixel((x, y))
+    assert r > 200 and g > 160 and b < 120, (x, y, (r, g, b))
+    caps = page.evaluate(CAPTIONS_JS)
+    assert [c["text"] for c in caps] == ["1 - Email: yours"]
+
+
 def test_a_headless_session_gets_a_still_layer(replica, settings) -> None:
     from agent.session import SessionSpec, open_session
 
@@ -242,7 +275,7 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> float:
 def test_captions_leave_every_filled_value_and_label_visible(run_agent, monkeypatch):
     """In the `form-filled` state (the screenshot's moment), no caption covers an IP chip, a
     filled value, or a field's label: read from their boxes, as the screenshot shows them."""
-    from agent.artifacts import RunArtifacts
+    from agent.artifacts import FLUSH_LAYER, RunArtifacts
     from tests.replica.test_ui_common import field, okui
 
     seen: dict[str, Any] = {}
@@ -264,6 +297,7 @@ def test_captions_leave_every_filled_value_and_label_visible(run_agent, monkeypa
                              "Passphrase")},
             }  # fmt: skip
             seen["values"] = {k: loc.bounding_box() for k, loc in values.items()}
+            page.evaluate(FLUSH_LAYER)  # as the shot lays out the (headless, still) layer
             seen["captions"] = page.evaluate(CAPTIONS_JS)
         return real(self, page, name, extra_masks)
 
