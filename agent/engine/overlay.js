@@ -12,8 +12,10 @@
 // compositor animates alone (the ring drawn as a growing box-shadow was repainted on every
 // frame, most of Chromium's CPU while it waited for the person). In a window nobody sees
 // (headless: window.__onboardStill, set by Overlay.install) it does not pulse at all, and
-// it runs no frame loop either: it is laid out when looked at (`flush`, which a screenshot
-// calls first), since frame-by-frame following only serves a person watching.
+// it runs no frame loop either: it is laid out and shown when looked at (`flush`, which a
+// screenshot calls first) and hidden again by its next banner or box, so the steps' banners
+// and boxes between two shots are never painted: frame-by-frame following and drawing only
+// serve a person watching.
 // A caption goes where it covers none of the page's text or controls (the
 // values just filled in above all, which the form-filled screenshot exists to
 // show): beside the field, else above its label, else left of it or below.
@@ -27,7 +29,8 @@
   function ensure() {
     if (host && host.isConnected) return;
     host = document.createElement("onboard-overlay");
-    host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;";
+    host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;" +
+      (STILL ? "display:none;" : "");
     // Closed: the agent's own locators (text, css) never find its captions and banner.
     root = host.attachShadow({ mode: "closed" });
     root.innerHTML = `<style>
@@ -65,6 +68,11 @@
   // The page changed since the last placement; the boxes' rectangles last measured; the
   // geometry (rectangles and which are covered) last placed.
   let changed = true, measured = "", placed = "";
+
+  // A still layer's own change (a banner, a box): hidden until the next look, never painted.
+  function unseen() {
+    if (STILL && host && host.style.display !== "none") host.style.display = "none";
+  }
 
   function wake(ms = SETTLE_MS) {
     changed = true;
@@ -183,11 +191,13 @@
     layer: () => (ensure(), root), // for tests: the closed shadow root
     banner(text, mode) {
       ensure();
+      unseen();
       bannerEl.textContent = text || "";
       bannerEl.className = "banner" + (mode ? " " + mode : "");
     },
     mark(el, key, caption, kind, holdMs) {
       ensure();
+      unseen();
       const old = marks.get(key);
       if (old) { old.box.remove(); old.cap.remove(); }
       const box = document.createElement("div");
@@ -201,10 +211,14 @@
       wake(CHANGE_MS);
     },
     // The layer laid out now (a screenshot is about to be taken): a still layer is only then.
-    flush() { if (host) place(true); },
+    flush() {
+      if (!host) return;
+      if (STILL) host.style.display = "block";
+      place(true);
+    },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
-    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },
+    unmark(key) { const m = marks.get(key); if (m) { unseen(); m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },
     state() {
       return {
         banner: bannerEl ? bannerEl.textContent : "",

@@ -148,13 +148,15 @@ def test_a_box_in_a_window_nobody_sees_does_not_pulse(replica, page: Page):
 def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
     replica, page: Page, tmp_path
 ) -> None:
-    """Headless: no frame at all for the layer (following serves a person watching); the
-    screenshot lays it out, box and caption, where the element is. Before: a frame loop."""
+    """Headless: no frame at all for the layer (following serves a person watching), nor a
+    paint until looked at; the screenshot lays it out and shows it, box and caption, where the
+    element is. Before: a frame loop, and every banner and box drawn as it came."""
     from PIL import Image
 
-    from agent.artifacts import RunArtifacts
+    from agent.artifacts import FLUSH_LAYER, RunArtifacts
 
     Overlay.install(page.context, still=True)
+    hidden = 'getComputedStyle(document.querySelector("onboard-overlay")).display'
     page.goto(f"{replica.base_url}/account/login")
     page.evaluate(
         """() => { window.__frames = 0; const raf = window.requestAnimationFrame.bind(window);
@@ -162,6 +164,7 @@ def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
     )
     email = page.get_by_placeholder("Email")
     Overlay(page).mark(email, "email", "1 - Email: yours")
+    assert page.evaluate(hidden) == "none"  # not looked at yet: not drawn
     page.evaluate("document.body.append(document.createTextNode(' '))")  # and a change
     assert page.evaluate("() => new Promise((r) => setTimeout(() => r(window.__frames), 400))") == 0
     shot = RunArtifacts(tmp_path).screenshot(page, "still")
@@ -175,6 +178,13 @@ def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
     assert r > 200 and g > 160 and b < 120, (x, y, (r, g, b))
     caps = page.evaluate(CAPTIONS_JS)
     assert [c["text"] for c in caps] == ["1 - Email: yours"]
+    # Shown from the look until its next banner or box: what changes between looks is never
+    # painted (the host hidden), and the next look shows it again.
+    shown = 'document.querySelector("onboard-overlay").style.display'
+    Overlay(page).banner("Step 2/3")
+    assert page.evaluate(shown) == "none"
+    page.evaluate(FLUSH_LAYER)
+    assert page.evaluate(shown) == "block"
 
 
 def test_a_headless_session_gets_a_still_layer(replica, settings) -> None:
