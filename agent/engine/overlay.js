@@ -6,8 +6,8 @@
 // forever-running loop kept a CPU core busy for every open window. Within a
 // follow, a frame where no box moved and the page did not change since the last
 // placement writes nothing and measures no text (placing the captions walks the
-// page's text: done every frame, it was most of the renderer's extra CPU), and a frame
-// where no box moved and the page did not change does no hit test either.
+// page's text: done every frame, it was most of the renderer's extra CPU), nor any
+// hit test.
 // A box for the person (`human`) pulses by fading a ring in and out: opacity, which the
 // compositor animates alone (the ring drawn as a growing box-shadow was repainted on every
 // frame, most of Chromium's CPU while it waited for the person). In a window nobody sees

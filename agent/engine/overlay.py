@@ -23,8 +23,9 @@ class Overlay:
     @staticmethod
     def install(context: BrowserContext, still: bool = False) -> None:
         """The layer in every document of the context. `still`: a window nobody sees
-        (headless), whose boxes for the person do not pulse: an animation there only costs
-        CPU (a pulsing box kept Chromium busy for as long as it waited)."""
+        (headless): no pulse, no frame loop, and drawn only when looked at (a screenshot,
+        agent.artifacts.FLUSH_LAYER); following and animating there only cost CPU (a
+        pulsing box kept Chromium busy for as long as it waited)."""
         if still:
             context.add_init_script(STILL)
         context.add_init_script(SCRIPT)
