@@ -26,9 +26,7 @@ class Overlay:
         (headless): no pulse, no frame loop, and drawn only when looked at (a screenshot,
         agent.artifacts.FLUSH_LAYER); following and animating there only cost CPU (a
         pulsing box kept Chromium busy for as long as it waited)."""
-        if still:
-            context.add_init_script(STILL)
-        context.add_init_script(SCRIPT)
+        context.add_init_script(STILL + SCRIPT if still else SCRIPT)  # one call either way
 
     def _eval(self, js: str, arg: object) -> None:
         if not self.enabled:
