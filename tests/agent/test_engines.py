@@ -144,7 +144,6 @@ def test_popup_options_are_what_appeared_after_the_click(page: Page):
         assert top > box.evaluate("e => e.getBoundingClientRect().bottom")
 
 
-
 COUNT_JS = """(name) => { window.__calls = 0; const real = NAME;
   NAME = function (...a) { window.__calls++; return real.apply(this, a); }; }"""
 

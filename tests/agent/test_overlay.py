@@ -114,7 +114,6 @@ def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, 
     assert abs(gap() - settled) < 1.5  # moved 137 px down with its element
 
 
-
 # A human box's animations, its ring's included: [[property, ...] per animation].
 PULSE_JS = """() => [...window.__onboard.layer().querySelector('.box.human')
   .getAnimations({subtree: true})].map((a) => [...new Set(a.effect.getKeyframes()
@@ -142,7 +141,6 @@ def test_a_box_in_a_window_nobody_sees_does_not_pulse(replica, page: Page):
              '::after').opacity"""
     )
     assert ring == "1"
-
 
 
 def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
@@ -218,7 +216,6 @@ def test_a_frame_where_nothing_moved_does_no_hit_test(replica, page: Page):
     assert 1 <= hits <= 2, (frames, hits)  # the placement after the mark (and one in flight)
 
 
-
 def test_a_change_or_a_new_box_is_followed_for_a_few_frames_only(replica, page: Page):
     """A DOM change, or a box drawn, is laid out by the next frame: followed for a few frames,
     not for the 600 ms a scroll or a transition gets (each of the agent's steps draws a box
@@ -231,7 +228,9 @@ def test_a_change_or_a_new_box_is_followed_for_a_few_frames_only(replica, page: 
         let n = 0; const raf = window.requestAnimationFrame.bind(window);
         window.requestAnimationFrame = (cb) => { n++; return raf(cb); };
         CHANGE; setTimeout(() => { window.requestAnimationFrame = raf; r(n); }, 500); }, 1000))"""
-    dom = page.evaluate(count.replace("CHANGE", 'document.body.append(document.createTextNode(" "))'))
+    dom = page.evaluate(
+        count.replace("CHANGE", 'document.body.append(document.createTextNode(" "))')
+    )
     assert 1 <= dom <= 8, dom
     page.evaluate(  # settled, then counting frames from now
         """() => new Promise((r) => setTimeout(() => { window.__n = 0;
