@@ -49,6 +49,11 @@ COVER_JS = """(els, [color, attr]) => {
 }"""
 
 
+# The highlight layer laid out for the shot: in a window nobody sees (headless) it is laid out
+# only when looked at, here (agent/engine/overlay.js), not on every frame of the run.
+FLUSH_LAYER = "window.__onboard && window.__onboard.flush && window.__onboard.flush()"
+
+
 class RunArtifacts:
     def __init__(self, root: Path, trace: bool = False) -> None:
         self.id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
@@ -121,7 +126,7 @@ class RunArtifacts:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
             hidden = every.evaluate_all(
-                f"(els, a) => {{ ({COVER_JS})(els, a); return document.hidden }}",
+                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return document.hidden }}",
                 [MASK_COLOR, COVER_ATTR],
             )
             if hidden:  # another tab in front: nothing is painted

@@ -189,7 +189,7 @@ def open_session(
             # client's own context only arrives with the connection.
             engines.register(p)
             context = browser.contexts[0] if browser.contexts else browser.new_context()
-            _prepare(context, origin)
+            _prepare(context, origin, still=False)  # the client's own, visible browser
             page = context.new_page()
             try:
                 yield context, page
@@ -210,7 +210,7 @@ def open_session(
                 no_viewport=viewport is None,
                 **launch,  # type: ignore[arg-type]
             )
-            _prepare(context, origin)
+            _prepare(context, origin, still=spec.headless)
             page = context.pages[0] if context.pages else context.new_page()
             try:
                 yield context, page
@@ -233,7 +233,7 @@ def open_session(
             storage_state=state,  # type: ignore[arg-type]
         )
         del state  # the context holds it now; nothing else keeps the client's session
-        _prepare(context, origin)
+        _prepare(context, origin, still=spec.headless)
         try:
             yield context, context.new_page()
         finally:
@@ -312,8 +312,8 @@ def _clear_cache(context: BrowserContext, page: Page) -> None:
         pass  # the page is gone, or the browser is not Chromium: nothing more to do
 
 
-def _prepare(context: BrowserContext, origin: str) -> None:
-    Overlay.install(context)
+def _prepare(context: BrowserContext, origin: str, still: bool) -> None:
+    Overlay.install(context, still)
     try:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     except Exception:

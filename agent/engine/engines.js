@@ -56,7 +56,9 @@ const OB = (() => {
     const { test, pre } = matcher(spec);
     const out = new Set();
     const scope = root.nodeType === 9 ? root.body || root.documentElement : root;
-    if (!scope) return [];
+    // Words nowhere in the scope's text: no element to look for (most looks are for what
+    // is not there yet, an error or a dialog: one string test, not a walk of every text).
+    if (!scope || !pre(scope.textContent)) return [];
     const walk = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
     const seen = new Set();
     for (let n = walk.nextNode(); n; n = walk.nextNode()) {
@@ -353,8 +355,11 @@ const OB = (() => {
   // Every visible element of the list that opened (for a role or css option candidate, which
   // must not match the box's own tags, even when a page gives those role=option too).
   function freshAll(root) {
+    // What was visible at the snap is no option: not measured (the page's every element was).
+    const { seen } = window.__onboardSnap || {};
     const all = [...(root.nodeType === 9 ? document.body : root).querySelectorAll("*")];
-    return fresh(all.filter(visible)).filter((e) => positioned(e) || nearBox(e));
+    const unseen = seen ? all.filter((e) => !seen.has(e)) : all;
+    return fresh(unseen.filter(visible)).filter((e) => positioned(e) || nearBox(e));
   }
 
   // -- chips (an IP allowlist's entered addresses) -------------------------------

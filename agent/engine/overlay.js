@@ -1,25 +1,36 @@
 // The guide-style highlight layer: yellow boxes with numbered captions and a
 // banner. It lives in a shadow root under <html>, ignores the pointer, and
 // re-measures on every frame for a moment after anything moves (scroll, resize,
-// DOM change, CSS transition or animation), so it follows scrolling and
-// re-renders. It does not run a frame loop while the page is still: a
+// CSS transition or animation; a DOM change or a new box: its next few frames), so it follows
+// scrolling and re-renders. It does not run a frame loop while the page is still: a
 // forever-running loop kept a CPU core busy for every open window. Within a
 // follow, a frame where no box moved and the page did not change since the last
 // placement writes nothing and measures no text (placing the captions walks the
-// page's text: done every frame, it was most of the renderer's extra CPU).
+// page's text: done every frame, it was most of the renderer's extra CPU), nor any
+// hit test.
+// A box for the person (`human`) pulses by fading a ring in and out: opacity, which the
+// compositor animates alone (the ring drawn as a growing box-shadow was repainted on every
+// frame, most of Chromium's CPU while it waited for the person). In a window nobody sees
+// (headless: window.__onboardStill, set by Overlay.install) it does not pulse at all, and
+// it runs no frame loop either: it is laid out and shown when looked at (`flush`, which a
+// screenshot calls first) and hidden again by its next banner or box, so the steps' banners
+// and boxes between two shots are never painted: frame-by-frame following and drawing only
+// serve a person watching.
 // A caption goes where it covers none of the page's text or controls (the
 // values just filled in above all, which the form-filled screenshot exists to
 // show): beside the field, else above its label, else left of it or below.
 (() => {
   if (window.__onboard) return;
   const YELLOW = "#f0c53a";
+  const STILL = !!window.__onboardStill;
   let host, root, bannerEl, layer;
   const marks = new Map(); // key -> {el, box}
 
   function ensure() {
     if (host && host.isConnected) return;
     host = document.createElement("onboard-overlay");
-    host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;";
+    host.style.cssText = "all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;" +
+      (STILL ? "display:none;" : "");
     // Closed: the agent's own locators (text, css) never find its captions and banner.
     root = host.attachShadow({ mode: "closed" });
     root.innerHTML = `<style>
@@ -32,26 +43,42 @@
       .banner:empty{display:none}
       .box{position:fixed;border:3px solid ${YELLOW};border-radius:4px;pointer-events:none;
         box-shadow:0 0 0 2px rgba(240,197,58,.25)}
-      .box.human{animation:pulse 1.2s ease-in-out infinite}
-      @keyframes pulse{50%{box-shadow:0 0 0 7px rgba(240,197,58,.45)}}
+      .box.human::after{content:"";position:absolute;inset:-3px;border-radius:4px;opacity:0;
+        box-shadow:0 0 0 7px rgba(240,197,58,.45);animation:pulse 1.2s ease-in-out infinite}
+      .still .box.human::after{animation:none;opacity:1}
+      @keyframes pulse{50%{opacity:1}}
       .cap{position:fixed;left:0;top:0;white-space:nowrap;background:${YELLOW};color:#111;
         font-size:12px;font-weight:600;padding:3px 8px;border-radius:4px;pointer-events:none;
         box-shadow:0 1px 4px rgba(0,0,0,.25)}
-    </style><div class="layer"></div><div class="banner"></div>`;
+    </style><div class="layer${STILL ? " still" : ""}"></div><div class="banner"></div>`;
     layer = root.querySelector(".layer");
     bannerEl = root.querySelector(".banner");
     (document.documentElement || document).appendChild(host);
     for (const m of marks.values()) layer.append(m.box, m.cap);
   }
 
-  const SETTLE_MS = 600; // keep following for this long after the last movement
+  // Keep following for this long after something that moves things over several frames (a
+  // scroll, a CSS transition or animation starting or ending, a resize, a load); after a
+  // change to the DOM, or a box drawn or taken off, only for the frames that lay it out (its
+  // effects are in the next frame, and a transition it starts wakes the layer again): each
+  // of the agent's steps draws a box and changes the page, which kept a 60 fps loop running
+  // through a whole run.
+  const SETTLE_MS = 600, CHANGE_MS = 50;
   let followUntil = 0, scheduled = false;
-  let changed = true, placed = ""; // the page changed since the last placement; its geometry
+  // The page changed since the last placement; the boxes' rectangles last measured; the
+  // geometry (rectangles and which are covered) last placed.
+  let changed = true, measured = "", placed = "";
 
-  function wake() {
+  // A still layer's own change (a banner, a box): hidden until the next look, never painted.
+  function unseen() {
+    if (STILL && host && host.style.display !== "none") host.style.display = "none";
+  }
+
+  function wake(ms = SETTLE_MS) {
     changed = true;
-    followUntil = performance.now() + SETTLE_MS;
-    if (!scheduled) { scheduled = true; requestAnimationFrame(place); }
+    if (STILL) return; // laid out when looked at (flush), not frame by frame
+    followUntil = Math.max(followUntil, performance.now() + (typeof ms === "number" ? ms : SETTLE_MS));
+    if (!scheduled) { scheduled = true; requestAnimationFrame(() => place()); }
   }
 
   const overlap = (a, b) =>
@@ -103,23 +130,31 @@
     return best;
   }
 
-  function place() {
-    scheduled = false;
+  // Whether the element is covered (e.g. by a dialog): the guide boxes what you can see.
+  function covered(el, r) {
+    const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
+    const cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
+    const top = document.elementFromPoint(cx, cy);
+    return !!top && !(top === el || el.contains(top) || top.contains(el) ||
+      (el.parentElement && el.parentElement.contains(top)));
+  }
+
+  function place(now = false) {
+    if (!now) scheduled = false;
     if (host && !host.isConnected && document.documentElement) document.documentElement.appendChild(host);
-    const seen = [];
+    const rects = [];
     for (const [key, m] of marks) {
       if (!m.el.isConnected) { m.box.remove(); m.cap.remove(); marks.delete(key); changed = true; continue; }
-      const r = m.el.getBoundingClientRect();
-      // Hide boxes whose element is covered (e.g. by a dialog): the guide boxes what you can see.
-      const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
-      const cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
-      const top = document.elementFromPoint(cx, cy);
-      const covered = top && !(top === m.el || m.el.contains(top) || top.contains(m.el) ||
-        (m.el.parentElement && m.el.parentElement.contains(top)));
-      seen.push([m, r, (r.width === 0 && r.height === 0) || covered]);
+      rects.push([m, m.el.getBoundingClientRect()]);
     }
-    const geometry = `${innerWidth}x${innerHeight};` +
-      seen.map(([, r, h]) => `${r.left},${r.top},${r.width},${r.height},${h ? 1 : 0}`).join(";");
+    const at = `${innerWidth}x${innerHeight};` +
+      rects.map(([, r]) => `${r.left},${r.top},${r.width},${r.height}`).join(";");
+    // Nothing moved and the page did not change: nothing got covered or uncovered either, so
+    // no hit test (one per box per frame was most of the layer's cost while following).
+    if (!changed && at === measured) return follow();
+    measured = at;
+    const seen = rects.map(([m, r]) => [m, r, (r.width === 0 && r.height === 0) || covered(m.el, r)]);
+    const geometry = at + ";" + seen.map(([, , h]) => (h ? 1 : 0)).join("");
     if (!changed && geometry === placed) return follow();
     changed = false;
     placed = geometry;
@@ -149,18 +184,20 @@
   }
 
   function follow() {
-    if (marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(place); }
+    if (!STILL && !scheduled && marks.size && performance.now() < followUntil) { scheduled = true; requestAnimationFrame(() => place()); }
   }
 
   window.__onboard = {
     layer: () => (ensure(), root), // for tests: the closed shadow root
     banner(text, mode) {
       ensure();
+      unseen();
       bannerEl.textContent = text || "";
       bannerEl.className = "banner" + (mode ? " " + mode : "");
     },
     mark(el, key, caption, kind, holdMs) {
       ensure();
+      unseen();
       const old = marks.get(key);
       if (old) { old.box.remove(); old.cap.remove(); }
       const box = document.createElement("div");
@@ -171,11 +208,17 @@
       cap.style.display = "none"; // until placed
       layer.append(box, cap);
       marks.set(key, { el, box, cap, until: performance.now() + (holdMs || 0) });
-      wake();
+      wake(CHANGE_MS);
+    },
+    // The layer laid out now (a screenshot is about to be taken): a still layer is only then.
+    flush() {
+      if (!host) return;
+      if (STILL) host.style.display = "block";
+      place(true);
     },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
-    unmark(key) { const m = marks.get(key); if (m) { m.box.remove(); m.cap.remove(); marks.delete(key); wake(); } },
+    unmark(key) { const m = marks.get(key); if (m) { unseen(); m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },
     state() {
       return {
         banner: bannerEl ? bannerEl.textContent : "",
@@ -186,7 +229,7 @@
   const start = () => {
     ensure();
     // The page's own changes; the layer's are inside its shadow root, which this does not see.
-    new MutationObserver(wake).observe(document, {
+    new MutationObserver(() => wake(CHANGE_MS)).observe(document, {
       subtree: true, childList: true, attributes: true, characterData: true,
     });
     for (const ev of ["scroll", "resize", "transitionrun", "transitionend", "animationstart", "animationend", "load"])

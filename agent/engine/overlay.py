@@ -9,6 +9,7 @@ from playwright.sync_api import BrowserContext, Error, Locator, Page
 from agent.engine.locate import Then
 
 SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
+STILL = "window.__onboardStill = true;"  # read by the layer when it is built
 
 
 class Overlay:
@@ -20,8 +21,12 @@ class Overlay:
         self._lost = False  # a new document loaded since the banner was last shown
 
     @staticmethod
-    def install(context: BrowserContext) -> None:
-        context.add_init_script(SCRIPT)
+    def install(context: BrowserContext, still: bool = False) -> None:
+        """The layer in every document of the context. `still`: a window nobody sees
+        (headless): no pulse, no frame loop, and drawn only when looked at (a screenshot,
+        agent.artifacts.FLUSH_LAYER); following and animating there only cost CPU (a
+        pulsing box kept Chromium busy for as long as it waited)."""
+        context.add_init_script(STILL + SCRIPT if still else SCRIPT)  # one call either way
 
     def _eval(self, js: str, arg: object) -> None:
         if not self.enabled:

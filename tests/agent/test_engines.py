@@ -144,6 +144,41 @@ def test_popup_options_are_what_appeared_after_the_click(page: Page):
         assert top > box.evaluate("e => e.getBoundingClientRect().bottom")
 
 
+COUNT_JS = """(name) => { window.__calls = 0; const real = NAME;
+  NAME = function (...a) { window.__calls++; return real.apply(this, a); }; }"""
+
+
+def counting(page: Page, name: str) -> None:
+    """Count the page's calls of `name` (a function the engines call) from now on."""
+    page.evaluate(COUNT_JS.replace("NAME", name), name)
+
+
+def test_a_look_for_words_not_on_the_page_walks_none_of_its_text(page: Page):
+    """Most looks are for what is not there (yet): answered from the page's text at once.
+    Before: every text node was walked, and each one's ancestors read, to find nothing."""
+    page.set_content(WRAPPED)
+    counting(page, "document.createTreeWalker")
+    for loc in (Loc(field="Secret key"), Loc(text="Margin", popup=True), Loc(dialog="Verify")):
+        assert to_locator(page, loc, Vars()).count() == 0, loc
+    assert page.evaluate("window.__calls") == 0
+    assert field(page, "Account") == ["acct"]  # words that are there: still found
+    assert page.evaluate("window.__calls") > 0
+
+
+def test_the_list_that_opened_is_found_without_measuring_what_was_there(page: Page):
+    """The options of a list that opened: only what appeared since the snap is measured.
+    Before: every element of the page was (a layout read each)."""
+    page.set_content(WRAPPED)
+    box = page.locator("#perm")
+    box.locator("ob-snap=open").count()
+    box.click()
+    counting(page, "Element.prototype.getBoundingClientRect")
+    found = to_locator(page, Loc(css="div > span", popup=True), Vars())
+    assert found.evaluate_all("els => els.map(e => e.textContent)") == ["Read", "Trade", "Withdraw"]
+    appeared = 7  # the list and its three rows and their three words
+    assert 0 < page.evaluate("window.__calls") <= 4 * appeared
+
+
 def test_dialog_is_the_window_around_its_title(page: Page):
     page.set_content(WRAPPED)
     assert to_locator(page, Loc(dialog="/^verify with/i"), Vars()).count() == 0

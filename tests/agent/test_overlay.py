@@ -8,6 +8,7 @@ from playwright.sync_api import Page
 
 from agent.engine.overlay import Overlay
 from replica.client import ScriptedClient
+from tests.helpers import in_thread
 
 from .test_run_e2e import assert_created
 
@@ -113,6 +114,135 @@ def test_layer_follows_page_changes_and_is_idle_when_the_page_is_still(replica, 
     assert abs(gap() - settled) < 1.5  # moved 137 px down with its element
 
 
+# A human box's animations, its ring's included: [[property, ...] per animation].
+PULSE_JS = """() => [...window.__onboard.layer().querySelector('.box.human')
+  .getAnimations({subtree: true})].map((a) => [...new Set(a.effect.getKeyframes()
+    .flatMap((k) => Object.keys(k)))].filter((p) => !/^(offset|computedOffset|easing|composite)$/
+    .test(p)))"""
+
+
+def test_a_box_for_the_person_pulses_by_opacity_alone(replica, page: Page):
+    """The pulse fades a ring in and out (opacity: the compositor animates it alone). Before:
+    a growing box-shadow, repainted by the page on every frame while the box waited."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email: yours", human=True)
+    assert page.evaluate(PULSE_JS) == [["opacity"]]
+
+
+def test_a_box_in_a_window_nobody_sees_does_not_pulse(replica, page: Page):
+    """Headless (`still`): no animation at all, the ring shown as it is at its brightest."""
+    Overlay.install(page.context, still=True)
+    page.goto(f"{replica.base_url}/account/login")
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email: yours", human=True)
+    assert page.evaluate(PULSE_JS) == []
+    ring = page.evaluate(
+        """() => getComputedStyle(window.__onboard.layer().querySelector('.box.human'),
+             '::after').opacity"""
+    )
+    assert ring == "1"
+
+
+def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
+    replica, page: Page, tmp_path
+) -> None:
+    """Headless: no frame at all for the layer (following serves a person watching), nor a
+    paint until looked at; the screenshot lays it out and shows it, box and caption, where the
+    element is. Before: a frame loop, and every banner and box drawn as it came."""
+    from PIL import Image
+
+    from agent.artifacts import FLUSH_LAYER, RunArtifacts
+
+    Overlay.install(page.context, still=True)
+    hidden = 'getComputedStyle(document.querySelector("onboard-overlay")).display'
+    page.goto(f"{replica.base_url}/account/login")
+    page.evaluate(
+        """() => { window.__frames = 0; const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__frames++; return raf(cb); }; }"""
+    )
+    email = page.get_by_placeholder("Email")
+    Overlay(page).mark(email, "email", "1 - Email: yours")
+    assert page.evaluate(hidden) == "none"  # not looked at yet: not drawn
+    page.evaluate("document.body.append(document.createTextNode(' '))")  # and a change
+    assert page.evaluate("() => new Promise((r) => setTimeout(() => r(window.__frames), 400))") == 0
+    shot = RunArtifacts(tmp_path).screenshot(page, "still")
+    assert shot is not None
+    box = email.bounding_box()
+    assert box is not None
+    img = Image.open(shot).convert("RGB")
+    # The yellow border, 5 px out from the field on its left (the border is 3 px wide).
+    x, y = int(box["x"]) - 4, int(box["y"] + box["height"] / 2)
+    r, g, b = img.getpixel((x, y))
+    assert r > 200 and g > 160 and b < 120, (x, y, (r, g, b))
+    caps = page.evaluate(CAPTIONS_JS)
+    assert [c["text"] for c in caps] == ["1 - Email: yours"]
+    # Shown from the look until its next banner or box: what changes between looks is never
+    # painted (the host hidden), and the next look shows it again.
+    shown = 'document.querySelector("onboard-overlay").style.display'
+    Overlay(page).banner("Step 2/3")
+    assert page.evaluate(shown) == "none"
+    page.evaluate(FLUSH_LAYER)
+    assert page.evaluate(shown) == "block"
+
+
+def test_a_headless_session_gets_a_still_layer(replica, settings) -> None:
+    from agent.session import SessionSpec, open_session
+
+    def still() -> object:
+        with open_session(SessionSpec(headless=True), settings, replica.base_url) as (_c, page):
+            page.goto(f"{replica.base_url}/account/login")
+            return page.evaluate("window.__onboardStill === true")
+
+    assert in_thread(still) is True  # its own Playwright: not in this test's event loop
+
+
+def test_a_frame_where_nothing_moved_does_no_hit_test(replica, page: Page):
+    """While following (a moment after a change) a frame where no box moved and the page did
+    not change measures the boxes only. Before: a hit test per box on every frame."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    page.evaluate(
+        """() => { window.__frames = 0; window.__hits = 0;
+             const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__frames++; return raf(cb); };
+             const hit = document.elementFromPoint.bind(document);
+             document.elementFromPoint = (x, y) => { window.__hits++; return hit(x, y); }; }"""
+    )
+    Overlay(page).mark(page.get_by_placeholder("Email"), "email", "1 - Email")
+    frames, hits = page.evaluate(
+        """() => new Promise((r) => setTimeout(() => r([window.__frames, window.__hits]), 400))"""
+    )
+    assert frames >= 5, frames  # it was following
+    assert 1 <= hits <= 2, (frames, hits)  # the placement after the mark (and one in flight)
+
+
+def test_a_change_or_a_new_box_is_followed_for_a_few_frames_only(replica, page: Page):
+    """A DOM change, or a box drawn, is laid out by the next frame: followed for a few frames,
+    not for the 600 ms a scroll or a transition gets (each of the agent's steps draws a box
+    and changes the page: a 60 fps loop ran through the whole run)."""
+    Overlay.install(page.context)
+    page.goto(f"{replica.base_url}/account/login")
+    ov = Overlay(page)
+    ov.mark(page.get_by_placeholder("Email"), "email", "1 - Email")
+    count = """() => new Promise((r) => setTimeout(() => {
+        let n = 0; const raf = window.requestAnimationFrame.bind(window);
+        window.requestAnimationFrame = (cb) => { n++; return raf(cb); };
+        CHANGE; setTimeout(() => { window.requestAnimationFrame = raf; r(n); }, 500); }, 1000))"""
+    dom = page.evaluate(
+        count.replace("CHANGE", 'document.body.append(document.createTextNode(" "))')
+    )
+    assert 1 <= dom <= 8, dom
+    page.evaluate(  # settled, then counting frames from now
+        """() => new Promise((r) => setTimeout(() => { window.__n = 0;
+             const raf = window.requestAnimationFrame.bind(window);
+             window.requestAnimationFrame = (cb) => { window.__n++; return raf(cb); }; r(); },
+             1000))"""
+    )
+    ov.mark(page.get_by_placeholder("Password"), "password", "2 - Password")
+    drawn = page.evaluate("() => new Promise((r) => setTimeout(() => r(window.__n), 500))")
+    assert 1 <= drawn <= 8, drawn
+
+
 class Observer(ScriptedClient):
     """A client who, before clicking Submit all, looks at what the agent highlighted."""
 
@@ -154,7 +284,7 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> float:
 def test_captions_leave_every_filled_value_and_label_visible(run_agent, monkeypatch):
     """In the `form-filled` state (the screenshot's moment), no caption covers an IP chip, a
     filled value, or a field's label: read from their boxes, as the screenshot shows them."""
-    from agent.artifacts import RunArtifacts
+    from agent.artifacts import FLUSH_LAYER, RunArtifacts
     from tests.replica.test_ui_common import field, okui
 
     seen: dict[str, Any] = {}
@@ -176,6 +306,7 @@ def test_captions_leave_every_filled_value_and_label_visible(run_agent, monkeypa
                              "Passphrase")},
             }  # fmt: skip
             seen["values"] = {k: loc.bounding_box() for k, loc in values.items()}
+            page.evaluate(FLUSH_LAYER)  # as the shot lays out the (headless, still) layer
             seen["captions"] = page.evaluate(CAPTIONS_JS)
         return real(self, page, name, extra_masks)
 
