@@ -70,10 +70,10 @@ class InThread:
 
 
 def batch_of(tmp_path: Path, replica: Any, entries: list[dict[str, Any]], c: int) -> Batch:
-    ros = roster.load(
-        write_roster(tmp_path / "r.yaml", entries, base_url=replica.base_url,
-                     allow_private_ip=True)  # fmt: skip
+    path = write_roster(
+        tmp_path / "r.yaml", entries, base_url=replica.base_url, allow_private_ip=True
     )
+    ros = roster.load(path)
     opts = BatchOptions(concurrency=c, headless=True, pace=0, auto_submit=True, login_timeout=5,
                         human_timeout=120)  # fmt: skip
     b = Batch(ros, opts, Settings(home=tmp_path / "home"))
