@@ -17,7 +17,7 @@ import pytest
 from agent import roster
 from agent.batch import Batch, BatchOptions
 from agent.config import Settings
-from tests.helpers import CLIENT
+from tests.helpers import CLIENT, outbox_cmd
 
 from .conftest import issued, journal_rows, write_roster
 
@@ -134,6 +134,40 @@ def test_a_slot_waiting_for_the_operator_does_not_stop_another_slots_entries(
         run.thread.join(120)
     assert run.error is None and run.result is not None
     assert run.result.outcomes == {"wait": "ok", "b1": "ok", "b2": "ok"}
+
+
+@pytest.mark.slow
+@pytest.mark.scenarios("logged-in")
+def test_a_slot_whose_code_command_runs_does_not_stop_another_slots_entries(
+    replica, tmp_path, monkeypatch
+):
+    """The SMS code command of one entry runs until the other slot's entries are done."""
+    monkeypatch.setenv("CLIENT_TOTP", replica.world.accounts[CLIENT].totp_secret or "")
+    outbox = outbox_cmd(replica.base_url)
+    asked, go = tmp_path / "asked", tmp_path / "go"
+    # A wrong code, so its end is known. (The client has one phone: an entry reading the latest
+    # SMS may read the other slot's challenge's code, so b1 and b2 may be refused too; that
+    # they END while this command is held is what is checked.)
+    held = f"touch {asked}; while [ ! -e {go} ]; do sleep 0.1; done; echo 000000"
+    entries = [
+        {**auto(eid, f"C-{n}", n + 1), "sms_code_cmd": f"{outbox} sms",
+         "email_code_cmd": f"{outbox} email"}
+        for n, eid in enumerate(["wait", "b1", "b2"])
+    ]  # fmt: skip
+    entries[0]["sms_code_cmd"] = f"sh -c '{held}'"
+    b = batch_of(tmp_path, replica, entries, 2)
+    run = InThread(b)
+    try:
+        run.until(asked.exists, 90, "the entry's SMS code command runs")
+        run.until(lambda: bool(run.outcome("b2")), 120, "b1 and b2 ended meanwhile")
+        assert run.outcome("b1") and not run.outcome("wait")
+    finally:
+        go.touch()
+        run.thread.join(120)
+    assert run.error is None and run.result is not None
+    assert run.result.outcomes["wait"] == "failed"
+    assert "the sms code was refused three times" in " ".join(b.board.views["wait"].events)
+    assert "C-0" not in {k["label"] for k in issued(replica)}
 
 
 @pytest.mark.slow
