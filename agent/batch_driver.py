@@ -98,12 +98,14 @@ class DriverThread:
         try:
             self._before()
             pw = sync_playwright().start()
-            fibers = Fibers(pw)
         except Exception as exc:
-            self.driver.dead = f"the batch's Playwright driver did not start ({exc})".splitlines()[
-                0
-            ]
-            self._after_death([])
+            self._dead(f"the batch's Playwright driver did not start ({exc})")
+            return
+        try:
+            fibers = Fibers(pw)
+        except RuntimeError as exc:  # Playwright's internals changed (agent.driver_fibers)
+            pw.stop()
+            self._dead(str(exc))
             return
         self.driver.pw, self.driver.fibers = pw, fibers
         self._all_ended = fibers.future()
@@ -162,6 +164,10 @@ class DriverThread:
                 w = self._waiters[i]
                 if w is not None and not w.done():
                     w.set_result(None)
+
+    def _dead(self, why: str) -> None:
+        self.driver.dead = why.splitlines()[0]
+        self._after_death([])
 
     def _after_death(self, greenlets: list[SlotGreenlet]) -> None:
         """The driver is gone: the suspended slots resumed (their calls raise, their entries

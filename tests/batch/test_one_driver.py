@@ -197,3 +197,26 @@ def test_a_driver_that_dies_ends_every_entry_as_a_failure(replica, tmp_path):
     assert {r["state"] for r in runs} == {"failed"}
     assert "(Playwright connection closed)" in runs[0]["note"]
     assert issued(replica) == []
+
+
+@pytest.mark.scenarios("logged-in", "totp-only")
+def test_a_playwright_whose_internals_changed_fails_every_entry_in_one_line(
+    replica, tmp_path, monkeypatch
+):
+    from agent import driver_fibers
+
+    def changed(pw: Any) -> None:
+        raise RuntimeError("this Playwright has no _loop / _dispatcher_fiber: (as if upgraded)")
+
+    monkeypatch.setattr(driver_fibers, "Fibers", changed)
+    monkeypatch.setenv("CLIENT_TOTP", replica.world.accounts[CLIENT].totp_secret or "")
+    b = batch_of(tmp_path, replica, [auto(f"u{i}", f"U-{i}", i + 1) for i in range(3)], 2)
+    run = InThread(b)
+    run.thread.join(120)
+    assert run.error is None and run.result is not None
+    assert run.result.outcomes == {"u0": "failed", "u1": "failed", "u2": "failed"}
+    assert {v.note for v in b.board.views.values()} == {
+        "failed before submit, nothing was created: this Playwright has no _loop / "
+        "_dispatcher_fiber: (as if upgraded)"
+    }
+    assert issued(replica) == []
