@@ -1,7 +1,7 @@
 """Many onboardings from one roster: N at once, journaled, resumable, never duplicated.
 
 Each entry is one `agent.run.execute` in one of the batch's slots (agent.batch_slots):
-a thread per slot whose Playwright driver and browser stay warm across its entries
+greenlets sharing one Playwright driver, each slot's browser warm across its entries
 (agent.warm), each entry in a fresh context unless it opens a client's profile. Slots may
 be bound to a pool of browser servers (agent.pool); an entry whose server dies before it
 submitted is retried on another. The journal ties every attempt (a `runs` row) to its batch and
@@ -58,7 +58,7 @@ from agent.journal import Journal, verdict
 from agent.plan import RunPlan, build_plan, preflight
 from agent.pool import Endpoint, slots_for
 from agent.roster import Entry, Roster
-from agent.session import SessionSpec
+from agent.session import SessionSpec, node_cache
 
 
 @dataclass
@@ -115,6 +115,7 @@ class Batch:
         self.operator_codes = False
         self.pool = pool_of(opts.browser_pool, roster.pool, opts.browser_ws)
         self.slots: list[SlotThread] = []
+        self._close_slots: Callable[[], None] = lambda: None
         self.notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
 
     # -- set-up --------------------------------------------------------------
@@ -202,8 +203,7 @@ class Batch:
             return self._run(journal, flow, vault, resume, fresh, set(retry or []))
         finally:
             journal.close()
-            for s in self.slots:
-                s.close()
+            self._close_slots()
 
     def _run(
         self,
@@ -274,10 +274,11 @@ class Batch:
         done_q: queue.Queue[tuple[Entry, int, dict[str, Any]]] = queue.Queue()
         running: dict[str, tuple[Entry, int]] = {}
         busy_profiles: set[str] = set()
-        self.slots = [
-            SlotThread(i, ep, lambda x, n: batch_slots.worker(self, x, n, flow, vault, done_q))
-            for i, ep in enumerate(slots_for(self.pool, max(1, self.opts.concurrency)))
-        ]
+        self.slots, self._close_slots = batch_slots.start(
+            slots_for(self.pool, max(1, self.opts.concurrency)),
+            lambda x, n: batch_slots.worker(self, x, n, flow, vault, done_q),
+            lambda: node_cache(self.settings),
+        )
         free_slots = list(range(len(self.slots)))
         batch_slots.rebind(self, free_slots)  # off the endpoints dead at the start
         pending = list(todo)
@@ -330,7 +331,7 @@ class Batch:
                         daemon=True,
                     ).start()
                     continue
-                self.slots[slot].inbox.put(e)
+                self.slots[slot].give(e)
             if not running:
                 continue
             try:

@@ -1,10 +1,11 @@
-"""A batch's concurrency slots: one thread each, running its entries one after another.
+"""A batch's concurrency slots, each running its entries one after another.
 
-Why threads that last the batch (not one per entry): a sync Playwright belongs to the
-thread that started it, so a slot that keeps its driver and browser warm (agent.warm) must
-be one thread for all its entries. A slot may be bound to one endpoint of the browser pool
-(agent.pool): the entries that name no browser of their own then get a fresh context in
-that server's browser. An endpoint that stops answering is dead for the rest of the batch:
+Why slots that last the batch (not one per entry): the driver and each slot's browser stay
+warm across entries (agent.warm). Warm slots are greenlets of one driver thread, on one
+Playwright driver (agent.batch_driver); a sync Playwright belongs to the thread that started
+it, and its greenlets are how several slots share it. A slot may be bound to one endpoint
+of the browser pool (agent.pool): the entries that name no browser of their own then get a
+fresh context in that server's browser (one driver connects to every endpoint). An endpoint that stops answering is dead for the rest of the batch:
 its slots take no more entries.
 
 `ONBOARD_BATCH_COLD=1` runs every entry the way a single run does (its own driver and
@@ -19,8 +20,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from agent import pool, warm
@@ -45,36 +46,70 @@ def uses_pool(e: Entry) -> bool:
 
 
 class SlotThread:
-    """Slot `index`: its thread, its inbox, the endpoint it is bound to (None: this machine)."""
+    """Slot `index`: the endpoint it is bound to (None: this machine); `give` hands it its
+    next entry (None: it ends)."""
 
-    def __init__(self, index: int, endpoint: Endpoint | None, run: Callable[[Entry, int], None]):
-        self.index, self.endpoint, self._run = index, endpoint, run
-        self.inbox: queue.Queue[Entry | None] = queue.Queue()
+    def __init__(self, index: int, endpoint: Endpoint | None, give: Callable[[Entry], None]):
+        self.index, self.endpoint, self.give = index, endpoint, give
         self.lost = ""  # why its endpoint went away during the last entry ("" : it did not)
         self.dead = False  # its endpoint is gone: no more entries here
-        self.warm = os.environ.get(COLD_ENV, "") != "1"
-        self.thread = threading.Thread(target=self._loop, name=f"slot-{index}", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        held: AbstractContextManager[Any] = warm.bound(warm.Slot()) if self.warm else nullcontext()
-        with held:
-            while (e := self.inbox.get()) is not None:
-                self.lost = ""
-                self._run(e, self.index)
 
     def check_lost(self, e: Entry, result: dict[str, Any]) -> None:
-        """After an entry that failed in the pool: is its endpoint still there? (In the slot's
-        thread, before the result is handed on, so the batch reads `lost` with the result.)"""
+        """After an entry that failed in the pool: is its endpoint still there? (In the slot,
+        before the result is handed on, so the batch reads `lost` with the result.)"""
         if result.get("status") == "ok" or self.endpoint is None or not uses_pool(e):
             return
-        why = pool.health(self.endpoint.ws)
+        ws = self.endpoint.ws
+        why = warm.blocking(lambda: pool.health(ws))
         if why:
             self.lost = f"the browser server at {pool_shown(self.endpoint)} went away ({why})"
+
+
+class ColdThread:
+    """A cold slot (ONBOARD_BATCH_COLD=1): a thread running its entries in turn, each the way
+    a single run does it (its own driver and browser)."""
+
+    def __init__(self, index: int, run: Callable[[Entry, int], None]) -> None:
+        self.inbox: queue.Queue[Entry | None] = queue.Queue()
+        self.thread = threading.Thread(
+            target=self._loop, args=(index, run), name=f"slot-{index}", daemon=True
+        )
+        self.thread.start()
+
+    def _loop(self, index: int, run: Callable[[Entry, int], None]) -> None:
+        while (e := self.inbox.get()) is not None:
+            run(e, index)
 
     def close(self, wait: float = 30.0) -> None:
         self.inbox.put(None)
         self.thread.join(wait)
+
+
+def start(
+    endpoints: list[Endpoint | None], run: Callable[[Entry, int], None], before: Callable[[], None]
+) -> tuple[list[SlotThread], Callable[[], None]]:
+    """The batch's slots, one per endpoint (None: this machine), and what ends them all. Warm:
+    one driver thread for all (agent.batch_driver), started with the first entry, `before`
+    first; cold: a thread per slot."""
+
+    def ran(e: Entry, n: int) -> None:
+        slots[n].lost = ""
+        run(e, n)
+
+    if os.environ.get(COLD_ENV, "") == "1":
+        cold = [ColdThread(i, ran) for i in range(len(endpoints))]
+        slots = [SlotThread(i, ep, cold[i].inbox.put) for i, ep in enumerate(endpoints)]
+
+        def close() -> None:
+            for c in cold:
+                c.close()
+
+        return slots, close
+    from agent.batch_driver import DriverThread
+
+    hub = DriverThread(len(endpoints), ran, before)
+    slots = [SlotThread(i, ep, partial(hub.give, i)) for i, ep in enumerate(endpoints)]
+    return slots, hub.close
 
 
 def pool_shown(ep: Endpoint) -> str:

@@ -7,7 +7,7 @@ remote Playwright server (`playwright run-server`) launches for this run
 (`--browser-ws`). Whichever, the caller gets one context and one page. A fresh
 context may carry a client's login as sealed storage state (`login_state`,
 agent.custody.logins) instead of a profile. Inside a warm batch slot (agent.warm) the
-driver and the fresh contexts' browser are the slot's, kept for its next entry.
+driver is the batch's and the fresh contexts' browser the slot's, kept for its next entry.
 """
 
 from __future__ import annotations
@@ -169,18 +169,22 @@ class SessionSpec:
         return choice
 
 
+def node_cache(settings: Settings) -> None:
+    """Playwright's driver is Node: its compiled code kept between runs starts it ~0.1 s sooner
+    (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only."""
+    os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
+
+
 @contextmanager
 def open_session(
     spec: SpecLike, settings: Settings, origin: str
 ) -> Iterator[tuple[BrowserContext, Page]]:
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
     # Decided before Playwright starts here: finding this machine's browser may start it too.
-    slot = warm.current()  # in a warm batch slot: its running driver answers that instead
+    slot = warm.current()  # in a warm batch slot: the batch's running driver answers that
     pw = slot.playwright() if slot else None
     remote = spec.remote_launch_options(pw) if spec.browser_ws and not spec.cdp else None
-    # Playwright's driver is Node: its compiled code kept between runs starts it ~0.1 s sooner
-    # (Node >= 22 reads this variable; older ones ignore it). Compiled JavaScript only.
-    os.environ.setdefault("NODE_COMPILE_CACHE", str(settings.home / "cache" / "node"))
+    node_cache(settings)
     with nullcontext(pw) if pw else sync_playwright() as p:
         viewport: ViewportSize | None = {"width": 1920, "height": 1080} if spec.headless else None
         if spec.cdp:

@@ -1,46 +1,76 @@
-"""A warm batch slot: one Playwright driver and its browsers, kept across the slot's entries.
+"""A warm batch slot: the batch's one Playwright driver and the slot's browsers, kept across
+the slot's entries.
 
-Why: starting Playwright's driver (a Node process) and a Chromium for every entry cost
-more CPU than the entry's own pages. A slot starts them once; each entry gets a fresh
-context (its own cookies and storage, closed when the entry ends) in the slot's browser.
+Why: starting Playwright's driver (a Node process, ~100 MB PSS) and a Chromium for every
+entry cost more CPU than the entry's own pages. A batch starts one driver for all its slots
+(agent.batch_driver) and each slot one browser; each entry gets a fresh context (its own
+cookies and storage, closed when the entry ends) in its slot's browser.
 
-Sync Playwright is bound to the thread that started it (its calls run on that thread's
-greenlet loop), so "one driver per batch" is, honestly, one driver per slot thread: each
-slot is a thread that runs its entries one after another with its own driver. The slot is
-found by agent.session through a thread-local (`current`), so `agent.run.execute` needs no
-new parameter and a run outside a batch stays as it was (a driver and browser of its own).
+Sync Playwright is bound to the thread that started it, so every slot is a greenlet of that
+one driver thread (agent.driver_fibers says how and why that is sound). The slot is found by
+agent.session through the running greenlet (`current`), so `agent.run.execute` needs no new
+parameter and a run outside a batch stays as it was (a driver and browser of its own).
+
+Slots share one thread: a call that blocks it stalls every slot. `blocking` runs such a call
+(a code command, the operator's code, a signed REST check) in a worker thread while the
+other slots go on; outside a slot it is a plain call.
 
 Entries that open a client's persistent profile still launch their own browser (one user
-data directory, one browser process), but through the slot's driver.
+data directory, one browser process), but through the batch's driver.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
+
+from agent.exitcodes import AgentError, Exit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-_here = threading.local()
+    from agent.driver_fibers import Fibers
+
+T = TypeVar("T")
+
+
+class Driver:
+    """The batch's running Playwright and its loop; `dead` says why it is gone ("": it is not)."""
+
+    def __init__(self, slots: int) -> None:
+        self.pw: Playwright | None = None
+        self.fibers: Fibers | None = None
+        self.dead = ""
+        self.registered = False  # the engines (agent.engine.engines) are on it
+        # A blocking call per slot at most (a slot runs one entry at a time).
+        self.executor = ThreadPoolExecutor(max(1, slots), thread_name_prefix="slot-blocking")
+
+    @property
+    def live(self) -> bool:
+        return self.fibers is not None and self.fibers.alive and not self.dead
 
 
 class Slot:
-    """The driver and the browsers of one slot thread, started on first use."""
+    """The browsers of one slot, on the batch's driver."""
 
-    def __init__(self) -> None:
-        self._pw: Playwright | None = None
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
         self.browsers: dict[str, Browser] = {}
-        self.registered = False  # the engines (agent.engine.engines) are on its driver
+
+    @property
+    def registered(self) -> bool:
+        return self.driver.registered
+
+    @registered.setter
+    def registered(self, value: bool) -> None:
+        self.driver.registered = value
 
     def playwright(self) -> Playwright:
-        if self._pw is None:
-            from playwright.sync_api import sync_playwright
-
-            self._pw = sync_playwright().start()
-        return self._pw
+        d = self.driver
+        if d.pw is None or d.dead:
+            raise AgentError(d.dead or "the batch's Playwright driver is not running", Exit.FAILED)
+        return d.pw
 
     def browser(self, key: str, start: Callable[[], Browser]) -> Browser:
         """The slot's browser for `key` (what was launched or connected to, and how); started
@@ -55,28 +85,23 @@ class Slot:
             try:
                 b.close()
             except Exception:
-                pass  # already gone with its server
+                pass  # already gone with its server, or with the driver
         self.browsers.clear()
-        if self._pw is not None:
-            try:
-                self._pw.stop()
-            except Exception:
-                pass  # the driver died with the process it ran
-            self._pw = None
 
 
 def current() -> Slot | None:
-    """The slot the calling thread runs entries for, if it is a warm batch slot."""
-    slot: Slot | None = getattr(_here, "slot", None)
+    """The slot the running greenlet is, if it is a warm batch slot."""
+    import greenlet
+
+    slot: Slot | None = getattr(greenlet.getcurrent(), "slot", None)
     return slot
 
 
-@contextmanager
-def bound(slot: Slot) -> Iterator[Slot]:
-    """Make `slot` this thread's for the block; its driver and browsers stop at the end."""
-    _here.slot = slot
-    try:
-        yield slot
-    finally:
-        _here.slot = None
-        slot.close()
+def blocking(fn: Callable[[], T]) -> T:
+    """`fn()`; in a warm slot, in a worker thread while the other slots run on."""
+    slot = current()
+    if slot is None or not slot.driver.live:
+        return fn()
+    fibers = slot.driver.fibers
+    assert fibers is not None
+    return fibers.off_thread(slot.driver.executor, fn)

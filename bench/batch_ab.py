@@ -172,7 +172,10 @@ def main() -> int:
                     k += 1
                     roster = sealed_roster(home / f"r{k}.yaml", srv.base_url, a.entries, f"{k}")
                     prof = Profile()
-                    b = run(home, roster, n, {**env, **extra[ab], "PYTHONPATH": trees[ab]},
+                    # PYTHONSAFEPATH: `python -m agent` would put the working directory
+                    # first on sys.path, and from a checkout both A and B would run its code.
+                    tree = {"PYTHONPATH": trees[ab], "PYTHONSAFEPATH": "1"}
+                    b = run(home, roster, n, {**env, **extra[ab], **tree},
                             during=prof.sample if a.profile else None)  # fmt: skip
                     res[ab].append(b)
                     profs[ab].append(prof)

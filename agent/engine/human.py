@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 from playwright.sync_api import Page
 
+from agent import warm
 from agent.exitcodes import AgentError, Exit
 
 
@@ -78,9 +79,15 @@ class CodeSources:
         cmd = self.sms_cmd if factor == "sms" else self.email_cmd if factor == "email" else None
         if cmd:
             try:
-                out = subprocess.run(
-                    shlex.split(cmd), capture_output=True, text=True, timeout=120, check=True
-                ).stdout
+                args = shlex.split(cmd)
+                # In a warm batch slot the others run on while the command runs (agent.warm).
+                out = warm.blocking(
+                    lambda: (
+                        subprocess.run(
+                            args, capture_output=True, text=True, timeout=120, check=True
+                        ).stdout
+                    )
+                )
             except (OSError, subprocess.SubprocessError) as exc:
                 raise AgentError(f"the {name} command failed: {exc}", Exit.HUMAN_TIMEOUT) from None
             m = re.search(r"\b(\d{6})\b", out)
