@@ -1,7 +1,7 @@
 """Many onboardings from one roster: N at once, journaled, resumable, never duplicated.
 
 Each entry is one `agent.run.execute` in one of the batch's slots (agent.batch_slots):
-greenlets sharing one Playwright driver, each slot's browser warm across its entries
+greenlets sharing one Playwright driver and its browser, warm across the entries
 (agent.warm), each entry in a fresh context unless it opens a client's profile. Slots may
 be bound to a pool of browser servers (agent.pool); an entry whose server dies before it
 submitted is retried on another. The journal ties every attempt (a `runs` row) to its batch and

@@ -2,7 +2,7 @@
 
 Why: a driver per slot was ~100 MB PSS each (a Node process), 4 of them at concurrency 4.
 One sync Playwright serves them all when the slots are greenlets of its thread
-(agent.driver_fibers); each slot keeps its own browser (agent.warm.Slot).
+(agent.driver_fibers); they share its browsers too (agent.warm.Driver.browser).
 
 Entries reach a slot from the batch's thread through one thread-safe inbox; `give` wakes the
 driver's loop (`call_soon_threadsafe`), which hands each entry to its slot's deque and
@@ -119,8 +119,7 @@ class DriverThread:
             self.driver.dead = "the batch's Playwright driver went away"
             self._after_death(greenlets)
         finally:
-            for s in self.slots:
-                s.close()
+            self.driver.close_browsers()
             try:
                 pw.stop()
             except Exception:

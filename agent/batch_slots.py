@@ -1,7 +1,7 @@
 """A batch's concurrency slots, each running its entries one after another.
 
-Why slots that last the batch (not one per entry): the driver and each slot's browser stay
-warm across entries (agent.warm). Warm slots are greenlets of one driver thread, on one
+Why slots that last the batch (not one per entry): the driver and its browser stay warm
+across entries (agent.warm). Warm slots are greenlets of one driver thread, on one
 Playwright driver (agent.batch_driver); a sync Playwright belongs to the thread that started
 it, and its greenlets are how several slots share it. A slot may be bound to one endpoint
 of the browser pool (agent.pool): the entries that name no browser of their own then get a

@@ -248,7 +248,10 @@ Reveal = Annotated[bool, _flag("--reveal", "Allow --sink stdout to print the sec
 # -- batch only -----------------------------------------------------------------------
 Roster = Annotated[Path, typer.Argument(help="Roster: YAML (.yaml/.yml) or CSV (.csv).")]
 Concurrency = Annotated[
-    int, typer.Option(parser=Count(1, 16), help="Entries at once (one browser each, 1-16).")
+    int,
+    typer.Option(
+        parser=Count(1, 16), help="Entries at once (1-16; one shared browser, a context each)."
+    ),
 ]
 Resume = Annotated[str | None, _plain("Resume this batch id (default: the roster's last batch).")]
 Fresh = Annotated[bool, _flag("--fresh", "Start a new batch instead of resuming.")]

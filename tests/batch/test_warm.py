@@ -1,5 +1,5 @@
-"""Warm batch slots (agent.warm): one driver and one browser per slot, a fresh context per
-entry; and a client's login sealed as storage state (agent.custody.logins) that runs in
+"""Warm batch slots (agent.warm): one driver and one browser for all the slots, a fresh
+context per entry; and a client's login sealed as storage state (agent.custody.logins) that runs in
 them and never appears in clear anywhere the agent writes."""
 
 from __future__ import annotations
@@ -45,9 +45,11 @@ def count_starts(monkeypatch: Any) -> dict[str, int]:
 
 @pytest.mark.slow
 @pytest.mark.scenarios("logged-in", "totp-only")
-@pytest.mark.parametrize(("cold", "drivers", "browsers"), [(False, 1, 1), (True, 3, 3)])
-def test_a_slot_keeps_one_driver_and_one_browser_for_its_entries(
-    replica, tmp_path, monkeypatch, cold, drivers, browsers
+@pytest.mark.parametrize(
+    ("cold", "concurrency", "drivers", "browsers"), [(False, 3, 1, 1), (True, 1, 3, 3)]
+)
+def test_the_slots_share_one_driver_and_one_browser_for_their_entries(
+    replica, tmp_path, monkeypatch, cold, concurrency, drivers, browsers
 ):
     monkeypatch.setenv("CLIENT_TOTP", replica.world.accounts[CLIENT].totp_secret or "")
     if cold:
@@ -60,7 +62,10 @@ def test_a_slot_keeps_one_driver_and_one_browser_for_its_entries(
             base_url=replica.base_url, allow_private_ip=True, totp_secret_env="CLIENT_TOTP",
         )
     )  # fmt: skip
-    opts = BatchOptions(concurrency=1, headless=True, pace=0, auto_submit=True, login_timeout=5)
+    # Warm: three slots asking for the browser at once, one launch (the others wait for it).
+    opts = BatchOptions(
+        concurrency=concurrency, headless=True, pace=0, auto_submit=True, login_timeout=5
+    )
     result = Batch(ros, opts, Settings(home=tmp_path / "home")).run()
     assert result.outcomes == {"e0": "ok", "e1": "ok", "e2": "ok"}
     # Finding the browser may start a driver of its own before the batch: not counted here.
