@@ -1,7 +1,7 @@
 """`onboard login-state save PROFILE`: a client profile's login sealed as storage state.
 
 Why: a batch entry that opens a profile needs a browser of its own; the same login sealed
-(agent.custody.logins) runs in a fresh context of its slot's warm browser, here or on a
+(agent.custody.logins) runs in a fresh context of the batch's warm browser, here or on a
 browser server of the pool (roster: `login_state: NAME`). Only the cookies and local
 storage leave the profile, encrypted to this machine's identity; nothing is printed but
 where the sealed file is.

@@ -6,9 +6,9 @@ entry cost more CPU than the entry's own pages. A batch starts one driver for al
 (agent.batch_driver), and that driver one browser per way of starting it (this machine's
 Chromium as launched, or one pool endpoint's, as connected to), shared by the slots: each
 entry gets a fresh context (its own cookies and storage, its own renderer process, closed
-when the entry ends) in it. A browser per slot was ~45 MB PSS more per slot (a browser and
-a GPU process each) for nothing the entries could not share: contexts are as separate in one
-browser as in two. It is over a pipe to the driver, never a port another process could
+when the entry ends) in it. A browser per slot was ~65 MB PSS more per slot (a browser and
+a GPU process each; bench.batch_ab at concurrency 4: 905 against 708 MB) for nothing the
+entries could not share: contexts are as separate in one browser as in two. It is over a pipe to the driver, never a port another process could
 reach. A browser that goes away (crashed, its server died) is started again by the next
 entry that needs it; the slots that were in it fail their entries as they would have.
 

@@ -4,7 +4,7 @@ Against the bundled replica (authenticator codes from the environment, auto-subm
 --pace 0, headless). Four clients log in once in their profiles (the client's part); each
 login is then sealed as storage state (`onboard login-state save`), and the entries name
 it (`login_state:`), so they need no browser of their own and run in fresh contexts of
-their slot's warm browser. Keys are spread over the main account and its sub-accounts so
+the batch's warm browser. Keys are spread over the main account and its sub-accounts so
 no account reaches its 50-key limit.
 
 Figures are ratios in one run: the warm batch (today's code) alternated with the cold one

@@ -1,7 +1,7 @@
 """A client's login carried as Playwright storage state, sealed like a vault record.
 
 Why: a persistent profile needs a browser of its own (Chromium opens a user data directory
-in one process), so a batch cannot reuse its slot's browser for it. The same login as
+in one process), so a batch cannot reuse its warm browser for it. The same login as
 storage state (cookies and local storage) goes into a fresh context of a browser that is
 already running, here or on a browser server. That state IS the client's session: whoever
 holds it is logged in. So it is age-encrypted at rest (0600, written atomically, never over
