@@ -106,12 +106,16 @@ def test_the_human_closes_the_verification(replica, settings, shared):
 
 def test_the_human_types_into_the_name_the_agent_filled(replica, settings, shared):
     def type_more(page: Page) -> None:
-        # Both keys go to the name field itself (a locator's press focuses it first): typed
-        # through the keyboard, the X went wherever the agent had moved the focus meanwhile
-        # (the IP input, once, under load), which is another test.
-        name = page.locator("input[maxlength='50']").first
-        name.press("End")
-        name.press("X")
+        # The X goes into the name field itself, at its end, in ONE task of the page (focus,
+        # caret, the browser's own text insertion with its input event), so the agent cannot
+        # move the focus in between. Through the keyboard, and even through a locator's press
+        # (it focuses, then presses: two steps), the X twice went into the IP input the agent
+        # had moved to under load, which is another test (the exchange refuses that IP).
+        page.locator("input[maxlength='50']").first.evaluate(
+            """e => { e.focus(); e.setSelectionRange(e.value.length, e.value.length);
+                      if (!document.execCommand('insertText', false, 'X')) throw new Error(
+                        'the X was not typed'); }"""
+        )
 
     result, _ = shared(
         "() => [...document.querySelectorAll('input')].some(e => e.value === 'ICG-MM')",
