@@ -205,6 +205,10 @@ def main() -> int:
             # ms for the floor's, a cost no installed command pays.
             "PYTHONPYCACHEPREFIX": str(home / "pycache"),
         }
+        # This checkout's code, whatever an editable install elsewhere would resolve: counted.py
+        # runs as a script, so its directory, not the working one, heads the module path.
+        here = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
         env.pop("DISPLAY", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         common = ["--base-url", srv.base_url, "--profile", PROFILE, "--ip", "203.0.113.7",
@@ -216,7 +220,7 @@ def main() -> int:
             cmd = ["agent", "run", "--label", label, *common, "--allow-private-ip",
                    "--headless", "--pace", "0", "--auto-submit", "--json"]  # fmt: skip
             path = [str(checkout)] if checkout else []
-            use = {**env, "PYTHONPATH": os.pathsep.join([*path, env.get("PYTHONPATH", "")])}
+            use = {**env, "PYTHONPATH": os.pathsep.join([*path, env["PYTHONPATH"]])}
             run, out = timed(cmd, use, calls_file)
             result = json.loads(out)
             run.capture_ms = float(result["capture_to_disk_ms"])

@@ -10,23 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.engine.context import Context
+from agent.engine.context import Context, Ledger
 from agent.engine.drafts import select_draft
-from agent.engine.permissions import keep_only_requested
+from agent.engine.locate import Look
+from agent.engine.permissions import keep_only_requested, widget_look
 from agent.exitcodes import AgentError, Exit
 
 
-def expect(ctx: Context, name: str | None, want: Any, read: Callable[[], Any]) -> None:
+def expect(
+    ctx: Context, name: str | None, want: Any, read: Callable[[], Any], look: Look | None = None
+) -> None:
     """A verb's read-back: before any submit, `read()` must give `want` again (for the
-    draft being filled)."""
+    draft being filled). `look`: the question `read` asks the page first (`Resolver.one`'s),
+    so the audit asks every field's at once, in one call."""
     if name:
-        readers, expected = _ledger(ctx)
-        expected[name] = want
-        readers[name] = read
+        ledger = _ledger(ctx)
+        ledger.expected[name] = want
+        ledger.readers[name] = read
+        if look is not None:
+            ledger.looks[name] = look
 
 
-def _ledger(ctx: Context) -> tuple[dict[str, Callable[[], Any]], dict[str, Any]]:
-    return ctx.audits.setdefault(ctx.draft, ({}, {}))
+def _ledger(ctx: Context) -> Ledger:
+    return ctx.audits.setdefault(ctx.draft, Ledger())
 
 
 def audit(ctx: Context) -> None:
@@ -39,10 +45,17 @@ def audit(ctx: Context) -> None:
             if not ctx.separate:
                 select_draft(ctx, k)
             prefix = f"key {k + 1} ({ctx.vars.get('account_text')}) "
-        diffs += keep_only_requested(ctx, prefix)
-        readers, expected = _ledger(ctx)
-        for name, read in readers.items():
-            got = read()
+        ledger = _ledger(ctx)
+        readers, expected = ledger.readers, ledger.expected
+        # The permissions widget and every field, found and read in one call; each reader
+        # below takes its answer (or asks again, should the page have changed meanwhile).
+        ctx.find.ahead([widget_look(ctx), *ledger.looks.values()])
+        try:
+            diffs += keep_only_requested(ctx, prefix)
+            got_all = {name: read() for name, read in readers.items()}
+        finally:
+            ctx.find.forget()
+        for name, got in got_all.items():
             want = expected[name]
             if got != want:
                 hide = name.startswith("passphrase")

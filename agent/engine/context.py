@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page
 
 from agent.engine.flow import Flow, Loc, Step
 from agent.engine.human import CodeSources, Reporter, StandIn
-from agent.engine.locate import Resolver, Then
+from agent.engine.locate import Look, Resolver, Then
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
@@ -91,6 +91,15 @@ def origin_of(url: str) -> str:
     return f"{p.scheme}://{p.netloc}".lower()
 
 
+@dataclass
+class Ledger:
+    """The read-back before submit of one draft (agent.engine.audit)."""
+
+    readers: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    expected: dict[str, Any] = field(default_factory=dict)
+    looks: dict[str, Look] = field(default_factory=dict)
+
+
 class Context:
     """The run's shared state. Its constructor takes what a run is given (the runner's)."""
 
@@ -119,8 +128,9 @@ class Context:
         self.step: Step | None = None  # the step being done
         self.redone: dict[int, int] = {}  # step number -> times done again after an interruption
         self.offered: dict[int, list[str]] = {}  # per draft: the permission list's options
-        # per draft: (how to read each field back, what it must read); agent.engine.audit's
-        self.audits: dict[int, tuple[dict[str, Callable[[], Any]], dict[str, Any]]] = {}
+        # per draft: how to read each field back, what it must read, and the question each
+        # reader asks the page (asked together, ahead); agent.engine.audit's
+        self.audits: dict[int, Ledger] = {}
         self.listed = 0
         self.on_state = on_state or (lambda _state: None)
         self.art = artifacts  # agent.artifacts.RunArtifacts or None
@@ -151,6 +161,7 @@ class Context:
     # -- the one rule before every action ------------------------------------------
     def guard_origin(self) -> None:
         self.find.flush()  # a step's banner and look for interruptions come before it acts
+        self.find.forget()  # what was read ahead holds no longer once the page is acted on
         url = self.page.url
         if url.startswith(("about:", "chrome-error:")):
             return
@@ -172,11 +183,15 @@ class Context:
         """The same box, drawn by the resolver in the round trip that finds the element."""
         return self.overlay.then_mark(step.id, f"{self.n} - {step.caption}: {note}", human)
 
-    def field_to_fill(self, cands: list[Loc], step: Step) -> Locator:
-        """The one editable field a step types into, boxed as the agent's in the same call."""
-        return self.find.one(
-            cands, step.caption, editable=True, then=self.box(step, "filled by the agent")
-        )
+    def field_to_fill(self, cands: list[Loc], step: Step, also: Then | None = None) -> Locator:
+        """The one editable field a step types into, boxed as the agent's in the same call;
+        `also` runs after the box, its answer in `find.then`."""
+        then = self.box(step, "filled by the agent")
+        if also is not None:
+            then = Then(
+                f"{then.js if then else ''}; {also.js}", {**(then.arg if then else {}), **also.arg}
+            )
+        return self.find.one(cands, step.caption, editable=True, then=then)
 
     def what(self, cands: list[Loc], step: Step) -> str:
         """The flow's own name for the thing, as a person would look for it."""

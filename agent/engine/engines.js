@@ -467,6 +467,22 @@ const OB = (() => {
         },
       },
       "ob-snap": { queryAll: (root) => snap(root.nodeType === 9 ? document.body : root) },
+      // Which of a look's candidates an element matched: each candidate's locator ends in
+      // `ob-tag={"n": call, "i": its index}`, which passes the element through and notes the
+      // index, so one call over all the candidates (their union) counts each of them
+      // (agent/engine/locate.py, Resolver.one). The notes hold for one call: `n` changes.
+      "ob-tag": {
+        queryAll(root, body) {
+          if (root.nodeType !== 1) return [];
+          const a = parse(body);
+          let t = window.__obTag;
+          if (!t || t.n !== a.n) t = window.__obTag = { n: a.n, m: new WeakMap() };
+          const seen = t.m.get(root) || [];
+          if (!seen.includes(a.i)) seen.push(a.i);
+          t.m.set(root, seen);
+          return [root];
+        },
+      },
       "ob-dialog": {
         queryAll(root, body) {
           const out = new Set();

@@ -16,7 +16,16 @@ from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Playwright
 
 SOURCE = Path(__file__).with_name("engines.js").read_text()
-NAMES = ("ob-field", "ob-popup", "ob-fresh", "ob-snap", "ob-dialog", "ob-chips", "ob-area")
+NAMES = (
+    "ob-field",
+    "ob-popup",
+    "ob-fresh",
+    "ob-snap",
+    "ob-dialog",
+    "ob-chips",
+    "ob-area",
+    "ob-tag",
+)
 
 
 def register(playwright: Playwright) -> None:

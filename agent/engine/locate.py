@@ -6,6 +6,8 @@ element. Several matches are never guessed between.
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import time
 from collections.abc import Callable
@@ -155,6 +157,28 @@ def _ride_js(rider: Rider | None) -> str:
     return _RIDE_JS.replace("RIDE", rider.js if rider else "")
 
 
+_calls = itertools.count(1)  # numbers each union call's `ob-tag` notes
+
+
+@dataclass(frozen=True)
+class Look:
+    """A question `Resolver.one` answers (its candidates, the kind of element, the page script
+    run on it), put as data so several can be asked in one call (`Resolver.ahead`)."""
+
+    cands: list[Loc]
+    editable: bool = False
+    then: Then | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """One question of a call over several (`Resolver._ask`): its candidates as locators."""
+
+    looks: list[Locator]
+    editable: bool
+    then: Then | None
+
+
 class Resolver:
     def __init__(self, page: Page, vars: Vars, timeout: float) -> None:
         self.page = page
@@ -162,6 +186,7 @@ class Resolver:
         self.timeout = timeout
         self.then: Any = None  # what the last `one` call's Then returned (None: none ran)
         self.rider: Rider | None = None  # carried by the next call that reads the page
+        self._ahead: dict[str, tuple[Locator, Any]] = {}  # answers asked ahead (`ahead`)
 
     def ride(self, rider: Rider) -> None:
         self.rider = rider
@@ -187,12 +212,20 @@ class Resolver:
         self, cands: list[Loc], watch: list[Loc], scope: Page | Locator | None = None
     ) -> tuple[bool, bool]:
         """Whether any candidate shows (in `scope`), and whether any of `watch` shows on the
-        page: one call (`watch` is carried as a rider's is)."""
-        self.flush()
-        seen: list[bool] = []
-        self.rider = Rider("", {}, self.union(watch), seen.append)
-        shows = self._count_riding(self.union(cands, scope)) > 0
-        return shows, bool(seen and seen[0])
+        page: one call, which also carries the pending rider (each candidate counted, as
+        `one` counts them)."""
+        sc = scope or self.page
+        groups = [
+            Group([self.visible(where, c) for c in cs], False, None)
+            for cs, where in ((cands, sc), (watch, self.page))
+        ]
+        asked = [g for g in groups if g.looks]
+        if not asked:
+            self.flush()
+            return False, False
+        answers = iter(self._ask(asked))
+        shown = [any(n > 0 for n in next(answers)[0]) if g.looks else False for g in groups]
+        return shown[0], shown[1]
 
     def _count_riding(self, union: Locator) -> int:
         """How many `union` matches, with the pending rider: one call."""
@@ -255,6 +288,84 @@ class Resolver:
         self.then = got
         return int(n), bool(ok), int(at)
 
+    def tagged(self, looks: list[Locator]) -> tuple[Locator, int]:
+        """The looks as one locator whose elements say which look matched them (the `ob-tag`
+        engine), for one call over all of them, and that call's number."""
+        n = next(_calls)
+        union = looks[0].locator("ob-tag=" + engines.body(n=n, i=0))
+        for i, look in enumerate(looks[1:], 1):
+            union = union.or_(look.locator("ob-tag=" + engines.body(n=n, i=i)))
+        return union, n
+
+    def _ask(self, groups: list[Group], soft: bool = False) -> list[tuple[list[int], int, Any]]:
+        """Several `one` questions in one call. For each group (its looks in order): how many
+        each look matches (-1: one match, but not a field one can type in), the first whose
+        matches hold exactly one usable element (-1: none), and the group's `then` run on that
+        element. Among several matches a field needs the one editable one, and look-alikes
+        are narrowed to what a person can perceive, as `probe` does. `soft`: a group whose
+        script throws answers nothing (-1), and the others still answer."""
+        union, n = self.tagged([look for g in groups for look in g.looks])
+        loc, rider, ride = self._take(union)
+        thens = ", ".join(f"(el, a) => {{ {g.then.js if g.then else ''} }}" for g in groups)
+        js = (
+            f"(els, a) => {{ {_ride_js(rider)}; const t = window.__obTag; window.__obTag = null; "
+            f"const tags = t && t.n === a.n ? t.m : new WeakMap(); const thens = [{thens}]; "
+            f"const out = []; let base = 0; a.groups.forEach((g, j) => {{ const counts = []; "
+            f"let win = -1, got = null; for (let i = 0; i < g.k; i++) {{ "
+            f"const mine = els.filter(e => (tags.get(e) || []).includes(base + i)); "
+            f"counts.push(mine.length); if (win >= 0) continue; "
+            f"let use = g.editable ? mine.filter(e => ({EDITABLE_JS})(e)) : mine; "
+            f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); "
+            f"if (use.length !== 1) {{ if (mine.length === 1) counts[i] = -1; continue; }} "
+            f"win = i; if (g.then) {{ try {{ got = thens[j](use[0], {{ then: g.arg }}); }} "
+            f"catch (e) {{ if (!a.soft) throw e; win = -1; break; }} }} }} "
+            f"base += g.k; out.push([counts, win, got === undefined ? null : got]); }}); "
+            f"return [out, watched]; }}"
+        )
+        arg = [{"k": len(g.looks), "editable": g.editable, "then": g.then is not None,
+                "arg": g.then.arg if g.then else {}} for g in groups]  # fmt: skip
+        out, watched = loc.evaluate_all(js, {"n": n, "groups": arg, "ride": ride, "soft": soft})
+        if rider is not None:
+            rider.seen(bool(watched))
+        return [([int(c) for c in counts], int(win), got) for counts, win, got in out]
+
+    def probe_all(
+        self, looks: list[Locator], editable: bool, then: Then | None
+    ) -> tuple[list[int], int]:
+        """Every look counted in one call (`_ask`), `then`'s answer kept in `self.then`."""
+        ((counts, win, got),) = self._ask([Group(looks, editable, then)])
+        self.then = got
+        return counts, win
+
+    def _key(self, looks: list[Locator], editable: bool, then: Then | None) -> str:
+        return json.dumps(
+            [[repr(x) for x in looks], editable, then.js if then else None,
+             then.arg if then else None], sort_keys=True, default=str,
+        )  # fmt: skip
+
+    def ahead(self, asks: list[Look]) -> None:
+        """Ask several `one` questions now, in one call (the read-back before submit reads
+        every field so); each answer that found exactly one element is kept for the `one`
+        call asking the same, until then or until the page is acted on (`forget`)."""
+        groups = [
+            Group([self.visible(self.page, c, a.editable) for c in a.cands], a.editable, a.then)
+            for a in asks
+            if a.cands
+        ]
+        if not groups:
+            return
+        for g, (counts, win, got) in zip(groups, self._ask(groups, soft=True), strict=True):
+            if win >= 0 and counts[win] == 1:
+                self._ahead[self._key(g.looks, g.editable, g.then)] = (g.looks[win], got)
+
+    def forget(self) -> None:
+        """The answers asked ahead, dropped: the page is about to change."""
+        self._ahead.clear()
+
+    def answer(self, look: Look, what: str, timeout: float | None = None) -> Locator:
+        """`one` for a question put as a Look (the form `ahead` takes)."""
+        return self.one(look.cands, what, timeout=timeout, editable=look.editable, then=look.then)
+
     def one(
         self,
         cands: list[Loc],
@@ -267,23 +378,33 @@ class Resolver:
     ) -> Locator:
         """Exactly one visible element (of the right kind) from the first candidate that has one.
 
-        `then` runs on it in the page in the same round trip as the count (the highlight)."""
+        Every candidate is counted in one round trip (their union, each element tagged with
+        the candidates it matched), and `then` runs on the chosen element in it (the
+        highlight)."""
         self.then = None
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         sc = scope or self.page
+        looks = [self.visible(sc, c, editable, tick) for c in cands]
+        if self._ahead:
+            known = self._ahead.pop(self._key(looks, editable, then), None)
+            if known is not None:  # asked ahead, and the page not acted on since
+                self.then = known[1]
+                return known[0]
         tried: list[Tried] = []
         ambiguous = 0
         while True:
-            tried = []
-            for c in cands:  # in order; the first with exactly one match wins
-                found = self.visible(sc, c, editable, tick)
-                n, ok, at = self.probe(found, editable, then)
-                t = Tried(c, n)
-                tried.append(t)
+            counts, win = self.probe_all(looks, editable, then)
+            tried = [Tried(c, k) for c, k in zip(cands, counts, strict=True)]
+            if win >= 0:
+                found = looks[win]
+                if counts[win] == 1:
+                    return found
+                # Narrowed among several: which one, by the look's own order (an engine's
+                # need not be the union's document order), that look alone says (one call).
+                _, ok, own = self.probe(found, editable, then)
                 if ok:
-                    return found if n == 1 else found.nth(at)
-                if n == 1:
-                    t.count = -1  # one match, but not a field one can type in
+                    return found.nth(own)
+                continue
             if any(t.count > 1 for t in tried):
                 ambiguous += 1  # several matches and no single one: never guess
                 if ambiguous >= 3:

@@ -17,7 +17,7 @@ from agent.engine import engines
 from agent.engine.context import Context
 from agent.engine.engines import shows
 from agent.engine.flow import REQUESTED, Loc
-from agent.engine.locate import Then
+from agent.engine.locate import Look, Then
 from agent.engine.pressing import press_in
 from agent.exitcodes import AgentError, Exit
 
@@ -26,12 +26,17 @@ def _among(name: str, labels: list[str]) -> bool:
     return any(" ".join(name.split()).lower() == " ".join(x.split()).lower() for x in labels)
 
 
-def _widget(ctx: Context) -> tuple[Locator, Any]:
+def widget_look(ctx: Context) -> Look:
     """The permission widget, and what it shows read in the same call (`_state`'s reading)."""
     label = ctx.flow.permission_field
     cands = [Loc(field=label), Loc(role="combobox", name=label, exact=True)]
-    read = Then(f"{engines.SOURCE}; {_READ_JS}", _read_arg(label))
-    box = ctx.find.one(cands, f"the {label!r} field", timeout=ctx.opts.step_timeout / 3, then=read)
+    return Look(cands, then=Then(f"{engines.SOURCE}; {_READ_JS}", _read_arg(label)))
+
+
+def _widget(ctx: Context) -> tuple[Locator, Any]:
+    label = ctx.flow.permission_field
+    look = widget_look(ctx)
+    box = ctx.find.answer(look, f"the {label!r} field", timeout=ctx.opts.step_timeout / 3)
     return box, ctx.find.then
 
 

@@ -65,6 +65,16 @@ HIT_JS = rf"""el => {{
 }}"""
 
 
+# Playwright's is_checked as page script: an input's checked state, else an ARIA one; null
+# when the element has neither (the caller then asks Playwright, which says why not).
+CHECKED_JS = """e => {
+  if (e.matches('input[type=checkbox], input[type=radio]')) return e.checked;
+  const roles = ['checkbox', 'radio', 'switch', 'menuitemcheckbox', 'menuitemradio', 'option', 'treeitem'];
+  const v = e.getAttribute('aria-checked');
+  return roles.includes(e.getAttribute('role')) && (v === 'true' || v === 'false') ? v === 'true' : null;
+}"""
+
+
 class NotActionable(AgentError):
     """Found, but a person could not use it now: `why` is disabled, covered, hidden, gone or
     unresponsive."""
@@ -74,13 +84,16 @@ class NotActionable(AgentError):
         self.why = why
 
 
-def with_hit(then: Then | None) -> Then:
+def with_hit(then: Then | None, checked: bool = False) -> Then:
     """`then` (the highlight) and the look at what the pointer would reach, in the round trip
     that finds the element: its result (Resolver.then) is `press(hit=...)`'s, a call fewer
     per click. Only for a click made right away: a page that had time to move is looked at
-    again."""
+    again. `checked`: with the tick's state too (`checked`: CHECKED_JS's answer)."""
     js = f"{then.js}; " if then else ""
-    return Then(f"{js}return ({HIT_JS})(el)", then.arg if then else {})
+    hit = f"({HIT_JS})(el)"
+    if checked:
+        hit = f"Object.assign({hit}, {{checked: ({CHECKED_JS})(el)}})"
+    return Then(f"{js}return {hit}", then.arg if then else {})
 
 
 def is_disabled(target: Locator) -> bool:

@@ -18,10 +18,12 @@ from agent.exitcodes import AgentError, Exit
 
 def act(ctx: Context, step: Step, c: Check) -> None:
     on = c.state == "on"
-    box = with_hit(ctx.box(step, "set by the agent"))  # found, boxed and looked at: one call
+    # Found, boxed, looked at and its tick read: one call.
+    box = with_hit(ctx.box(step, "set by the agent"), checked=True)
     target = ctx.find.one(c.target, step.caption, then=box, tick=True)
     hit = ctx.find.then
-    if target.is_checked() == on:  # already as wanted: read once, left alone
+    now = hit.get("checked") if isinstance(hit, dict) else None
+    if (target.is_checked() if now is None else bool(now)) == on:  # as wanted: left alone
         expect(ctx, step.audit, on, lambda: read_back(ctx, step, c))
         return
     if hit and hit.get("state") == "disabled":

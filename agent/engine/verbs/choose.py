@@ -15,7 +15,7 @@ from agent.engine.contract import one
 from agent.engine.engines import shows
 from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then
+from agent.engine.locate import Look, Then
 from agent.engine.permissions import list_texts
 from agent.engine.press import DISABLED_JS, is_disabled, with_hit
 from agent.engine.pressing import press_in
@@ -133,14 +133,19 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
             got = _state(ctx, box, ch, step, names)  # after the page's reload of its data
     if got != target:
         raise AgentError(f"{step.caption}: reads back as {got}", Exit.AUDIT_MISMATCH)
-    expect(ctx, step.audit, target, lambda: read_back(ctx, step, ch, names))
+    expect(ctx, step.audit, target, lambda: read_back(ctx, step, ch, names), _look(ctx, step, ch))
+
+
+def _look(ctx: Context, step: Step, ch: Choose) -> Look:
+    label = _label(ctx, ch, step)
+    return Look(
+        ch.open, then=Then(f"{engines.SOURCE}; return OB.shown(el, a.then.label)", {"label": label})
+    )
 
 
 def read_back(ctx: Context, step: Step, ch: Choose, names: list[str]) -> dict[str, bool]:
     """What the select shows, read in the call that finds it (before submit: one call)."""
-    label = _label(ctx, ch, step)
-    shows_js = Then(f"{engines.SOURCE}; return OB.shown(el, a.then.label)", {"label": label})
-    box = ctx.find.one(ch.open, step.caption, then=shows_js)
+    box = ctx.find.answer(_look(ctx, step, ch), step.caption)
     got = ctx.find.then
     if not isinstance(got, list):
         return _state(ctx, box, ch, step, names)

@@ -1,4 +1,5 @@
-"""fill: type a request value into a field, read it back at once, and again before submit.
+"""fill: type a request value into a field, and read it back before submit (at once, for a
+field the audit does not read).
 
 A field the flow cannot find is the person's: a plain value they type themselves (confirmed
 by exactly one field holding it); a secret (the passphrase) is never shown to be typed, so
@@ -13,7 +14,7 @@ from agent.engine.context import Context, Vars
 from agent.engine.contract import one
 from agent.engine.flow import Fill, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then
+from agent.engine.locate import Look, Then
 from agent.engine.verbs.base import Verb, register
 from agent.exitcodes import AgentError, Exit
 
@@ -56,21 +57,25 @@ def act(ctx: Context, step: Step, f: Fill) -> None:
         ctx.secret_targets.append(target)
     ctx.guard_origin()
     target.fill(value)
-    got = target.input_value()
-    if got != value:
+    # Read back at once unless the audit before submit reads it (one read, not two).
+    if (by_value or not step.audit) and target.input_value() != value:
         raise AgentError(f"{step.caption}: the field did not take the value", Exit.AUDIT_MISMATCH)
     if by_value:
         expect_value(ctx, step, value)
     else:
-        expect(ctx, step.audit, value, lambda: read_back(ctx, step, f))
+        expect(ctx, step.audit, value, lambda: read_back(ctx, step, f), _look(f))
 
 
 # The field's value, read in the call that finds it (the read-back before submit: one call).
 VALUE = Then("return typeof el.value === 'string' ? el.value : null", {})
 
 
+def _look(f: Fill) -> Look:
+    return Look(f.target, editable=True, then=VALUE)
+
+
 def read_back(ctx: Context, step: Step, f: Fill) -> str:
-    field = ctx.find.one(f.target, step.caption, editable=True, then=VALUE)
+    field = ctx.find.answer(_look(f), step.caption)
     got = ctx.find.then
     return got if isinstance(got, str) else field.input_value()
 

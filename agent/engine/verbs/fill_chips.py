@@ -13,7 +13,7 @@ from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one
 from agent.engine.flow import FillChips, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Then
+from agent.engine.locate import Look, Then
 from agent.engine.pressing import press_in
 from agent.engine.refusals import error_text
 from agent.engine.verbs.base import Verb, register
@@ -61,8 +61,11 @@ def chip_area(ctx: Context, box: Locator, fc: FillChips) -> Locator:
 
 def act(ctx: Context, step: Step, fc: FillChips) -> None:
     want = _wanted(ctx.vars, fc)
-    try:
-        box = ctx.field_to_fill(fc.input, step)
+    label = _area_label(ctx, fc)
+    body = engines.body(label=label)
+    arg = {"label": label, "body": body}
+    try:  # found, boxed, and its chips read: one call
+        box = ctx.field_to_fill(fc.input, step, also=Then(AREA_CHIPS_JS, arg))
     except AgentError as err:
         if not may_ask(ctx, err):
             raise
@@ -77,8 +80,13 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         )
         expect(ctx, step.audit, want, lambda: shown_ips(page_chips))
         return
-    area = chip_area(ctx, box, fc)
-    shown = shown_ips(area)  # read once: what is there already is not typed again
+    seen = ctx.find.then  # read once: what is there already is not typed again
+    if isinstance(seen, list) and len(seen) == 2:
+        area = box.locator("ob-area=" + body) if seen[0] else ctx.page.locator("body")
+        shown = _canonical([str(t) for t in seen[1] if t])
+    else:
+        area = chip_area(ctx, box, fc)
+        shown = shown_ips(area)
     for ip in shown:
         if ip in want:
             continue  # already there: left alone
@@ -94,37 +102,57 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         press_in(ctx, close.nth(at), f"the remove control of {ip}")
     if any(ip not in want for ip in shown):
         shown = shown_ips(area)  # after removals: what is left, read again
+    got = shown
     for value in want:
         if value in shown:
             continue
         ctx.guard_origin()
         box.fill(value)
         box.press(_KEYS[fc.confirm])
-        refused = error_text(ctx, fc.errors)
-        if refused:
+        refused, got = _after_entry(ctx, area, fc)
+        refusal = error_text(ctx, fc.errors) if refused else ""
+        if refusal:
             raise AgentError(
-                f"{step.caption}: the exchange refused {value}: {refused}",
+                f"{step.caption}: the exchange refused {value}: {refusal}",
                 Exit.EXCHANGE_REFUSED,
             )
-    expect(ctx, step.audit, want, lambda: read_back(ctx, step, fc))
-    got = shown_ips(area)
+    expect(ctx, step.audit, want, lambda: read_back(ctx, step, fc), _look(ctx, fc))
     if got != want:
         raise AgentError(f"{step.caption}: shows {got}, expected {want}", Exit.AUDIT_MISMATCH)
 
 
+def _after_entry(ctx: Context, area: Locator, fc: FillChips) -> tuple[bool, list[str]]:
+    """After an address was entered: whether any of the flow's refusals shows, and the chips
+    `area` shows now (shown_ips'): one call. The refusal's words are read only if one shows."""
+    chips = area.locator("ob-chips={}")
+    if fc.errors:  # the root element stands for "a refusal shows" (DOM order: first)
+        chips = chips.or_(ctx.page.locator("html").filter(has=ctx.find.union(fc.errors)))
+    refused, texts = chips.evaluate_all(
+        f"els => {{ {engines.SOURCE}; const root = document.documentElement; "
+        "return [els.includes(root), els.filter(e => e !== root).map(e => OB.ipOf(e.innerText))] }"
+    )
+    return bool(refused), _canonical([str(t) for t in texts if t])
+
+
 # chip_area and shown_ips as page script on the input found: the read-back in one call.
-CHIPS_JS = (
+_CHIPS = (
     f"{engines.SOURCE}; const ar = a.then.label ? "
     "OB.engines['ob-area'].queryAll(el, a.then.body) : []; "
     "const root = ar.length === 1 ? ar[0] : document.body; "
-    "return OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText))"
+    "const chips = OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText)); "
 )
+CHIPS_JS = _CHIPS + "return chips"
+AREA_CHIPS_JS = _CHIPS + "return [ar.length === 1, chips]"  # and whether the area was found
+
+
+def _look(ctx: Context, fc: FillChips) -> Look:
+    label = _area_label(ctx, fc)
+    arg = {"label": label, "body": engines.body(label=label)}
+    return Look(fc.input, editable=True, then=Then(CHIPS_JS, arg))
 
 
 def read_back(ctx: Context, step: Step, fc: FillChips) -> list[str]:
-    label = _area_label(ctx, fc)
-    arg = {"label": label, "body": engines.body(label=label)}
-    box = ctx.find.one(fc.input, step.caption, editable=True, then=Then(CHIPS_JS, arg))
+    box = ctx.find.answer(_look(ctx, fc), step.caption)
     got = ctx.find.then
     if not isinstance(got, list):
         return shown_ips(chip_area(ctx, box, fc))

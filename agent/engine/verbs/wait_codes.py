@@ -34,12 +34,10 @@ UNREAD_VERIFICATION = (
 
 def act(ctx: Context, step: Step, cd: Codes) -> None:
     ctx.on_state("verifying-human")
-    if not ctx.find.wait_any(cd.dialog + cd.done, ctx.opts.step_timeout):
-        raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
     tries: dict[str, int] = {}
     placed = time.monotonic()  # when a factor (or the window) was last understood
+    appeared = False  # the window (or the result) was seen
     while True:
-        ctx.guard_origin()  # between codes too: a redirect there is never typed into
         dialog = ctx.find.union(cd.dialog).first
         # A factor showing in the dialog means the dialog shows: no separate look for it.
         # Those not yet shown are looked for first (the next step is usually a new one): a
@@ -48,6 +46,14 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
         shows, done = ctx.find.looks(order[0][1], cd.done, dialog)
         if done:
             return
+        if not (appeared or shows):  # not up yet: waited for, once (the look above is the
+            # first, usually all it takes: the submit that opened it waited for it already)
+            if not ctx.find.wait_any(cd.dialog + cd.done, ctx.opts.step_timeout):
+                raise AgentError("the security verification did not appear", Exit.UI_NOT_UNDERSTOOD)
+            appeared = True
+            continue
+        appeared = True
+        ctx.guard_origin()  # between codes too: a redirect there is never typed into
         factor = order[0][0] if shows else None
         factor = factor or next((f for f, c in order[1:] if ctx.find.any_visible(c, dialog)), None)
         if factor is None and not ctx.find.any_visible(cd.dialog):
