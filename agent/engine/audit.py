@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.engine.context import Context, Ledger
 from agent.engine.drafts import select_draft
+from agent.engine.flow import Loc
 from agent.engine.locate import Look
 from agent.engine.permissions import keep_only_requested, widget_look
 from agent.exitcodes import AgentError, Exit
@@ -35,7 +36,14 @@ def _ledger(ctx: Context) -> Ledger:
     return ctx.audits.setdefault(ctx.draft, Ledger())
 
 
-def audit(ctx: Context) -> None:
+def audit(ctx: Context, submitted: list[Loc] | None = None) -> bool:
+    """Read the form back; a difference stops the run (AUDIT_MISMATCH). `submitted`: what
+    shows once the form is submitted, looked for first (in the audit's first call, with one
+    key): True, and nothing read back, when it shows (someone at the browser submitted)."""
+    if submitted and ctx.drafts:  # a draft is chosen (clicked) before it is read back
+        if ctx.find.any_visible(submitted):
+            return True
+        submitted = None
     diffs = []
     keys = [ctx.draft] if ctx.separate else range(max(1, len(ctx.drafts)))
     for k in keys:
@@ -49,7 +57,10 @@ def audit(ctx: Context) -> None:
         readers, expected = ledger.readers, ledger.expected
         # The permissions widget and every field, found and read in one call; each reader
         # below takes its answer (or asks again, should the page have changed meanwhile).
-        ctx.find.ahead([widget_look(ctx), *ledger.looks.values()])
+        if ctx.find.ahead([widget_look(ctx), *ledger.looks.values()], submitted):
+            ctx.find.forget()
+            return True
+        submitted = None
         try:
             diffs += keep_only_requested(ctx, prefix)
             got_all = {name: read() for name, read in readers.items()}
@@ -74,3 +85,4 @@ def audit(ctx: Context) -> None:
             Exit.AUDIT_MISMATCH,
         )
     ctx.rep.info("pre-submit audit: every field reads back exactly as requested")
+    return False

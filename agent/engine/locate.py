@@ -343,20 +343,27 @@ class Resolver:
              then.arg if then else None], sort_keys=True, default=str,
         )  # fmt: skip
 
-    def ahead(self, asks: list[Look]) -> None:
+    def ahead(self, asks: list[Look], watch: list[Loc] | None = None) -> bool:
         """Ask several `one` questions now, in one call (the read-back before submit reads
         every field so); each answer that found exactly one element is kept for the `one`
-        call asking the same, until then or until the page is acted on (`forget`)."""
+        call asking the same, until then or until the page is acted on (`forget`). Whether
+        any of `watch` shows on the page, looked at in the same call."""
         groups = [
             Group([self.visible(self.page, c, a.editable) for c in a.cands], a.editable, a.then)
             for a in asks
             if a.cands
         ]
+        if watch:
+            groups.append(Group([self.visible(self.page, c) for c in watch], False, None))
         if not groups:
-            return
-        for g, (counts, win, got) in zip(groups, self._ask(groups, soft=True), strict=True):
+            return False
+        answers = self._ask(groups, soft=True)
+        for g, (counts, win, got) in zip(
+            groups[: len(groups) - bool(watch)], answers, strict=False
+        ):
             if win >= 0 and counts[win] == 1:
                 self._ahead[self._key(g.looks, g.editable, g.then)] = (g.looks[win], got)
+        return bool(watch) and any(n > 0 for n in answers[-1][0])
 
     def forget(self) -> None:
         """The answers asked ahead, dropped: the page is about to change."""

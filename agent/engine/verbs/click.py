@@ -41,12 +41,11 @@ def _submitted_at_browser(ctx: Context, step: Step, when: str) -> None:
 
 
 def act(ctx: Context, step: Step, c: Click) -> None:
-    if c.by == "submit" and c.until and ctx.find.any_visible(c.until):
-        _submitted_at_browser(ctx, step, "before the agent read it back")
-        return
     if c.by == "submit":
         try:
-            audit(ctx)
+            if audit(ctx, submitted=c.until):  # looked for in the audit's first call
+                _submitted_at_browser(ctx, step, "before the agent read it back")
+                return
         except AgentError:
             if not (c.until and ctx.find.any_visible(c.until)):
                 raise
