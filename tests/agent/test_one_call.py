@@ -126,9 +126,7 @@ ALLOWLIST = f"""{STYLE}<div><label>IP allowlist</label><div id=chips></div>
 
 
 @pytest.mark.parametrize("ip", ["203.0.113.7", "203.0.113.9"])
-def test_an_address_entered_is_read_back_and_checked_for_a_refusal_in_one_call(
-    page: Page, ip: str
-):
+def test_an_address_entered_is_read_back_and_checked_for_a_refusal_in_one_call(page: Page, ip: str):
     serve(page, ALLOWLIST)
     r = Runner(page, announced_flow([IPS]), Vars({"ips": [ip]}), BASE, [BASE],
                Options(step_timeout=2, drift_to_human=False), Said(), lambda *a: None)  # fmt: skip
