@@ -411,7 +411,7 @@ class Resolver:
                 _, ok, own = self.probe(found, editable, then)
                 if ok:
                     return found.nth(own)
-                continue
+                # The page changed between the two calls: looked at again, within bounds.
             if any(t.count > 1 for t in tried):
                 ambiguous += 1  # several matches and no single one: never guess
                 if ambiguous >= 3:
