@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from weakref import WeakSet
 
 from playwright.sync_api import BrowserContext, Error, Locator, Page
 
@@ -10,6 +11,7 @@ from agent.engine.locate import Then
 
 SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
 STILL = "window.__onboardStill = true;"  # read by the layer when it is built
+_STILL: WeakSet[BrowserContext] = WeakSet()  # the contexts whose layer is still (install)
 
 
 class Overlay:
@@ -19,6 +21,7 @@ class Overlay:
         self.pace = pace
         self._banner: tuple[str, str] = ("", "")
         self._lost = False  # a new document loaded since the banner was last shown
+        self.still = page.context in _STILL  # a window nobody sees (headless)
 
     @staticmethod
     def install(context: BrowserContext, still: bool = False) -> None:
@@ -27,6 +30,8 @@ class Overlay:
         agent.artifacts.FLUSH_LAYER); following and animating there only cost CPU (a
         pulsing box kept Chromium busy for as long as it waited)."""
         context.add_init_script(STILL + SCRIPT if still else SCRIPT)  # one call either way
+        if still:
+            _STILL.add(context)
 
     def _eval(self, js: str, arg: object) -> None:
         if not self.enabled:
@@ -36,8 +41,15 @@ class Overlay:
         except Error:
             pass  # the page is navigating; the next step re-applies
 
-    def banner(self, text: str, mode: str = "") -> None:
-        """Show the banner (a step's own rides the call that reads its page: `banner_js`)."""
+    def banner(self, text: str, mode: str = "", unseen: bool = False) -> None:
+        """Show the banner (a step's own rides the call that reads its page: `banner_js`).
+
+        `unseen`: in a still window nothing would ever show it (the page is about to be
+        replaced by a navigation, or the run ends): kept, drawn by the next wait's `reapply`
+        should one come, and no call made for it."""
+        if unseen and self.still:
+            self._banner, self._lost = (text, mode), True
+            return
         self._banner, self._lost = (text, mode), False
         self._eval("window.__onboard.banner(a.text, a.mode)", {"text": text, "mode": mode})
 

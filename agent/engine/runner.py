@@ -112,7 +112,7 @@ class Runner(Context):
             self._done(step, k, time.monotonic() - t0)
             self._tell("done")
             i += 1
-        self.overlay.banner(self.flow.done_say)
+        self.overlay.banner(self.flow.done_say, unseen=True)  # a still window: none sees it
         return self.out
 
     def _wanted(self) -> list[Step]:
@@ -130,7 +130,7 @@ class Runner(Context):
             return False
         self._looked = {}  # a step acts: what the last skipped ones saw may have changed
         if step.action == "navigate":  # shown before the page goes; looked at once it is there
-            self.overlay.banner(banner)
+            self.overlay.banner(banner, unseen=True)  # (a still window's is replaced unseen)
         else:
             # The step's banner and the look for anything covering the page ride the step's
             # first read of its page (no round trip of their own); said before it acts.

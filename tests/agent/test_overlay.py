@@ -185,6 +185,26 @@ def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
     assert page.evaluate(shown) == "block"
 
 
+def test_a_banner_nobody_would_see_costs_no_call_in_a_still_window(replica, page: Page) -> None:
+    """Headless: a banner about to be replaced by a navigation, or the run's last one, is
+    kept and not drawn (no call); a wait that comes after draws it. A window a person sees
+    is drawn as before."""
+    from tests.agent.test_riding import driver_calls
+
+    page.goto(f"{replica.base_url}/account/login")
+    with driver_calls() as sent:
+        Overlay(page).banner("Done", unseen=True)  # not still: drawn
+    assert sent == ["evaluateExpression"]
+    Overlay.install(page.context, still=True)
+    still = Overlay(page)
+    assert still.still
+    with driver_calls() as sent:
+        still.banner("Step 1/9 - Open API management", unseen=True)
+    assert sent == []
+    still.reapply()  # a wait's tick
+    assert page.evaluate("window.__onboard.state().banner") == "Step 1/9 - Open API management"
+
+
 def test_a_headless_session_gets_a_still_layer(replica, settings) -> None:
     from agent.session import SessionSpec, open_session
 
