@@ -269,24 +269,12 @@ class Resolver:
 
     def probe(self, found: Locator, editable: bool, then: Then | None) -> tuple[int, bool, int]:
         """How many match, whether exactly one is usable (for a field: the one editable among
-        look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call.
-        What `then` returns is kept in `self.then`."""
-        loc, rider, ride = self._take(found)
-        js = (
-            f"(els, a) => {{ {_ride_js(rider)}; const n = els.length; let use = a.editable ? "
-            f"els.filter(e => ({EDITABLE_JS})(e)) : els; "
-            f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); const ok = use.length === 1; "
-            f"const at = ok ? els.indexOf(use[0]) : -1; let got = null; if (ok && a.then) {{ "
-            f"const el = use[0]; got = (() => {{ {then.js if then else ''} }})(); }} "
-            f"return [n, ok, at, got === undefined ? null : got, watched]; }}"
-        )
-        n, ok, at, got, watched = loc.evaluate_all(
-            js, {"editable": editable, "then": then.arg if then else {}, "ride": ride}
-        )
-        if rider is not None:
-            rider.seen(bool(watched))
+        look-alikes, a disabled copy being no choice), its index, and `then` run on it: one call
+        (`_ask` on this look alone, so the index is in the look's own order). What `then`
+        returns is kept in `self.then`."""
+        ((counts, win, got, at),) = self._ask([Group([found], editable, then)])
         self.then = got
-        return int(n), bool(ok), int(at)
+        return abs(counts[0]), win == 0, at
 
     def tagged(self, looks: list[Locator]) -> tuple[Locator, int]:
         """The looks as one locator whose elements say which look matched them (the `ob-tag`
@@ -297,11 +285,14 @@ class Resolver:
             union = union.or_(look.locator("ob-tag=" + engines.body(n=n, i=i)))
         return union, n
 
-    def _ask(self, groups: list[Group], soft: bool = False) -> list[tuple[list[int], int, Any]]:
+    def _ask(
+        self, groups: list[Group], soft: bool = False
+    ) -> list[tuple[list[int], int, Any, int]]:
         """Several `one` questions in one call. For each group (its looks in order): how many
         each look matches (-1: one match, but not a field one can type in), the first whose
-        matches hold exactly one usable element (-1: none), and the group's `then` run on that
-        element. Among several matches a field needs the one editable one, and look-alikes
+        matches hold exactly one usable element (-1: none), the group's `then` run on that
+        element, and its index among that look's matches (in the union's document order, which
+        is the look's own when it is asked alone). Among several matches a field needs the one editable one, and look-alikes
         are narrowed to what a person can perceive, as `probe` does. `soft`: a group whose
         script throws answers nothing (-1), and the others still answer."""
         union, n = self.tagged([look for g in groups for look in g.looks])
@@ -311,15 +302,15 @@ class Resolver:
             f"(els, a) => {{ {_ride_js(rider)}; const t = window.__obTag; window.__obTag = null; "
             f"const tags = t && t.n === a.n ? t.m : new WeakMap(); const thens = [{thens}]; "
             f"const out = []; let base = 0; a.groups.forEach((g, j) => {{ const counts = []; "
-            f"let win = -1, got = null; for (let i = 0; i < g.k; i++) {{ "
+            f"let win = -1, got = null, at = -1; for (let i = 0; i < g.k; i++) {{ "
             f"const mine = els.filter(e => (tags.get(e) || []).includes(base + i)); "
             f"counts.push(mine.length); if (win >= 0) continue; "
             f"let use = g.editable ? mine.filter(e => ({EDITABLE_JS})(e)) : mine; "
             f"if (use.length > 1) use = use.filter({PERCEIVABLE_JS}); "
             f"if (use.length !== 1) {{ if (mine.length === 1) counts[i] = -1; continue; }} "
-            f"win = i; if (g.then) {{ try {{ got = thens[j](use[0], {{ then: g.arg }}); }} "
-            f"catch (e) {{ if (!a.soft) throw e; win = -1; break; }} }} }} "
-            f"base += g.k; out.push([counts, win, got === undefined ? null : got]); }}); "
+            f"win = i; at = mine.indexOf(use[0]); if (g.then) {{ try {{ got = thens[j](use[0], {{ then: g.arg }}); }} "
+            f"catch (e) {{ if (!a.soft) throw e; win = -1; at = -1; break; }} }} }} "
+            f"base += g.k; out.push([counts, win, got === undefined ? null : got, at]); }}); "
             f"return [out, watched]; }}"
         )
         arg = [{"k": len(g.looks), "editable": g.editable, "then": g.then is not None,
@@ -327,13 +318,13 @@ class Resolver:
         out, watched = loc.evaluate_all(js, {"n": n, "groups": arg, "ride": ride, "soft": soft})
         if rider is not None:
             rider.seen(bool(watched))
-        return [([int(c) for c in counts], int(win), got) for counts, win, got in out]
+        return [([int(c) for c in counts], int(win), got, int(at)) for counts, win, got, at in out]
 
     def probe_all(
         self, looks: list[Locator], editable: bool, then: Then | None
     ) -> tuple[list[int], int]:
         """Every look counted in one call (`_ask`), `then`'s answer kept in `self.then`."""
-        ((counts, win, got),) = self._ask([Group(looks, editable, then)])
+        ((counts, win, got, _),) = self._ask([Group(looks, editable, then)])
         self.then = got
         return counts, win
 
@@ -358,7 +349,7 @@ class Resolver:
         if not groups:
             return False
         answers = self._ask(groups, soft=True)
-        for g, (counts, win, got) in zip(
+        for g, (counts, win, got, _) in zip(
             groups[: len(groups) - bool(watch)], answers, strict=False
         ):
             if win >= 0 and counts[win] == 1:
