@@ -28,7 +28,7 @@ Blocking calls in a slot stall every slot while they last; what an entry does wa
 If the driver dies, the dispatcher greenlet ends and the driver thread's own greenlet
 resumes: every suspended slot is resumed, its pending call raises ("Playwright connection
 closed"), its entry ends through the run's failure path; entries given afterwards fail at
-once naming the dead driver (agent.warm.Slot.playwright). Nothing is retried: a dead driver
+once naming the dead driver (agent.warm.Driver.playwright). Nothing is retried: a dead driver
 is no dead pool endpoint (agent.batch_slots.lost).
 """
 
@@ -57,7 +57,6 @@ class DriverThread:
     def __init__(self, n: int, run: Callable[[Entry, int], None], before: Callable[[], None]):
         self.n, self._run, self._before = n, run, before
         self.driver = warm.Driver(n)
-        self.slots = [warm.Slot(self.driver) for _ in range(n)]
         self.inbox: queue.Queue[tuple[int, Entry | None]] = queue.Queue()
         self._queued: list[deque[Entry | None]] = [deque() for _ in range(n)]
         self._waiters: list[asyncio.Future[Any] | None] = [None] * n
@@ -109,7 +108,7 @@ class DriverThread:
             return
         self.driver.pw, self.driver.fibers = pw, fibers
         self._all_ended = fibers.future()
-        greenlets = [fibers.spawn(partial(self._slot, i), s) for i, s in enumerate(self.slots)]
+        greenlets = [fibers.spawn(partial(self._slot, i), self.driver) for i in range(self.n)]
         with self._lock:
             self._fibers = fibers
         fibers.loop.call_soon(self._pump)  # what was given before the loop was known
@@ -184,5 +183,5 @@ class DriverThread:
                 return
             if entry is not None:
                 g = SlotGreenlet(partial(self._run, entry, index))
-                g.slot = self.slots[index]
+                g.slot = self.driver
                 g.switch()

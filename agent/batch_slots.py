@@ -5,8 +5,8 @@ across entries (agent.warm). Warm slots are greenlets of one driver thread, on o
 Playwright driver (agent.batch_driver); a sync Playwright belongs to the thread that started
 it, and its greenlets are how several slots share it. A slot may be bound to one endpoint
 of the browser pool (agent.pool): the entries that name no browser of their own then get a
-fresh context in that server's browser (one driver connects to every endpoint). An endpoint that stops answering is dead for the rest of the batch:
-its slots take no more entries.
+fresh context in that server's browser (one driver connects to every endpoint). An endpoint
+that stops answering is dead for the rest of the batch: its slots take no more entries.
 
 `ONBOARD_BATCH_COLD=1` runs every entry the way a single run does (its own driver and
 browser, closed after it): the baseline `bench.batch` measures the warm slots against.

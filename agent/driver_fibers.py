@@ -31,7 +31,8 @@ T = TypeVar("T")
 
 
 class SlotGreenlet(greenlet.greenlet):  # type: ignore[misc]
-    """A batch slot's greenlet; `slot` is what agent.warm.current() answers inside it."""
+    """A batch slot's greenlet; `slot` (the batch's agent.warm.Driver) is what
+    agent.warm.current() answers inside it."""
 
     slot: Any = None
 

@@ -7,7 +7,7 @@ remote Playwright server (`playwright run-server`) launches for this run
 (`--browser-ws`). Whichever, the caller gets one context and one page. A fresh
 context may carry a client's login as sealed storage state (`login_state`,
 agent.custody.logins) instead of a profile. Inside a warm batch slot (agent.warm) the
-driver is the batch's and the fresh contexts' browser the slot's, kept for its next entry.
+driver and the fresh contexts' browser are the batch's, kept for the next entries.
 """
 
 from __future__ import annotations
@@ -181,8 +181,8 @@ def open_session(
 ) -> Iterator[tuple[BrowserContext, Page]]:
     """Yields (context, page); closes what it opened (never the client's own Chrome)."""
     # Decided before Playwright starts here: finding this machine's browser may start it too.
-    slot = warm.current()  # in a warm batch slot: the batch's running driver answers that
-    pw = slot.playwright() if slot else None
+    warm_driver = warm.current()  # in a warm batch slot: the batch's running driver
+    pw = warm_driver.playwright() if warm_driver else None
     remote = spec.remote_launch_options(pw) if spec.browser_ws and not spec.cdp else None
     node_cache(settings)
     with nullcontext(pw) if pw else sync_playwright() as p:
@@ -200,10 +200,11 @@ def open_session(
             finally:
                 page.close()  # the client's browser stays open
             return
-        if not (slot and slot.registered):  # before any context: each new one gets them
+        # Before any context: each new one gets them.
+        if not (warm_driver and warm_driver.registered):
             engines.register(p)
-            if slot:
-                slot.registered = True
+            if warm_driver:
+                warm_driver.registered = True
         if spec.profile:
             launch = spec.choice(p).launch_kwargs()
             data_dir = private_dir(private_dir(settings.profiles_dir) / spec.profile)
@@ -230,7 +231,7 @@ def open_session(
             launch = spec.choice(p).launch_kwargs()
             key = f"local {spec.headless} {json.dumps(launch)}"
             start = lambda: p.chromium.launch(headless=spec.headless, **launch)  # type: ignore[arg-type]  # noqa: E731
-        browser = slot.browser(key, start) if slot else start()
+        browser = warm_driver.browser(key, start) if warm_driver else start()
         context = browser.new_context(
             viewport=viewport,
             no_viewport=viewport is None,
@@ -242,7 +243,7 @@ def open_session(
             yield context, context.new_page()
         finally:
             _close(context)
-            if not slot:
+            if not warm_driver:
                 browser.close()
 
 

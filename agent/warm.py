@@ -8,13 +8,14 @@ Chromium as launched, or one pool endpoint's, as connected to), shared by the sl
 entry gets a fresh context (its own cookies and storage, its own renderer process, closed
 when the entry ends) in it. A browser per slot was ~65 MB PSS more per slot (a browser and
 a GPU process each; bench.batch_ab at concurrency 4: 905 against 708 MB) for nothing the
-entries could not share: contexts are as separate in one browser as in two. It is over a pipe to the driver, never a port another process could
-reach. A browser that goes away (crashed, its server died) is started again by the next
+entries could not share: contexts are as separate in one browser as in two. It is over a
+pipe to the driver, never a port another process could reach. A browser that goes away (crashed, its server died) is started again by the next
 entry that needs it; the slots that were in it fail their entries as they would have.
 
 Sync Playwright is bound to the thread that started it, so every slot is a greenlet of that
-one driver thread (agent.driver_fibers says how and why that is sound). The slot is found by
-agent.session through the running greenlet (`current`), so `agent.run.execute` needs no new
+one driver thread (agent.driver_fibers says how and why that is sound). A slot's greenlet
+carries the batch's Driver, which agent.session finds through the running greenlet
+(`current`), so `agent.run.execute` needs no new
 parameter and a run outside a batch stays as it was (a driver and browser of its own).
 
 Slots share one thread: a call that blocks it stalls every slot. `blocking` runs such a call
@@ -61,6 +62,13 @@ class Driver:
     def live(self) -> bool:
         return self.fibers is not None and self.fibers.alive and not self.dead
 
+    def playwright(self) -> Playwright:
+        if self.pw is None or self.dead:
+            raise AgentError(
+                self.dead or "the batch's Playwright driver is not running", Exit.FAILED
+            )
+        return self.pw
+
     def browser(self, key: str, start: Callable[[], Browser]) -> Browser:
         """The batch's browser for `key` (what was launched or connected to, and how); started
         when none is connected. Slots asking while another starts it wait for that one (a
@@ -91,44 +99,18 @@ class Driver:
         self.browsers.clear()
 
 
-class Slot:
-    """One slot of the batch, on the batch's driver and its browsers."""
-
-    def __init__(self, driver: Driver) -> None:
-        self.driver = driver
-
-    @property
-    def registered(self) -> bool:
-        return self.driver.registered
-
-    @registered.setter
-    def registered(self, value: bool) -> None:
-        self.driver.registered = value
-
-    def playwright(self) -> Playwright:
-        d = self.driver
-        if d.pw is None or d.dead:
-            raise AgentError(d.dead or "the batch's Playwright driver is not running", Exit.FAILED)
-        return d.pw
-
-    def browser(self, key: str, start: Callable[[], Browser]) -> Browser:
-        """The batch's browser for `key` (Driver.browser)."""
-        return self.driver.browser(key, start)
-
-
-def current() -> Slot | None:
-    """The slot the running greenlet is, if it is a warm batch slot."""
+def current() -> Driver | None:
+    """The batch's driver, if the running greenlet is a warm batch slot."""
     import greenlet
 
-    slot: Slot | None = getattr(greenlet.getcurrent(), "slot", None)
-    return slot
+    driver: Driver | None = getattr(greenlet.getcurrent(), "slot", None)
+    return driver
 
 
 def blocking(fn: Callable[[], T]) -> T:
     """`fn()`; in a warm slot, in a worker thread while the other slots run on."""
-    slot = current()
-    if slot is None or not slot.driver.live:
+    driver = current()
+    if driver is None or not driver.live:
         return fn()
-    fibers = slot.driver.fibers
-    assert fibers is not None
-    return fibers.off_thread(slot.driver.executor, fn)
+    assert driver.fibers is not None
+    return driver.fibers.off_thread(driver.executor, fn)
