@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page
 
 from agent.engine.flow import Flow, Loc, Step
 from agent.engine.human import CodeSources, Reporter, StandIn
-from agent.engine.locate import Look, Resolver, Then
+from agent.engine.locate import Look, Resolver, Then, then_after
 from agent.engine.overlay import Overlay
 from agent.exitcodes import AgentError, Exit
 
@@ -188,9 +188,7 @@ class Context:
         `also` runs after the box, its answer in `find.then`."""
         then = self.box(step, "filled by the agent")
         if also is not None:
-            then = Then(
-                f"{then.js if then else ''}; {also.js}", {**(then.arg if then else {}), **also.arg}
-            )
+            then = then_after(then, also.js, also.arg)
         return self.find.one(cands, step.caption, editable=True, then=then)
 
     def what(self, cands: list[Loc], step: Step) -> str:

@@ -130,6 +130,13 @@ class Then:
     arg: dict[str, Any]
 
 
+def then_after(first: Then | None, js: str, arg: dict[str, Any] | None = None) -> Then:
+    """`first` (the highlight box; None when the layer is off), then `js` on the same element
+    in the same call: `js`'s answer is the Then's, and the two args are one (`a.then`)."""
+    head = f"{first.js}; " if first else ""
+    return Then(head + js, {**(first.arg if first else {}), **(arg or {})})
+
+
 @dataclass(frozen=True)
 class Rider:
     """What a step asks of the first call that reads its page (the runner's: the step's

@@ -18,7 +18,7 @@ from typing import Any
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
-from agent.engine.locate import Then
+from agent.engine.locate import Then, then_after
 from agent.exitcodes import AgentError, Exit
 
 # Disabled the way a person sees it too: greyed controls show a "not allowed" cursor, and
@@ -89,11 +89,10 @@ def with_hit(then: Then | None, checked: bool = False) -> Then:
     that finds the element: its result (Resolver.then) is `press(hit=...)`'s, a call fewer
     per click. Only for a click made right away: a page that had time to move is looked at
     again. `checked`: with the tick's state too (`checked`: CHECKED_JS's answer)."""
-    js = f"{then.js}; " if then else ""
     hit = f"({HIT_JS})(el)"
     if checked:
         hit = f"Object.assign({hit}, {{checked: ({CHECKED_JS})(el)}})"
-    return Then(f"{js}return {hit}", then.arg if then else {})
+    return then_after(then, f"return {hit}")
 
 
 def is_disabled(target: Locator) -> bool:

@@ -15,7 +15,7 @@ from agent.engine.contract import one
 from agent.engine.engines import shows
 from agent.engine.flow import Choose, Loc, Step
 from agent.engine.handover import ask_human, may_ask
-from agent.engine.locate import Look, Then
+from agent.engine.locate import Look, Then, then_after
 from agent.engine.permissions import list_texts
 from agent.engine.press import DISABLED_JS, is_disabled, with_hit
 from agent.engine.pressing import press_in
@@ -89,11 +89,10 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
     target = {n: n in want for n in names}
     # Found, boxed, and what it shows and whether it is disabled read: one call. A select
     # already right is read once and left alone.
-    mark = ctx.box(step, "set by the agent")
-    read = Then(
-        f"{mark.js if mark else ''}; {engines.SOURCE}; "
-        f"return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
-        {**(mark.arg if mark else {}), "label": _label(ctx, ch, step)},
+    read = then_after(
+        ctx.box(step, "set by the agent"),
+        f"{engines.SOURCE}; return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
+        {"label": _label(ctx, ch, step)},
     )
     box = ctx.find.one(ch.open, step.caption, then=read)
     seen = ctx.find.then
