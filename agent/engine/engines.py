@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Playwright
 
-SOURCE = Path(__file__).with_name("engines.js").read_text()
+from agent.engine import pagelib
+
 NAMES = (
     "ob-field",
     "ob-popup",
@@ -34,7 +34,7 @@ def register(playwright: Playwright) -> None:
         try:
             playwright.selectors.register(
                 name,
-                f'(() => {{ {SOURCE}; return OB.engines["{name}"]; }})()',
+                pagelib.engine_source(name),
                 content_script=False,
             )
         except PWError as exc:
@@ -51,14 +51,14 @@ def shown(control: Locator, label: str | None = None) -> list[str]:
     """What a control shows a person, piece by piece (a select's value, each of its tags, a
     field's value), without the field's label; for a box that shows nothing itself, the
     nearest one around it that does."""
-    got = control.evaluate_all(
-        f"(els, a) => {{ {SOURCE}; return els[0] ? OB.shown(els[0], a) : [] }}", label
+    got = pagelib.evaluate_all(
+        control, f"(els, a) => {{ {pagelib.OB} return els[0] ? OB.shown(els[0], a) : [] }}", label
     )
     return [str(x) for x in got or []]
 
 
 # Page script for press(before=...): remember what shows before a select opens (ob-popup).
-SNAP_JS = f"{SOURCE}; OB.engines['ob-snap'].queryAll(el)"
+SNAP_JS = f"{pagelib.OB} OB.engines['ob-snap'].queryAll(el)"
 
 
 def shows(pieces: list[str], text: str) -> bool:

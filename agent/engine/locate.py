@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
-from agent.engine import engines
+from agent.engine import engines, pagelib
 from agent.engine.flow import Loc
 from agent.exitcodes import AgentError, Exit
 
@@ -239,8 +239,10 @@ class Resolver:
         loc, rider, ride = self._take(union)
         if rider is None:
             return union.count()
-        n, watched = loc.evaluate_all(
-            f"(els, a) => {{ {_ride_js(rider)}; return [els.length, watched] }}", {"ride": ride}
+        n, watched = pagelib.evaluate_all(
+            loc,
+            f"(els, a) => {{ {_ride_js(rider)}; return [els.length, watched] }}",
+            {"ride": ride},
         )
         rider.seen(bool(watched))
         return int(n)
@@ -322,7 +324,9 @@ class Resolver:
         )
         arg = [{"k": len(g.looks), "editable": g.editable, "then": g.then is not None,
                 "arg": g.then.arg if g.then else {}} for g in groups]  # fmt: skip
-        out, watched = loc.evaluate_all(js, {"n": n, "groups": arg, "ride": ride, "soft": soft})
+        out, watched = pagelib.evaluate_all(
+            loc, js, {"n": n, "groups": arg, "ride": ride, "soft": soft}
+        )
         if rider is not None:
             rider.seen(bool(watched))
         return [([int(c) for c in counts], int(win), got, int(at)) for counts, win, got, at in out]

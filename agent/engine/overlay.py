@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from weakref import WeakSet
-
 from playwright.sync_api import BrowserContext, Error, Locator, Page
 
+from agent.engine import pagelib
 from agent.engine.locate import Then
-
-SCRIPT = (Path(__file__).with_name("overlay.js")).read_text()
-STILL = "window.__onboardStill = true;"  # read by the layer when it is built
-_STILL: WeakSet[BrowserContext] = WeakSet()  # the contexts whose layer is still (install)
 
 
 class Overlay:
@@ -21,23 +15,22 @@ class Overlay:
         self.pace = pace
         self._banner: tuple[str, str] = ("", "")
         self._lost = False  # a new document loaded since the banner was last shown
-        self.still = page.context in _STILL  # a window nobody sees (headless)
+        self.still = pagelib.is_still(page.context)  # a window nobody sees (headless)
 
     @staticmethod
     def install(context: BrowserContext, still: bool = False) -> None:
         """The layer in every document of the context. `still`: a window nobody sees
         (headless): no pulse, no frame loop, and drawn only when looked at (a screenshot,
         agent.artifacts.FLUSH_LAYER); following and animating there only cost CPU (a
-        pulsing box kept Chromium busy for as long as it waited)."""
-        context.add_init_script(STILL + SCRIPT if still else SCRIPT)  # one call either way
-        if still:
-            _STILL.add(context)
+        pulsing box kept Chromium busy for as long as it waited). With the page reader: both
+        are installed once per document (agent.engine.pagelib)."""
+        pagelib.install(context, still)
 
     def _eval(self, js: str, arg: object) -> None:
         if not self.enabled:
             return
         try:
-            self.page.evaluate(f"(a) => {{ {SCRIPT}; {js} }}", arg)
+            pagelib.evaluate(self.page, f"(a) => {{ {js} }}", arg)
         except Error:
             pass  # the page is navigating; the next step re-applies
 
@@ -57,7 +50,7 @@ class Overlay:
         """The banner as page script for a call made anyway (the resolver's Rider: `a.ride`),
         taken as shown from now on; no script when the layer is off."""
         self._banner, self._lost = (text, mode), False
-        js = f"{SCRIPT}; window.__onboard.banner(a.ride.text, a.ride.mode)" if self.enabled else ""
+        js = "window.__onboard.banner(a.ride.text, a.ride.mode)" if self.enabled else ""
         return js, {"text": text, "mode": mode}
 
     def lost(self) -> None:
@@ -77,8 +70,7 @@ class Overlay:
         if not self.enabled:
             return None
         return Then(
-            f"{SCRIPT}; window.__onboard.mark(el, a.then.key, a.then.caption, a.then.kind, "
-            "a.then.hold)",
+            "window.__onboard.mark(el, a.then.key, a.then.caption, a.then.kind, a.then.hold)",
             self._mark_arg(key, caption, human),
         )
 
@@ -96,8 +88,9 @@ class Overlay:
         try:
             # evaluate_all: one round trip (evaluate is three: resolve, run, release), and no
             # waiting; the target was just found, and one that has gone gets no box.
-            target.evaluate_all(
-                f"(els, a) => {{ {SCRIPT}; if (els[0]) window.__onboard.mark(els[0], a.key, a.caption, a.kind, a.hold) }}",
+            pagelib.evaluate_all(
+                target,
+                "(els, a) => { if (els[0]) window.__onboard.mark(els[0], a.key, a.caption, a.kind, a.hold) }",
                 self._mark_arg(key, caption, human),
             )
         except Error:

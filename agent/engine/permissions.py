@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Locator
 
-from agent.engine import engines
+from agent.engine import engines, pagelib
 from agent.engine.context import Context
 from agent.engine.engines import shows
 from agent.engine.flow import REQUESTED, Loc
@@ -30,7 +30,7 @@ def widget_look(ctx: Context) -> Look:
     """The permission widget, and what it shows read in the same call (`_state`'s reading)."""
     label = ctx.flow.permission_field
     cands = [Loc(field=label), Loc(role="combobox", name=label, exact=True)]
-    return Look(cands, then=Then(f"{engines.SOURCE}; {_READ_JS}", _read_arg(label)))
+    return Look(cands, then=Then(f"{pagelib.OB} {_READ_JS}", _read_arg(label)))
 
 
 def _widget(ctx: Context) -> tuple[Locator, Any]:
@@ -66,8 +66,9 @@ def _state(ctx: Context, box: Locator, read: Any = None) -> dict[str, bool]:
     it came with the box (_widget), else read now: one call."""
     label = ctx.flow.permission_field
     if not (isinstance(read, list) and len(read) == 2):
-        read = box.evaluate_all(
-            f"(els, a) => {{ {engines.SOURCE}; const el = els[0]; if (!el) return [[], []]; "
+        read = pagelib.evaluate_all(
+            box,
+            f"(els, a) => {{ {pagelib.OB} const el = els[0]; if (!el) return [[], []]; "
             f"{_READ_JS} }}",
             {"then": _read_arg(label)},
         )

@@ -18,6 +18,7 @@ from typing import Any
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Locator, Page
 
+from agent.engine import pagelib
 from agent.engine.locate import Then, then_after
 from agent.exitcodes import AgentError, Exit
 
@@ -115,10 +116,9 @@ def press(
     got = hit
     if got is None:
         try:
-            got = target.evaluate_all(
-                f"els => {{ const el = els[0]; if (!el) return null; {before}; "
-                f"return ({HIT_JS})(el) }}"
-            )
+            js = f"els => {{ const el = els[0]; if (!el) return null; {before}; return ({HIT_JS})(el) }}"
+            # Only a `before` uses the agent's page scripts (engines.SNAP_JS)
+            got = pagelib.evaluate_all(target, js) if before else target.evaluate_all(js)
         except PWError as exc:
             raise NotActionable(f"{what}: it could not be looked at ({_first(exc)})") from None
     hit = got or {"state": "gone"}

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 from agent.config import Settings
 from agent.console import ConsoleReporter
+from agent.engine import pagelib
 from agent.engine.human import CodeSources
 from agent.engine.runner import Options
 from agent.request import build_request
@@ -21,6 +23,15 @@ from replica.server import ReplicaServer
 from tests.helpers import DOC_IPS, in_thread, outbox_cmd
 
 CLIENT = "client@replica.test"
+
+
+@pytest.fixture
+def agent_scripts(page: Page) -> None:
+    """The test's page as the agent's session prepares it (session._prepare): the agent's page
+    scripts in every document (agent.engine.pagelib), the one open now included. A page
+    without them costs a call that finds them missing and one that installs them."""
+    pagelib.install(page.context)
+    pagelib.install_here(page)
 
 
 @pytest.fixture

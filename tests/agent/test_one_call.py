@@ -21,6 +21,9 @@ from tests.agent.test_handover import BASE, STYLE, Said, serve
 from tests.agent.test_page_drift import announced_flow
 from tests.agent.test_riding import FORM, NAME, driver_calls
 
+# Every page here as the agent's session has it: its page scripts installed (pagelib).
+pytestmark = pytest.mark.usefixtures("agent_scripts")
+
 GO = [Loc(role="button", name="Go", exact=True), Loc(text="Go", exact=True)]
 
 

@@ -191,6 +191,7 @@ def test_a_banner_nobody_would_see_costs_no_call_in_a_still_window(replica, page
     is drawn as before."""
     from tests.agent.test_riding import driver_calls
 
+    Overlay.install(page.context)  # as the agent's session does
     page.goto(f"{replica.base_url}/account/login")
     with driver_calls() as sent:
         Overlay(page).banner("Done", unseen=True)  # not still: drawn

@@ -19,6 +19,9 @@ from agent.engine.runner import Options, Runner
 from tests.agent.test_handover import BASE, STYLE, Said, serve
 from tests.agent.test_page_drift import ANNOUNCEMENT_SAY, announced_flow
 
+# Every page here as the agent's session has it: its page scripts installed (pagelib).
+pytestmark = pytest.mark.usefixtures("agent_scripts")
+
 NAME = {
     "id": "name",
     "caption": "Name",

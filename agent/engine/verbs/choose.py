@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
-from agent.engine import engines
+from agent.engine import engines, pagelib
 from agent.engine.audit import expect
 from agent.engine.context import Context, Vars
 from agent.engine.contract import one
@@ -91,7 +91,7 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
     # already right is read once and left alone.
     read = then_after(
         ctx.box(step, "set by the agent"),
-        f"{engines.SOURCE}; return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
+        f"{pagelib.OB} return [OB.shown(el, a.then.label), ({DISABLED_JS})(el)]",
         {"label": _label(ctx, ch, step)},
     )
     box = ctx.find.one(ch.open, step.caption, then=read)
@@ -138,7 +138,7 @@ def act(ctx: Context, step: Step, ch: Choose) -> None:
 def _look(ctx: Context, step: Step, ch: Choose) -> Look:
     label = _label(ctx, ch, step)
     return Look(
-        ch.open, then=Then(f"{engines.SOURCE}; return OB.shown(el, a.then.label)", {"label": label})
+        ch.open, then=Then(f"{pagelib.OB} return OB.shown(el, a.then.label)", {"label": label})
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
-from agent.engine import engines
+from agent.engine import engines, pagelib
 from agent.engine.audit import expect
 from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one
@@ -27,8 +27,9 @@ def shown_ips(area: Locator, raw: bool = False) -> list[str]:
     """The IP addresses an allowlist's chips show in `area`, as a person reads them (a close
     glyph, an icon or spacing around an address is ignored): canonical and sorted, or with
     `raw` as written, in page order (one per chip, as its close controls are ordered)."""
-    texts = area.locator("ob-chips={}").evaluate_all(
-        f"els => {{ {engines.SOURCE}; return els.map(e => OB.ipOf(e.innerText)) }}"
+    texts = pagelib.evaluate_all(
+        area.locator("ob-chips={}"),
+        f"els => {{ {pagelib.OB} return els.map(e => OB.ipOf(e.innerText)) }}",
     )
     found = [str(t) for t in texts if t]
     if raw:
@@ -127,16 +128,17 @@ def _after_entry(ctx: Context, area: Locator, fc: FillChips) -> tuple[bool, list
     chips = area.locator("ob-chips={}")
     if fc.errors:  # the root element stands for "a refusal shows" (DOM order: first)
         chips = chips.or_(ctx.page.locator("html").filter(has=ctx.find.union(fc.errors)))
-    refused, texts = chips.evaluate_all(
-        f"els => {{ {engines.SOURCE}; const root = document.documentElement; "
-        "return [els.includes(root), els.filter(e => e !== root).map(e => OB.ipOf(e.innerText))] }"
+    refused, texts = pagelib.evaluate_all(
+        chips,
+        f"els => {{ {pagelib.OB} const root = document.documentElement; "
+        "return [els.includes(root), els.filter(e => e !== root).map(e => OB.ipOf(e.innerText))] }",
     )
     return bool(refused), _canonical([str(t) for t in texts if t])
 
 
 # chip_area and shown_ips as page script on the input found: the read-back in one call.
 _CHIPS = (
-    f"{engines.SOURCE}; const ar = a.then.label ? "
+    f"{pagelib.OB} const ar = a.then.label ? "
     "OB.engines['ob-area'].queryAll(el, a.then.body) : []; "
     "const root = ar.length === 1 ? ar[0] : document.body; "
     "const chips = OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText)); "
