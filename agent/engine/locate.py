@@ -301,9 +301,9 @@ class Resolver:
         each look matches (-1: one match, but not a field one can type in), the first whose
         matches hold exactly one usable element (-1: none), the group's `then` run on that
         element, and its index among that look's matches (in the union's document order, which
-        is the look's own when it is asked alone). Among several matches a field needs the one editable one, and look-alikes
-        are narrowed to what a person can perceive, as `probe` does. `soft`: a group whose
-        script throws answers nothing (-1), and the others still answer."""
+        is the look's own when it is asked alone). Among several matches a field needs the one
+        editable one, and look-alikes are narrowed to what a person can perceive. `soft`: a
+        group whose script throws answers nothing (-1), and the others still answer."""
         union, n = self.tagged([look for g in groups for look in g.looks])
         loc, rider, ride = self._take(union)
         thens = ", ".join(f"(el, a) => {{ {g.then.js if g.then else ''} }}" for g in groups)
