@@ -7,6 +7,7 @@ the page (from the passphrase until after the credentials are confirmed).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import BrowserContext, CDPSession, Locator, Page
 from playwright.sync_api import Error as PWError
 
 from agent.config import private_dir
@@ -25,15 +26,20 @@ from agent.custody import redact
 # pixel with a blue cast, the one thing the secret-pixel check must never see (CI failed once
 # on exactly that). A grey mask has no colour to smear; tests/agent/test_report.py.
 MASK_COLOR = "#2B2B2B"
-# Playwright paints each mask over the element's layout box, but a glyph's anti-aliased edge
-# can stand a pixel outside it (seen on the last character of an API key: one pixel a quarter
-# its colour). So each masked element also gets a cover a little larger than its box, put on
-# top of the page hidden, and shown for the shot only by the screenshot's own stylesheet
-# (SHOW_COVERS): the person never sees them, and no call is spent taking them off; the
-# next shot's covers replace them.
+# Each secret-bearing element gets a cover a little larger than its layout box: a glyph's
+# anti-aliased edge can stand a pixel outside the box (seen on the last character of an API
+# key: one pixel a quarter its colour), so a mask the size of the box is not enough. The covers
+# are shown for the shot and taken off straight after it (the person may see them for the
+# shot's few frames, as they saw Playwright's own masks before).
+#
+# The shot itself is Chromium's capture over CDP with `optimizeForSpeed` (fast PNG
+# compression): Playwright's `page.screenshot` compresses its PNG hard, and that was most of a
+# shot's cost (`python -m bench.shots`: about half the CPU per shot across the processes, and
+# the file about 45 % larger). Where CDP is not to be had, `page.screenshot` with Playwright's
+# masks over the same elements and the covers shown by its stylesheet (SHOW_COVERS) does it.
 COVER_ATTR = "data-onboard-mask"
 SHOW_COVERS = f"[{COVER_ATTR}] {{ display: block !important; }}"
-COVER_JS = """(els, [color, attr]) => {
+COVER_JS = """(els, [color, attr, show]) => {
   document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove());
   for (const e of els) {
     const r = e.getBoundingClientRect();
@@ -41,7 +47,7 @@ COVER_JS = """(els, [color, attr]) => {
     const pad = Math.max(3, Math.ceil(parseFloat(getComputedStyle(e).fontSize) * 0.25 || 0));
     const d = document.createElement("div");
     d.setAttribute(attr, "");
-    d.style.cssText = "display:none;position:fixed;margin:0;border:0;padding:0;pointer-events:none;" +
+    d.style.cssText = "display:" + (show ? "block" : "none") + ";position:fixed;margin:0;border:0;padding:0;pointer-events:none;" +
       "z-index:2147483647;background:" + color + ";left:" + (r.left - pad) + "px;top:" +
       (r.top - pad) + "px;width:" + (r.width + 2 * pad) + "px;height:" + (r.height + 2 * pad) + "px";
     document.documentElement.appendChild(d);
@@ -52,6 +58,7 @@ COVER_JS = """(els, [color, attr]) => {
 # The highlight layer laid out for the shot: in a window nobody sees (headless) it is laid out
 # only when looked at, here (agent/engine/overlay.js), not on every frame of the run.
 FLUSH_LAYER = "window.__onboard && window.__onboard.flush && window.__onboard.flush()"
+UNCOVER_JS = "attr => document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove())"
 
 
 class RunArtifacts:
@@ -64,6 +71,7 @@ class RunArtifacts:
         self._chunk = 0
         self._tracing = False
         self.files: list[Path] = [self.log_path]
+        self._cdp: list[tuple[Page, CDPSession | None]] = []  # per page; None: no CDP there
 
     def log(self, event: str, **fields: Any) -> None:
         """One JSON line per event; every value passes the redaction layer."""
@@ -110,10 +118,23 @@ class RunArtifacts:
                 self._tracing = False
 
     # -- screenshots -------------------------------------------------------------
+    def _session(self, page: Page) -> CDPSession | None:
+        """The page's CDP session for the shots, opened on its first shot; None where the
+        browser has no CDP (the shot is then Playwright's)."""
+        for known, session in self._cdp:
+            if known is page:
+                return session
+        try:
+            found: CDPSession | None = page.context.new_cdp_session(page)
+        except PWError:
+            found = None
+        self._cdp.append((page, found))
+        return found
+
     def screenshot(
         self, page: Page, name: str, extra_masks: list[Locator] | None = None
     ) -> Path | None:
-        """Full-page PNG with every secret-bearing element painted over."""
+        """Full-window PNG with every secret-bearing element painted over."""
         masks = [
             page.locator("input[type=password]"),
             page.locator("input[autocomplete='one-time-code'], input[maxlength='1']"),
@@ -125,16 +146,28 @@ class RunArtifacts:
         for m in masks[1:]:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
+            cdp = self._session(page)
             hidden = every.evaluate_all(
                 f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return document.hidden }}",
-                [MASK_COLOR, COVER_ATTR],
+                [MASK_COLOR, COVER_ATTR, cdp is not None],
             )
             if hidden:  # another tab in front: nothing is painted
                 page.bring_to_front()
-            page.screenshot(
-                path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False,
-                style=SHOW_COVERS,
-            )  # fmt: skip
+            if cdp is None:
+                page.screenshot(
+                    path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False,
+                    style=SHOW_COVERS,
+                )  # fmt: skip
+            else:
+                try:
+                    shot = cdp.send(
+                        "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}
+                    )
+                finally:
+                    page.evaluate(UNCOVER_JS, COVER_ATTR)  # off the page the person sees
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(base64.b64decode(shot["data"]))
         except PWError as exc:
             # Evidence, never a reason to fail a run (the key may be on screen right now).
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -26,6 +26,11 @@ _ms: dict[
 ] = {}  # wall ms spent in the sync calls of each caller (profiling only)  # the agent's frames of the sync API call being made (profiling only)
 
 
+# How many of the agent's frames name a caller (BENCH_DEPTH, default 3); pagelib's own
+# frames are skipped, as every page script goes through it.
+_DEPTH = int(os.environ.get("BENCH_DEPTH", "3"))
+
+
 def caller() -> str:
     return _at[0]
 
@@ -41,9 +46,10 @@ def track_callers() -> None:
         frames = [
             f"{Path(f.filename).stem}.{f.name}"
             for f in traceback.extract_stack()
-            if "/agent/" in f.filename or "/bench/floor" in f.filename
+            if ("/agent/" in f.filename or "/bench/floor" in f.filename)
+            and not f.filename.endswith("pagelib.py")
         ]
-        _at[0] = " @ " + " < ".join(reversed(frames[-3:]))
+        _at[0] = " @ " + " < ".join(reversed(frames[-_DEPTH:]))
         t0 = time.perf_counter()
         try:
             return sync(self, awaitable)
