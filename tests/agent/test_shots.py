@@ -43,9 +43,7 @@ def _covered(page: Page, shot: Path) -> None:
     assert shown == 0  # on the page: none showing
 
 
-def test_the_covers_show_in_the_shot_and_are_off_the_page_after(
-    page: Page, tmp_path: Path
-) -> None:
+def test_the_covers_show_in_the_shot_and_are_off_the_page_after(page: Page, tmp_path: Path) -> None:
     _form(page)
     art = RunArtifacts(tmp_path)
     with driver_calls() as sent:
