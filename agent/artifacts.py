@@ -32,9 +32,9 @@ MASK_COLOR = "#2B2B2B"
 # are shown for the shot and taken off straight after it (the person may see them for the
 # shot's few frames, as they saw Playwright's own masks before).
 #
-# The shot itself is Chromium's capture over CDP with `optimizeForSpeed` (fast PNG
-# compression): Playwright's `page.screenshot` compresses its PNG hard, and that was most of a
-# shot's cost (`python -m bench.shots`: about half the CPU per shot across the processes, and
+# In a headless browser the agent started, the shot itself is Chromium's capture over CDP
+# with `optimizeForSpeed` (fast PNG compression): Playwright's `page.screenshot` compresses its PNG hard, and that was most of a
+# shot's cost (`python -m bench.actions`: about half the CPU per shot across the processes, and
 # the file about 45 % larger). Where CDP is not to be had, `page.screenshot` with Playwright's
 # masks over the same elements and the covers shown by its stylesheet (SHOW_COVERS) does it.
 COVER_ATTR = "data-onboard-mask"
@@ -62,7 +62,12 @@ UNCOVER_JS = "attr => document.querySelectorAll('[' + attr + ']').forEach((d) =>
 
 
 class RunArtifacts:
-    def __init__(self, root: Path, trace: bool = False) -> None:
+    def __init__(self, root: Path, trace: bool = False, fast_shots: bool = False) -> None:
+        """`fast_shots`: screenshots over CDP (see above), for a headless browser the agent
+        started, where every page paints. A window a person uses can have the page in a
+        tab behind another, and Chromium's capture over a new CDP session then waits for a
+        frame that never comes (seen with the client's Chrome over --cdp, another tab in
+        front); Playwright's screenshot there."""
         self.id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         self.dir = private_dir(private_dir(root) / self.id)
         self.log_path = self.dir / "log.jsonl"
@@ -71,6 +76,7 @@ class RunArtifacts:
         self._chunk = 0
         self._tracing = False
         self.files: list[Path] = [self.log_path]
+        self.fast_shots = fast_shots
         self._cdp: list[tuple[Page, CDPSession | None]] = []  # per page; None: no CDP there
 
     def log(self, event: str, **fields: Any) -> None:
@@ -119,8 +125,10 @@ class RunArtifacts:
 
     # -- screenshots -------------------------------------------------------------
     def _session(self, page: Page) -> CDPSession | None:
-        """The page's CDP session for the shots, opened on its first shot; None where the
-        browser has no CDP (the shot is then Playwright's)."""
+        """The page's CDP session for the shots, opened on its first shot; None without
+        `fast_shots` or where the browser has no CDP (the shot is then Playwright's)."""
+        if not self.fast_shots:
+            return None
         for known, session in self._cdp:
             if known is page:
                 return session
@@ -147,8 +155,9 @@ class RunArtifacts:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
             cdp = self._session(page)
-            hidden = every.evaluate_all(
-                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return document.hidden }}",
+            hidden, width, height = every.evaluate_all(
+                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; "
+                "return [document.hidden, innerWidth, innerHeight] }",
                 [MASK_COLOR, COVER_ATTR, cdp is not None],
             )
             if hidden:  # another tab in front: nothing is painted
@@ -161,7 +170,13 @@ class RunArtifacts:
             else:
                 try:
                     shot = cdp.send(
-                        "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}
+                        "Page.captureScreenshot",
+                        {
+                            "format": "png",
+                            "optimizeForSpeed": True,
+                            "captureBeyondViewport": False,
+                            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+                        },
                     )
                 finally:
                     page.evaluate(UNCOVER_JS, COVER_ATTR)  # off the page the person sees

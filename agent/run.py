@@ -182,7 +182,11 @@ def execute(
             )
 
     started = time.monotonic()
-    art = RunArtifacts(settings.runs_dir, trace=plan.trace)
+    art = RunArtifacts(
+        settings.runs_dir,
+        trace=plan.trace,
+        fast_shots=plan.session.headless and plan.session.cdp is None,
+    )
     result["run_id"] = art.id
     result["artifacts"] = str(art.dir)
     art.log("start", label=req.label, account=account, base_url=base, ips=list(req.ips))

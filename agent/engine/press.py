@@ -8,6 +8,15 @@ one round trip: the element itself (or something inside it) -> an ordinary click
 inside the same widget -> a real mouse click at that point, said in the log; something
 else over it (a banner, a dialog) or a disabled control -> not actionable, and the step
 says so at once instead of timing out. `force` is never used.
+
+The ordinary click is a mouse click at that point, guarded: the look that found the point
+also arms a one-shot guard in the page, which lets the press through only when it lands on
+the element, and swallows it (at the window, in the capture phase, as Playwright's own
+hit-target check does) when something else took the point meanwhile. One more call reads
+the guard: landed; swallowed -> looked at again and clicked with Playwright's full checks
+(stable, receives events); never reached the page -> not actionable. Playwright's click
+makes those checks on every click, with animation frames waited for each, at about three
+times the CPU of this (`python -m bench.actions`).
 """
 
 from __future__ import annotations
@@ -28,7 +37,36 @@ DISABLED_JS = """e => e.matches(':disabled') || !!e.closest('[aria-disabled=true
   || getComputedStyle(e).cursor === 'not-allowed'
   || [...e.classList].some(c => /(^|[-_])disabled$/.test(c))"""
 
-HIT_JS = rf"""el => {{
+# Armed on the element the look found, in the top document only (the point is the top
+# window's): the next trusted press at that point (pointerdown or mousedown) that lands on the
+# element passes and disarms it; one that lands elsewhere is swallowed, with the rest of its
+# sequence (up, click) at that point. Presses elsewhere (a person's) are never touched. It
+# lapses after a few seconds (a look not followed by a click: a box already ticked).
+GUARD_JS = r"""(el, x, y, name) => {
+  if (window.__obGuard) window.__obGuard.off();
+  const types = ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
+  const g = {state: 'armed', hit: null};
+  const here = ev => Math.abs(ev.clientX - x) < 1 && Math.abs(ev.clientY - y) < 1;
+  const on = ev => {
+    if (!ev.isTrusted || !here(ev)) return;
+    if (g.state === 'armed' && (ev.type === 'pointerdown' || ev.type === 'mousedown')) {
+      if (ev.composedPath().includes(el)) { g.state = 'passed'; g.off(); return; }
+      g.state = 'blocked'; g.hit = name(ev.target instanceof Element ? ev.target : el);
+    }
+    if (g.state !== 'blocked') return;
+    ev.preventDefault(); ev.stopImmediatePropagation();
+    if (ev.type === 'click' || ev.type === 'auxclick' || ev.type === 'contextmenu') g.off();
+  };
+  g.off = () => { clearTimeout(g.t); for (const t of types) window.removeEventListener(t, on, true); };
+  for (const t of types) window.addEventListener(t, on, true);
+  g.t = setTimeout(g.off, 5000);
+  window.__obGuard = g;
+  return true;
+}"""
+GUARD_READ_JS = """() => { const g = window.__obGuard; window.__obGuard = null;
+  if (!g) return null; g.off(); return {state: g.state, hit: g.hit}; }"""
+
+HIT_JS = rf"""(el, arm = true) => {{
   const disabled = ({DISABLED_JS})(el);
   let r = el.getBoundingClientRect();
   if (r.width <= 0 || r.height <= 0) return {{state: 'hidden'}};
@@ -39,8 +77,9 @@ HIT_JS = rf"""el => {{
   const x = r.left + r.width / 2, y = r.top + r.height / 2;
   if (disabled) return {{state: 'disabled', x, y}};
   const hit = document.elementFromPoint(x, y);
-  if (!hit || hit === el || el.contains(hit)) return {{state: 'ok', x, y}};
   const name = e => e.tagName.toLowerCase() + [...e.classList].slice(0, 2).map(c => '.' + c).join('');
+  if (!hit || hit === el || el.contains(hit))
+    return {{state: 'ok', x, y, guard: arm && window === window.top && ({GUARD_JS})(el, x, y, name)}};
   let common = el;
   while (common && !common.contains(hit)) common = common.parentElement;
   // One widget: nothing else one could use around the two, and not much taller than the target.
@@ -109,14 +148,17 @@ def press(
     timeout: float,
     before: str = "",
     hit: dict[str, Any] | None = None,
+    careful: bool = False,
 ) -> None:
     """Click `target` where a person would; NotActionable when no person could. `before`:
     page script run on the element (`el`) first, in the same round trip. `hit`: the look at
-    the element just made where it was found (with_hit), not made again."""
+    the element just made where it was found (with_hit), not made again. `careful`: no guard,
+    Playwright's click with its checks (after a guarded click was taken by something else)."""
     got = hit
     if got is None:
         try:
-            js = f"els => {{ const el = els[0]; if (!el) return null; {before}; return ({HIT_JS})(el) }}"
+            arm = "false" if careful else "true"
+            js = f"els => {{ const el = els[0]; if (!el) return null; {before}; return ({HIT_JS})(el, {arm}) }}"
             # Only a `before` uses the agent's page scripts (engines.SNAP_JS)
             got = pagelib.evaluate_all(target, js) if before else target.evaluate_all(js)
         except PWError as exc:
@@ -137,10 +179,31 @@ def press(
                 f"{what}: a layer inside the widget ({hit.get('hit')}) takes the pointer; clicked it where it shows"
             )
             page.mouse.click(hit["x"], hit["y"])
+        elif hit.get("guard"):
+            page.mouse.click(hit["x"], hit["y"])
+            _guarded(page, target, what, log, timeout)
         else:
             target.click(timeout=timeout * 1000)
     except PWError as exc:
         raise NotActionable(f"{what} did not respond to a click ({_first(exc)})") from None
+
+
+def _guarded(
+    page: Page, target: Locator, what: str, log: Callable[[str], Any], timeout: float
+) -> None:
+    """After a guarded mouse click: what the guard saw (GUARD_JS)."""
+    try:
+        seen = page.evaluate(GUARD_READ_JS)
+    except PWError:
+        return  # the document went away as the click landed: it led on
+    state = seen["state"] if seen else "passed"  # no guard: a new document, the click led on
+    if state == "passed":
+        return
+    if state == "blocked":
+        log(f"{what}: {seen['hit']} took the click at its point; looked at again")
+        press(page, target, what, log, timeout, careful=True)
+        return
+    raise NotActionable(f"{what}: the click never reached the page")
 
 
 def _first(exc: Exception) -> str:

@@ -45,7 +45,7 @@ def _covered(page: Page, shot: Path) -> None:
 
 def test_the_covers_show_in_the_shot_and_are_off_the_page_after(page: Page, tmp_path: Path) -> None:
     _form(page)
-    art = RunArtifacts(tmp_path)
+    art = RunArtifacts(tmp_path, fast_shots=True)
     with driver_calls() as sent:
         shot = art.screenshot(page, "form")
     assert shot is not None
@@ -71,10 +71,21 @@ def test_without_cdp_the_shot_is_playwrights_with_its_masks(
 
     _form(page)
     monkeypatch.setattr(page.context, "new_cdp_session", no_cdp)
-    art = RunArtifacts(tmp_path)
+    art = RunArtifacts(tmp_path, fast_shots=True)
     with driver_calls() as sent:
         shot = art.screenshot(page, "form")
     assert shot is not None and sent == ["evalOnSelectorAll", "screenshot"], sent
     _covered(page, shot)
     art.screenshot(page, "again")  # a second shot replaces the covers, it does not add to them
     assert page.locator(f"[{COVER_ATTR}]").count() == 1
+
+
+def test_a_window_a_person_uses_gets_playwrights_shot(page: Page, tmp_path: Path) -> None:
+    """Without fast_shots (a headed window, the client's Chrome over --cdp): no CDP session is
+    opened, and the shot is Playwright's."""
+    _form(page)
+    art = RunArtifacts(tmp_path)
+    with driver_calls() as sent:
+        shot = art.screenshot(page, "form")
+    assert shot is not None and sent == ["evalOnSelectorAll", "screenshot"], sent
+    _covered(page, shot)
