@@ -40,10 +40,10 @@ DISABLED_JS = """e => e.matches(':disabled') || !!e.closest('[aria-disabled=true
 # Armed on the element the look found, in the top document only (the point is the top
 # window's): the next trusted press at that point (pointerdown or mousedown) that lands on the
 # element passes and disarms it; one that lands elsewhere is swallowed, with the rest of its
-# sequence (up, click) at that point. Presses elsewhere (a person's) are never touched. It
-# lapses after a few seconds (a look not followed by a click: a box already ticked).
+# sequence (up, click) at that point. Presses elsewhere (a person's) are never touched. Every
+# look (HIT_JS) first takes off the guard an earlier look left (one not followed by a click:
+# a box already ticked), and a guard lapses after 20 s.
 GUARD_JS = r"""(el, x, y, name) => {
-  if (window.__obGuard) window.__obGuard.off();
   const types = ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
   const g = {state: 'armed', hit: null};
   const here = ev => Math.abs(ev.clientX - x) < 1 && Math.abs(ev.clientY - y) < 1;
@@ -59,7 +59,7 @@ GUARD_JS = r"""(el, x, y, name) => {
   };
   g.off = () => { clearTimeout(g.t); for (const t of types) window.removeEventListener(t, on, true); };
   for (const t of types) window.addEventListener(t, on, true);
-  g.t = setTimeout(g.off, 5000);
+  g.t = setTimeout(() => { g.off(); if (g.state === 'armed') g.state = 'lapsed'; }, 20000);
   window.__obGuard = g;
   return true;
 }"""
@@ -67,6 +67,7 @@ GUARD_READ_JS = """() => { const g = window.__obGuard; window.__obGuard = null;
   if (!g) return null; g.off(); return {state: g.state, hit: g.hit}; }"""
 
 HIT_JS = rf"""(el, arm = true) => {{
+  if (window.__obGuard) {{ window.__obGuard.off(); window.__obGuard = null; }}
   const disabled = ({DISABLED_JS})(el);
   let r = el.getBoundingClientRect();
   if (r.width <= 0 || r.height <= 0) return {{state: 'hidden'}};
@@ -198,6 +199,9 @@ def _guarded(
         return  # the document went away as the click landed: it led on
     state = seen["state"] if seen else "passed"  # no guard: a new document, the click led on
     if state == "passed":
+        return
+    if state == "lapsed":  # 20 s between the look and the click: it went unguarded
+        log(f"{what}: clicked long after it was looked at; the click was not checked")
         return
     if state == "blocked":
         log(f"{what}: {seen['hit']} took the click at its point; looked at again")
