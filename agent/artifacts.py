@@ -33,10 +33,11 @@ MASK_COLOR = "#2B2B2B"
 # shot's few frames, as they saw Playwright's own masks before).
 #
 # In a headless browser the agent started, the shot itself is Chromium's capture over CDP
-# with `optimizeForSpeed` (fast PNG compression): Playwright's `page.screenshot` compresses its PNG hard, and that was most of a
-# shot's cost (`python -m bench.actions`: about half the CPU per shot across the processes, and
-# the file about 45 % larger). Where CDP is not to be had, `page.screenshot` with Playwright's
-# masks over the same elements and the covers shown by its stylesheet (SHOW_COVERS) does it.
+# with `optimizeForSpeed` (fast PNG compression): Playwright's `page.screenshot` compresses
+# its PNG hard, and that was most of a shot's cost (`python -m bench.actions`: about half the
+# CPU per shot across the processes; the file is about 45 % larger). Where CDP is not to be
+# had, `page.screenshot` with Playwright's masks over the same elements and the covers shown
+# by its stylesheet (SHOW_COVERS) does it.
 COVER_ATTR = "data-onboard-mask"
 SHOW_COVERS = f"[{COVER_ATTR}] {{ display: block !important; }}"
 COVER_JS = """(els, [color, attr, show]) => {
@@ -155,9 +156,8 @@ class RunArtifacts:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
             cdp = self._session(page)
-            hidden, width, height = every.evaluate_all(
-                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; "
-                "return [document.hidden, innerWidth, innerHeight] }",
+            hidden = every.evaluate_all(
+                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return document.hidden }}",
                 [MASK_COLOR, COVER_ATTR, cdp is not None],
             )
             if hidden:  # another tab in front: nothing is painted
@@ -169,14 +169,10 @@ class RunArtifacts:
                 )  # fmt: skip
             else:
                 try:
+                    # The window as it shows (no clip: a clip is in page coordinates, and
+                    # the covers are where the window shows them).
                     shot = cdp.send(
-                        "Page.captureScreenshot",
-                        {
-                            "format": "png",
-                            "optimizeForSpeed": True,
-                            "captureBeyondViewport": False,
-                            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-                        },
+                        "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}
                     )
                 finally:
                     page.evaluate(UNCOVER_JS, COVER_ATTR)  # off the page the person sees

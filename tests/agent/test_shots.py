@@ -89,3 +89,19 @@ def test_a_window_a_person_uses_gets_playwrights_shot(page: Page, tmp_path: Path
         shot = art.screenshot(page, "form")
     assert shot is not None and sent == ["evalOnSelectorAll", "screenshot"], sent
     _covered(page, shot)
+
+
+def test_a_scrolled_page_is_shot_as_the_window_shows_it(page: Page, tmp_path: Path) -> None:
+    """The shot is the window as scrolled, and the covers (placed in window coordinates) sit
+    on the field in it: a shot of the page's top would hold the field's place uncovered."""
+    page.set_viewport_size({"width": 800, "height": 300})
+    page.set_content(
+        '<div style="height:1500px"></div><p style="font:28px sans-serif">Passphrase</p>'
+        '<input type=password value="correct horse" style="font-size:28px;margin-left:60px">'
+        '<div style="height:1500px"></div>'
+    )
+    page.locator("input").scroll_into_view_if_needed()
+    assert page.evaluate("scrollY") > 1000
+    shot = RunArtifacts(tmp_path, fast_shots=True).screenshot(page, "scrolled")
+    assert shot is not None
+    _covered(page, shot)
