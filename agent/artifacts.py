@@ -28,16 +28,16 @@ from agent.custody import redact
 MASK_COLOR = "#2B2B2B"
 # Each secret-bearing element gets a cover a little larger than its layout box: a glyph's
 # anti-aliased edge can stand a pixel outside the box (seen on the last character of an API
-# key: one pixel a quarter its colour), so a mask the size of the box is not enough. The covers
-# are shown for the shot and taken off straight after it (the person may see them for the
-# shot's few frames, as they saw Playwright's own masks before).
+# key: one pixel a quarter its colour), so a mask the size of the box is not enough.
 #
 # In a headless browser the agent started, the shot itself is Chromium's capture over CDP
 # with `optimizeForSpeed` (fast PNG compression): Playwright's `page.screenshot` compresses
 # its PNG hard, and that was most of a shot's cost (`python -m bench.actions`: about half the
-# CPU per shot across the processes; the file is about 45 % larger). Where CDP is not to be
-# had, `page.screenshot` with Playwright's masks over the same elements and the covers shown
-# by its stylesheet (SHOW_COVERS) does it.
+# CPU per shot across the processes; the file is about 45 % larger). The covers are shown for
+# that shot and taken off straight after it. Elsewhere (`fast_shots` off, or no CDP) it is
+# `page.screenshot` with Playwright's masks over the same elements, and the covers are put on
+# the page hidden and shown only by the screenshot's own stylesheet (SHOW_COVERS); the next
+# shot's covers replace them.
 COVER_ATTR = "data-onboard-mask"
 SHOW_COVERS = f"[{COVER_ATTR}] {{ display: block !important; }}"
 COVER_JS = """(els, [color, attr, show]) => {
