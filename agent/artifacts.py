@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import secrets
 import time
@@ -59,6 +60,51 @@ COVER_JS = """(els, [color, attr, show]) => {
 # The highlight layer laid out for the shot: in a window nobody sees (headless) it is laid out
 # only when looked at, here (agent/engine/overlay.js), not on every frame of the run.
 FLUSH_LAYER = "window.__onboard && window.__onboard.flush && window.__onboard.flush()"
+# Then what the shot keeps: the rectangle of the layer's boxes and captions, the window's size
+# and how far the page is scrolled (a CDP clip is in page coordinates).
+FRAME_JS = """(() => {
+  const o = window.__onboard;
+  return { extent: o && o.extent ? o.extent() : null, w: innerWidth, h: innerHeight,
+           x: scrollX, y: scrollY, hidden: document.hidden };
+})()"""
+
+# A shot is the part of the window the agent highlighted (the form's fields, the created
+# dialog, the new key's row), with this much of the page around it, and never smaller than
+# this (the heading over a form, the columns of a list). Why: a shot's cost follows its
+# pixels, in Chromium (the frame read back and encoded), in the driver and this process (the
+# image over the wire) and in the batch report (scaled and encoded again): `python -m
+# bench.actions` measures the shot. What the agent did not highlight shows nothing the
+# evidence needs; a step with nothing highlighted, or a region near the window's size, is
+# shot whole.
+REGION_PAD = 40
+REGION_MIN = (960, 540)
+
+
+def region(extent: list[float] | None, width: int, height: int) -> dict[str, int] | None:
+    """The clip (window coordinates, whole pixels) around `extent` (left, top, right, bottom
+    in the window): padded, widened to REGION_MIN about its centre and kept inside the
+    window. None: the whole window."""
+    if not extent or width <= 0 or height <= 0:
+        return None
+    left, top, right, bottom = extent
+
+    def span(lo: float, hi: float, least: int, size: int) -> tuple[int, int]:
+        a, b = math.floor(lo - REGION_PAD), math.ceil(hi + REGION_PAD)
+        if b - a < least:
+            a = math.floor((a + b - least) / 2)
+            b = a + least
+        a, b = max(0, a), min(size, b)
+        if b - a < least:  # against an edge: widened the other way
+            return (0, min(size, least)) if a == 0 else (max(0, size - least), size)
+        return a, b
+
+    x0, x1 = span(left, right, REGION_MIN[0], width)
+    y0, y1 = span(top, bottom, REGION_MIN[1], height)
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) >= 0.85 * width * height:
+        return None
+    return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
+
+
 UNCOVER_JS = "attr => document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove())"
 
 
@@ -79,6 +125,7 @@ class RunArtifacts:
         self.files: list[Path] = [self.log_path]
         self.fast_shots = fast_shots
         self._cdp: list[tuple[Page, CDPSession | None]] = []  # per page; None: no CDP there
+        self.clips: dict[str, dict[str, int] | None] = {}  # each shot's part of the window
 
     def log(self, event: str, **fields: Any) -> None:
         """One JSON line per event; every value passes the redaction layer."""
@@ -143,7 +190,8 @@ class RunArtifacts:
     def screenshot(
         self, page: Page, name: str, extra_masks: list[Locator] | None = None
     ) -> Path | None:
-        """Full-window PNG with every secret-bearing element painted over."""
+        """A PNG of the window's highlighted part (`region`), every secret-bearing element
+        painted over."""
         masks = [
             page.locator("input[type=password]"),
             page.locator("input[autocomplete='one-time-code'], input[maxlength='1']"),
@@ -156,24 +204,25 @@ class RunArtifacts:
             every = every.or_(m)  # one round trip for all the covers, not one per mask
         try:
             cdp = self._session(page)
-            hidden = every.evaluate_all(
-                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return document.hidden }}",
+            frame = every.evaluate_all(
+                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return {FRAME_JS} }}",
                 [MASK_COLOR, COVER_ATTR, cdp is not None],
             )
-            if hidden:  # another tab in front: nothing is painted
+            if frame["hidden"]:  # another tab in front: nothing is painted
                 page.bring_to_front()
+            clip = region(frame["extent"], int(frame["w"]), int(frame["h"]))
             if cdp is None:
                 page.screenshot(
                     path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False,
-                    style=SHOW_COVERS,
+                    style=SHOW_COVERS, clip=clip,  # type: ignore[arg-type]
                 )  # fmt: skip
             else:
+                params: dict[str, Any] = {"format": "png", "optimizeForSpeed": True}
+                if clip:  # in page coordinates: the window's part, where the page is scrolled
+                    params["clip"] = {**clip, "x": clip["x"] + frame["x"],
+                                      "y": clip["y"] + frame["y"], "scale": 1}  # fmt: skip
                 try:
-                    # The window as it shows (no clip: a clip is in page coordinates, and
-                    # the covers are where the window shows them).
-                    shot = cdp.send(
-                        "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}
-                    )
+                    shot = cdp.send("Page.captureScreenshot", params)
                 finally:
                     page.evaluate(UNCOVER_JS, COVER_ATTR)  # off the page the person sees
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -186,5 +235,6 @@ class RunArtifacts:
             return None
         path.chmod(0o600)
         self.files.append(path)
-        self.log("screenshot", name=name, file=path.name)
+        self.clips[name] = clip  # None: the whole window
+        self.log("screenshot", name=name, file=path.name, clip=clip)
         return path

@@ -9,9 +9,12 @@ CPU is this process's and every descendant's (the driver, the browser and its he
 Printed: medians over the rounds after the first (a warm-up), and each variant's ratio to
 Playwright's. Variants:
 
-- shots: `playwright` (page.screenshot with masks and the covers' stylesheet: what the agent
-  did before) and `agent` (RunArtifacts.screenshot: covers shown, CDP capture with fast PNG
-  compression, covers off), against `look` (the covers only).
+- shots, the form's fields highlighted as a run leaves them: `playwright` (page.screenshot
+  of the whole window with masks and the covers' stylesheet: the agent's shot until
+  600971a), `whole` (RunArtifacts.screenshot of the whole window: covers shown, CDP capture
+  with fast PNG compression, covers off: the agent's until the region shots) and `agent`
+  (the same, of the part of the window around what is highlighted: artifacts.region),
+  against `look` (the covers only).
 - clicks: `playwright` (the agent's look at the point, then Locator.click with Playwright's
   checks) and `agent` (agent.engine.press.press: the look arms a guard, a mouse click at the
   point, the guard read), against `look` (the look only). Two labels of a radio group,
@@ -80,8 +83,10 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    from agent import artifacts
     from agent.artifacts import COVER_ATTR, COVER_JS, MASK_COLOR, SHOW_COVERS, RunArtifacts
     from agent.browser import require_browser
+    from agent.engine import pagelib
     from agent.engine.press import GUARD_READ_JS, HIT_JS, press
     from replica.server import ReplicaServer
     from tests.replica.test_ui_common import open_create
@@ -97,6 +102,10 @@ def main() -> int:
         open_create(page, srv.base_url)
         page.locator("[data-okx-field=passphrase] input").fill("Bench-pass-123")
         name = page.locator("[data-okx-field=label] input")
+        pagelib.install_here(page)  # the highlight layer, its boxes on the form's fields
+        page.locator("[data-okx-field] input:not([type=hidden])").evaluate_all(
+            "els => els.forEach((e, i) => window.__onboard.mark(e, 'f' + i, (i + 5) + ' - a field'))"
+        )
         art = RunArtifacts(Path(tmp), fast_shots=True)
         masks = [
             page.locator("input[type=password]"),
@@ -119,9 +128,21 @@ def main() -> int:
             name.fill(f"ICG-{i}")
             art.screenshot(page, f"s{i}")
 
+        region = artifacts.region
+
+        def shot_whole(i: int) -> None:
+            artifacts.region = lambda *_: None  # type: ignore[assignment]
+            try:
+                shot_agent(i)
+            finally:
+                artifacts.region = region
+
         shots = measure(
-            {"look": look, "playwright": shot_playwright, "agent": shot_agent}, a.rounds, a.n
+            {"look": look, "playwright": shot_playwright, "whole": shot_whole, "agent": shot_agent},
+            a.rounds,
+            a.n,
         )
+        print(f"the agent's shot: {art.clips[f's{a.n - 1}']} of the window (1920x1080)")
         labels = page.locator("[data-okx-field=usedFor] label")
         hit = f"els => ({HIT_JS})(els[0], false)"
 

@@ -216,6 +216,21 @@
       if (STILL) host.style.display = "block";
       place(true);
     },
+    // What the layer shows, as one rectangle in the window (its boxes and their captions, not
+    // the banner): the part of the window a screenshot keeps (agent/artifacts.py). Null when
+    // nothing is shown. Read after `flush`.
+    extent() {
+      let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity;
+      for (const m of marks.values()) {
+        for (const d of [m.box, m.cap]) {
+          if (d.style.display === "none") continue;
+          const q = d.getBoundingClientRect();
+          if (!q.width || !q.height) continue;
+          l = Math.min(l, q.left); t = Math.min(t, q.top); r = Math.max(r, q.right); b = Math.max(b, q.bottom);
+        }
+      }
+      return r > l && b > t ? [l, t, r, b] : null;
+    },
     // --pace: the agent waits until every new highlight has been on screen long enough.
     settled() { return [...marks.values()].every((m) => performance.now() >= m.until); },
     unmark(key) { const m = marks.get(key); if (m) { unseen(); m.box.remove(); m.cap.remove(); marks.delete(key); wake(CHANGE_MS); } },

@@ -165,13 +165,16 @@ def test_a_still_layer_runs_no_frame_loop_and_is_laid_out_for_the_shot(
     assert page.evaluate(hidden) == "none"  # not looked at yet: not drawn
     page.evaluate("document.body.append(document.createTextNode(' '))")  # and a change
     assert page.evaluate("() => new Promise((r) => setTimeout(() => r(window.__frames), 400))") == 0
-    shot = RunArtifacts(tmp_path).screenshot(page, "still")
+    art = RunArtifacts(tmp_path)
+    shot = art.screenshot(page, "still")
     assert shot is not None
     box = email.bounding_box()
     assert box is not None
     img = Image.open(shot).convert("RGB")
-    # The yellow border, 5 px out from the field on its left (the border is 3 px wide).
-    x, y = int(box["x"]) - 4, int(box["y"] + box["height"] / 2)
+    # The yellow border, 5 px out from the field on its left (the border is 3 px wide), in
+    # the part of the window the shot keeps (around what the layer shows).
+    at = art.clips["still"] or {"x": 0, "y": 0}
+    x, y = int(box["x"]) - 4 - at["x"], int(box["y"] + box["height"] / 2) - at["y"]
     r, g, b = img.getpixel((x, y))
     assert r > 200 and g > 160 and b < 120, (x, y, (r, g, b))
     caps = page.evaluate(CAPTIONS_JS)

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from agent import report
+from agent.artifacts import REGION_MIN
 from agent.batch_outcomes import entry_result as _entry_result
 from agent.config import Settings
 from agent.journal import Journal
@@ -119,7 +120,13 @@ def test_24_entry_report_is_small_complete_and_secret_free(
         with Image.open(io.BytesIO(data)) as im:
             assert im.format == "WEBP"
             sizes.append(im.size)
-    assert {w for w, _ in sizes} == {report.THUMB_WIDTH, report.LARGE_WIDTH}
+    # Thumbnails at THUMB_WIDTH; the enlarged copy at LARGE_WIDTH, or the shot's own width
+    # where the shot (the part of the window around what was highlighted) is narrower.
+    thumbs = [w for w, _ in sizes if w == report.THUMB_WIDTH]
+    assert len(thumbs) == 3 * N
+    assert all(
+        REGION_MIN[0] <= w <= report.LARGE_WIDTH for w, _ in sizes if w != report.THUMB_WIDTH
+    )
 
     # The summary table: permissions and IPs for each entry; the batch's numbers and chart.
     text = " ".join(p.text)

@@ -14,7 +14,8 @@ from PIL import Image
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Page
 
-from agent.artifacts import COVER_ATTR, MASK_COLOR, RunArtifacts
+from agent.artifacts import COVER_ATTR, MASK_COLOR, REGION_MIN, REGION_PAD, RunArtifacts, region
+from agent.engine import pagelib
 from tests.agent.test_riding import driver_calls
 
 GREY = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
@@ -105,3 +106,65 @@ def test_a_scrolled_page_is_shot_as_the_window_shows_it(page: Page, tmp_path: Pa
     shot = RunArtifacts(tmp_path, fast_shots=True).screenshot(page, "scrolled")
     assert shot is not None
     _covered(page, shot)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["cdp", "playwright"])
+def test_a_shot_keeps_the_highlighted_part_of_a_scrolled_window(
+    page: Page, tmp_path: Path, fast: bool
+) -> None:
+    """With a highlighted field, the shot is the part of the window around the layer's box and
+    caption (REGION_MIN at least), taken where the window shows it: the page scrolled, the
+    cover sits on the field in the shot, at the field's place less the clip's corner."""
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.set_content(
+        '<div style="height:1500px"></div><p style="font:28px sans-serif">Passphrase</p>'
+        '<input type=password value="correct horse" style="font-size:28px;margin-left:660px">'
+        '<div style="height:1500px"></div>'
+    )
+    pagelib.install_here(page)
+    page.locator("input").scroll_into_view_if_needed()
+    page.locator("input").evaluate("e => window.__onboard.mark(e, 'pass', '6 Passphrase')")
+    art = RunArtifacts(tmp_path, fast_shots=fast)
+    shot = art.screenshot(page, "region")
+    assert shot is not None
+    clip = art.clips["region"]
+    assert clip is not None and (clip["width"], clip["height"]) == REGION_MIN, clip
+    img = Image.open(shot).convert("RGB")
+    assert img.size == REGION_MIN
+    box = page.locator("input").bounding_box()
+    assert box is not None
+    x, y = int(box["x"]) - clip["x"], int(box["y"]) - clip["y"]
+    assert img.getpixel((x - 2, y + int(box["height"] / 2))) == GREY
+    assert img.getpixel((x + 8, y + int(box["height"] / 2))) == GREY
+    # The caption is in the shot (its yellow; the box itself is under the field's cover).
+    colours = {c: n for n, c in img.getcolors(1 << 20) or []}
+    assert colours.get((0xF0, 0xC5, 0x3A), 0) > 200
+
+
+def test_nothing_highlighted_is_the_whole_window(page: Page, tmp_path: Path) -> None:
+    _form(page)
+    pagelib.install_here(page)
+    art = RunArtifacts(tmp_path, fast_shots=True)
+    shot = art.screenshot(page, "whole")
+    assert shot is not None and art.clips["whole"] is None
+    assert Image.open(shot).size == (800, 300)
+
+
+def test_the_region_is_padded_widened_and_kept_in_the_window() -> None:
+    w, h = REGION_MIN
+    # Small, in the middle: widened about its centre.
+    assert region([900, 500, 1000, 540], 1920, 1080) == {
+        "x": 950 - w // 2, "y": 520 - h // 2, "width": w, "height": h}  # fmt: skip
+    # Against the top-left corner: widened the other way, inside the window.
+    assert region([5, 5, 50, 20], 1920, 1080) == {"x": 0, "y": 0, "width": w, "height": h}
+    # Against the bottom-right corner.
+    assert region([1900, 1060, 1915, 1075], 1920, 1080) == {
+        "x": 1920 - w, "y": 1080 - h, "width": w, "height": h}  # fmt: skip
+    # Large: padded by REGION_PAD, kept inside.
+    assert region([100, 100, 1300, 700], 1920, 1080) == {
+        "x": 100 - REGION_PAD, "y": 100 - REGION_PAD,
+        "width": 1200 + 2 * REGION_PAD, "height": 600 + 2 * REGION_PAD}  # fmt: skip
+    # Nearly the whole window, nothing shown, or a window smaller than the least region.
+    assert region([10, 10, 1900, 1000], 1920, 1080) is None
+    assert region(None, 1920, 1080) is None
+    assert region([10, 10, 50, 50], 800, 300) is None
