@@ -13,20 +13,45 @@
 const OB = (() => {
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
 
-  // test(renderedText); pre(textContent) is a cheap first look that never says no wrongly.
+  // test(renderedText); pre(textContent) is a cheap first look that never says no wrongly:
+  // it asks whether the words are in the raw text, spaces and case aside (the rendered text
+  // is the raw text with its spaces changed, some of it hidden, some of it upper-cased).
+  const squash = (raw) => raw.replace(/\s+/g, "").toLowerCase();
   function matcher(spec) {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(spec || "");
     if (m) {
       const re = new RegExp(m[1], m[2]);
-      return { test: (t) => re.test(t), pre: () => true };
+      const words = literals(m[1]);
+      return {
+        test: (t) => re.test(t),
+        pre: words ? (raw) => { const r = squash(raw); return words.some((w) => r.includes(w)); } : () => true,
+      };
     }
     const want = norm(spec).toLowerCase();
     const bare = want.replace(/ /g, "");
-    return {
-      test: (t) => t.toLowerCase() === want,
-      pre: (raw) => raw.replace(/\s+/g, "").toLowerCase().includes(bare),
-    };
+    return { test: (t) => t.toLowerCase() === want, pre: (raw) => squash(raw).includes(bare) };
   }
+
+  // The words every match of a pattern holds, one string per alternative (squashed, as `pre`
+  // compares): for a pattern of plain words, spaces (\s, +, *) and anchors, with `|` between
+  // alternatives; null for any other pattern (no first look: each element is tested). A
+  // dialog's title as a pattern (`/^Verify with /i`), looked for while the codes are entered,
+  // walked every text of the page on every look before.
+  function literals(src) {
+    const out = [""];
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i], next = src[i + 1] || "";
+      if (c === "|") out.push("");
+      else if ((c === "^" && (i === 0 || src[i - 1] === "|")) || (c === "$" && (next === "" || next === "|"))) continue;
+      else if (c === "\\" && next === "s") i += /[+*]/.test(src[i + 2] || "") ? 2 : 1;
+      else if (c === "\\" && /[^\w\s]/.test(next)) { out[out.length - 1] += next; i++; }
+      else if (/\s/.test(c)) { if (/[+*]/.test(next)) i++; }
+      else if (c === "\\" || /[.()[\]{}?*+^$]/.test(c) || /[?*+{]/.test(next)) return null;
+      else out[out.length - 1] += c;
+    }
+    return out.every((w) => w) ? out.map((w) => w.toLowerCase()) : null;
+  }
+
 
   // The element's own words, without its children's (a label with a "(?)" icon in it).
   const ownText = (e) =>

@@ -165,6 +165,25 @@ def test_a_look_for_words_not_on_the_page_walks_none_of_its_text(page: Page):
     assert page.evaluate("window.__calls") > 0
 
 
+def test_a_pattern_of_plain_words_not_on_the_page_walks_none_of_its_text(page: Page):
+    """A pattern of words, spaces, anchors and alternatives has its words looked for in the
+    page's text first, as plain words are (a dialog's title while the codes are entered).
+    Before: every such look walked every text of the page. A pattern with anything else is
+    walked, and found, as before."""
+    page.set_content(WRAPPED)
+    counting(page, "document.createTreeWalker")
+    for title in ("/^Verify with /i", "/Incorrect\\s+code|has expired$/", "/^Verify\\.me$/"):
+        assert to_locator(page, Loc(dialog=title), Vars()).count() == 0, title
+    assert page.evaluate("window.__calls") == 0
+    assert to_locator(page, Loc(dialog="/^Verif(y|ied) with/i"), Vars()).count() == 0
+    assert page.evaluate("window.__calls") == 1  # a group: no first look
+    # The words there, in another case and spacing (shown upper-cased): still found.
+    page.evaluate("openDialog('<span style=\"text-transform:uppercase\">verify   WITH</span> email')")
+    for title in ("/^VERIFY WITH email$/", "/^Verify with /i", "/nothing|with email/i"):
+        win = to_locator(page, Loc(dialog=title), Vars())
+        assert win.evaluate_all("els => els.map(e => e.id)") == ["win"], title
+
+
 def test_the_list_that_opened_is_found_without_measuring_what_was_there(page: Page):
     """The options of a list that opened: only what appeared since the snap is measured.
     Before: every element of the page was (a layout read each)."""
