@@ -178,7 +178,9 @@ def test_a_pattern_of_plain_words_not_on_the_page_walks_none_of_its_text(page: P
     assert to_locator(page, Loc(dialog="/^Verif(y|ied) with/i"), Vars()).count() == 0
     assert page.evaluate("window.__calls") == 1  # a group: no first look
     # The words there, in another case and spacing (shown upper-cased): still found.
-    page.evaluate("openDialog('<span style=\"text-transform:uppercase\">verify   WITH</span> email')")
+    page.evaluate(
+        "openDialog('<span style=\"text-transform:uppercase\">verify   WITH</span> email')"
+    )
     for title in ("/^VERIFY WITH email$/", "/^Verify with /i", "/nothing|with email/i"):
         win = to_locator(page, Loc(dialog=title), Vars())
         assert win.evaluate_all("els => els.map(e => e.id)") == ["win"], title
