@@ -216,23 +216,27 @@ class Resolver:
             self.any_visible([Loc(css="head")])  # never shown: only the rider's look counts
 
     def looks(
-        self, cands: list[Loc], watch: list[Loc], scope: Page | Locator | None = None
-    ) -> tuple[bool, bool]:
-        """Whether any candidate shows (in `scope`), and whether any of `watch` shows on the
-        page: one call, which also carries the pending rider (each candidate counted, as
-        `one` counts them)."""
+        self,
+        cands: list[Loc],
+        watch: list[Loc],
+        scope: Page | Locator | None = None,
+        also: list[Loc] | None = None,
+    ) -> tuple[bool, bool, bool]:
+        """Whether any candidate shows (in `scope`), whether any of `watch` shows on the page,
+        and whether any of `also` shows (in `scope`): one call, which also carries the pending
+        rider (each candidate counted, as `one` counts them)."""
         sc = scope or self.page
         groups = [
             Group([self.visible(where, c) for c in cs], False, None)
-            for cs, where in ((cands, sc), (watch, self.page))
+            for cs, where in ((cands, sc), (watch, self.page), (also or [], sc))
         ]
         asked = [g for g in groups if g.looks]
         if not asked:
             self.flush()
-            return False, False
+            return False, False, False
         answers = iter(self._ask(asked))
         shown = [any(n > 0 for n in next(answers)[0]) if g.looks else False for g in groups]
-        return shown[0], shown[1]
+        return shown[0], shown[1], shown[2]
 
     def _count_riding(self, union: Locator) -> int:
         """How many `union` matches, with the pending rider: one call."""

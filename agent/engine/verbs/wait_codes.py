@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page
 
 from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
-from agent.engine.flow import Codes, Step
+from agent.engine.flow import Codes, Loc, Step
 from agent.engine.human import Need
 from agent.engine.locate import Then
 from agent.engine.press import NotActionable, with_hit
@@ -37,13 +37,19 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
     tries: dict[str, int] = {}
     placed = time.monotonic()  # when a factor (or the window) was last understood
     appeared = False  # the window (or the result) was seen
+    ahead: list[bool] = []  # whether order[0] shows: asked by the look that saw a step end
     while True:
         dialog = ctx.find.union(cd.dialog).first
         # A factor showing in the dialog means the dialog shows: no separate look for it.
         # Those not yet shown are looked for first (the next step is usually a new one): a
-        # look per factor already passed saved. The first one and the result: one look.
-        order = sorted(cd.factors.items(), key=lambda fc: fc[0] in ctx.out.factors)
-        shows, done = ctx.find.looks(order[0][1], cd.done, dialog)
+        # look per factor already passed saved. The first one and the result: one look,
+        # already made when the last factor's step ended (that look asked it too, and
+        # nothing was done since).
+        order = _order(ctx, cd)
+        if ahead:
+            shows, done = ahead.pop(), False
+        else:
+            shows, done, _ = ctx.find.looks(order[0][1], cd.done, dialog)
         if done:
             return
         if not (appeared or shows):  # not up yet: waited for, once (the look above is the
@@ -78,14 +84,26 @@ def act(ctx: Context, step: Step, cd: Codes) -> None:
             ctx.out.factors.append(factor)
         for hook in ctx.hooks.on_factor:
             hook(factor)
-        if _one_factor(ctx, step, cd, factor, dialog, tries):
+        if _one_factor(ctx, step, cd, factor, dialog, tries, ahead):
             return  # the result shows (seen by the look that saw the factor's step end)
 
 
+def _order(ctx: Context, cd: Codes) -> list[tuple[str, list[Loc]]]:
+    """The factors, those not yet passed first (the next step is usually a new one)."""
+    return sorted(cd.factors.items(), key=lambda fc: fc[0] in ctx.out.factors)
+
+
 def _one_factor(
-    ctx: Context, step: Step, cd: Codes, factor: str, dialog: Locator, tries: dict[str, int]
+    ctx: Context,
+    step: Step,
+    cd: Codes,
+    factor: str,
+    dialog: Locator,
+    tries: dict[str, int],
+    ahead: list[bool],
 ) -> bool:
-    """One factor's code, typed or the person's; True: the result shows now."""
+    """One factor's code, typed or the person's; True: the result shows now. `ahead` gets
+    whether the factor to look for next shows, asked by the look that saw the step end."""
     boxes = ctx.find.union(cd.boxes, dialog)
     say = cd.say.get(factor, f"Enter the {factor} code")
     if ctx.opts.codes.automatic(factor):
@@ -100,7 +118,7 @@ def _one_factor(
     else:
         ctx.mark(boxes.first, step, say, human=True)
         ctx.overlay.banner(say, "human")
-    return _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor))
+    return _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor), ahead)
 
 
 def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
@@ -153,15 +171,21 @@ def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> None:
         return  # no button: the page goes on by itself
 
 
-def _await_step_change(ctx: Context, cd: Codes, factor: str, dialog: Locator, need: Need) -> bool:
-    """Until the factor's step is over; True: the result shows (the last look saw it)."""
+def _await_step_change(
+    ctx: Context, cd: Codes, factor: str, dialog: Locator, need: Need, ahead: list[bool]
+) -> bool:
+    """Until the factor's step is over; True: the result shows (the last look saw it). The
+    last look also asks whether the factor to look for next shows, into `ahead`."""
     seen_err = [""]
     result = [False]
 
     def changed() -> bool:
         # The factor's step gone covers the result shown and the dialog closed: one look
-        # at both.
-        shows, result[0] = ctx.find.looks(cd.factors[factor], cd.done, dialog)
+        # at both, and at the next factor (the caller's next look).
+        shows, result[0], following = ctx.find.looks(
+            cd.factors[factor], cd.done, dialog, also=_order(ctx, cd)[0][1]
+        )
+        ahead[:] = [following]
         if not shows or result[0]:
             return True
         err = error_text(ctx, cd.error)
