@@ -188,10 +188,15 @@ class RunArtifacts:
         return found
 
     def screenshot(
-        self, page: Page, name: str, extra_masks: list[Locator] | None = None
+        self,
+        page: Page,
+        name: str,
+        extra_masks: list[Locator] | None = None,
+        whole: bool = False,
     ) -> Path | None:
         """A PNG of the window's highlighted part (`region`), every secret-bearing element
-        painted over."""
+        painted over. `whole`: the whole window, for a page the run did not expect (where it
+        stopped, a page that differs from the flow): anything on it may be what went wrong."""
         masks = [
             page.locator("input[type=password]"),
             page.locator("input[autocomplete='one-time-code'], input[maxlength='1']"),
@@ -210,7 +215,7 @@ class RunArtifacts:
             )
             if frame["hidden"]:  # another tab in front: nothing is painted
                 page.bring_to_front()
-            clip = region(frame["extent"], int(frame["w"]), int(frame["h"]))
+            clip = None if whole else region(frame["extent"], int(frame["w"]), int(frame["h"]))
             if cdp is None:
                 page.screenshot(
                     path=str(path), mask=masks, mask_color=MASK_COLOR, full_page=False,

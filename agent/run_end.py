@@ -48,7 +48,7 @@ def stopped_screenshot(art: RunArtifacts, page: Any, runner: Runner) -> None:
     """Where it stopped, for the operator; masked like every other screenshot."""
     try:
         if not page.is_closed():
-            art.screenshot(page, "stopped", runner.secret_targets)
+            art.screenshot(page, "stopped", runner.secret_targets, whole=True)
     except Exception:
         pass  # the page may be gone; the log says where it stopped
 

@@ -52,7 +52,6 @@ const OB = (() => {
     return out.every((w) => w) ? out.map((w) => w.toLowerCase()) : null;
   }
 
-
   // The element's own words, without its children's (a label with a "(?)" icon in it).
   const ownText = (e) =>
     norm([...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join(" "));

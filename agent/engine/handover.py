@@ -38,7 +38,7 @@ def ask_human(
     ctx.out.drifted.append(step.id)
     if ctx.art:
         ctx.art.log("drift", step=step.id, detail=err.message)
-        ctx.art.screenshot(ctx.page, f"unexpected-{step.id}", ctx.secret_targets)
+        ctx.art.screenshot(ctx.page, f"unexpected-{step.id}", ctx.secret_targets, whole=True)
     for c in cands:  # several matches: box each one so the human sees the candidates
         els = ctx.find.visible(ctx.page, c)
         for k in range(min(els.count(), 5)):

@@ -141,6 +141,21 @@ def test_a_shot_keeps_the_highlighted_part_of_a_scrolled_window(
     assert colours.get((0xF0, 0xC5, 0x3A), 0) > 200
 
 
+def test_a_page_the_run_did_not_expect_is_shot_whole(page: Page, tmp_path: Path) -> None:
+    """Where a run stopped, or a page that differs from the flow: the whole window, marks or
+    not (anything on it may be what went wrong)."""
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.set_content('<input type=password value="correct horse" style="margin:300px">')
+    pagelib.install_here(page)
+    page.locator("input").evaluate("e => window.__onboard.mark(e, 'pass', '6 Passphrase')")
+    art = RunArtifacts(tmp_path, fast_shots=True)
+    shot = art.screenshot(page, "stopped", whole=True)
+    assert shot is not None and art.clips["stopped"] is None
+    assert Image.open(shot).size == (1600, 1000)
+    art.screenshot(page, "step")
+    assert art.clips["step"] is not None  # the same page, a step's shot: the marked part
+
+
 def test_nothing_highlighted_is_the_whole_window(page: Page, tmp_path: Path) -> None:
     _form(page)
     pagelib.install_here(page)
