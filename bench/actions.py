@@ -31,9 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.batch_ab import tree
-
-TICK = os.sysconf("SC_CLK_TCK")
+from bench.batch_ab import cpu_of, tree
 
 
 def tree_cpu() -> float:
@@ -41,10 +39,9 @@ def tree_cpu() -> float:
     total = 0.0
     for pid in tree(os.getpid()):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            total += cpu_of(pid)
+        except (OSError, IndexError, ValueError):
             continue
-        total += (int(stat[11]) + int(stat[12])) / TICK
     return total
 
 

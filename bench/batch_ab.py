@@ -65,6 +65,12 @@ def alive(pid: int) -> bool:
         return False
 
 
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far; OSError once it is gone."""
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK
+
+
 def tree(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
@@ -106,8 +112,7 @@ class Profile:
                 self.kinds[p] = k
                 self.count[k].add(p)
                 try:
-                    f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-                    self.cpu[p] = (int(f[11]) + int(f[12])) / TICK
+                    self.cpu[p] = cpu_of(p)
                     if n % 3 == 0:
                         for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                             if line.startswith("Pss:"):
