@@ -30,11 +30,11 @@ NAMES = (
 
 def register(playwright: Playwright) -> None:
     """Make the engines available to every context of this Playwright (idempotent)."""
-    for name in NAMES:
+    for i, name in enumerate(NAMES):
         try:
             playwright.selectors.register(
                 name,
-                pagelib.engine_source(name),
+                pagelib.engine_source(name, carrier=i == 0),
                 content_script=False,
             )
         except PWError as exc:

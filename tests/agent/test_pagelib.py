@@ -19,6 +19,10 @@ from agent.engine.overlay import Overlay
 
 GO = [Loc(role="button", name="Go", exact=True), Loc(text="Go", exact=True)]
 FIELD = "<label>Permissions</label><div class='box'><span>Read</span><span>Trade</span></div>"
+DIALOG = (
+    "<div style='position: fixed; top: 40px; left: 40px; width: 300px; background: #fff'>"
+    "<div>Verify with your authenticator</div><input></div>"
+)
 
 
 @contextmanager
@@ -97,3 +101,47 @@ def test_the_engines_find_things_on_a_page_that_never_got_the_scripts(page: Page
     assert page.locator('ob-field={"label": "Permissions"}').count() == 1
     assert page.evaluate("typeof window.__onboardOB.shown") == "function"
     assert pagelib.MISSING not in page.content()
+
+
+def test_the_engines_carry_the_reader_once_and_in_ascii():
+    """Playwright puts every registered engine's source in each document's injected script, in
+    both worlds: the reader travels in one of them only, and nothing the page is sent holds a
+    character beyond ASCII (DevTools would carry the whole script as UTF-16, twice the size)."""
+    sources = [pagelib.engine_source(n, carrier=i == 0) for i, n in enumerate(engines.NAMES)]
+    assert sum("Finding things the way a person does" in s for s in sources) == 1
+    assert all(len(s) < 200 for s in sources[1:])
+    for text in [*sources, pagelib.script(False), pagelib.script(True)]:
+        assert text.isascii()
+    assert not (pagelib.HERE / "engines.js").read_text().isascii()  # the files may have some
+    assert pagelib.ascii_js("a \u2014 \u00d7 \U0001f600") == "a \\u2014 \\u00d7 \\ud83d\\ude00"
+
+
+def test_an_engine_looked_up_when_used_finds_on_a_bare_page(page: Page):
+    """The engines other than the reader's carrier name it when used: on a page the init
+    script never reached, they find what they find where it did."""
+    page.set_content(DIALOG + "<label>Permissions</label><div class='box'><span>Read</span></div>")
+    assert page.evaluate("window.__onboardOB === undefined") is True
+    assert page.locator('ob-dialog={"title": "Verify with your authenticator"}').count() == 1
+    assert page.locator('ob-area={"label": "Permissions"}').count() == 0  # a document root
+    assert page.locator('ob-field={"label": "Permissions"}').count() == 1
+
+
+def test_the_page_cannot_swap_an_engine(page: Page, agent_scripts: None):
+    """The engines are looked up in the reader when used: the page cannot put its own in their
+    place, nor change one (the reader's engines are frozen like the reader)."""
+    page.set_content(DIALOG + "<div>Verify with email</div><input>")
+    look = page.locator('ob-dialog={"title": "Verify with your authenticator"}')
+    assert look.count() == 1
+    page.evaluate(
+        """() => {
+            const evil = { queryAll: () => [...document.querySelectorAll('input, div')] };
+            for (const name of Object.keys(window.__onboardOB.engines)) {
+                try { window.__onboardOB.engines[name] = evil; } catch (e) {}
+                try { window.__onboardOB.engines[name].queryAll = evil.queryAll; } catch (e) {}
+                try { delete window.__onboardOB.engines[name]; } catch (e) {}
+            }
+        }"""
+    )
+    assert look.count() == 1
+    assert page.locator('ob-field={"label": "Permissions"}').count() == 0
+    assert page.evaluate("Object.isFrozen(window.__onboardOB.engines['ob-dialog'])") is True
