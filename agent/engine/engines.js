@@ -491,6 +491,10 @@ const OB = (() => {
         },
       },
       "ob-snap": { queryAll: (root) => snap(root.nodeType === 9 ? document.body : root) },
+      // The element itself: a look ending in it runs in the page's main world, where the
+      // agent's own calls run, so a document whose every look is the agent's never builds
+      // Playwright's second (utility) world (agent/engine/locate.py, Resolver.union).
+      "ob-self": { queryAll: (root) => (root.nodeType === 1 ? [root] : []) },
       // Which of a look's candidates an element matched: each candidate's locator ends in
       // `ob-tag={"n": call, "i": its index}`, which passes the element through and notes the
       // index, so one call over all the candidates (their union) counts each of them

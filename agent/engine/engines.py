@@ -25,6 +25,7 @@ NAMES = (
     "ob-chips",
     "ob-area",
     "ob-tag",
+    "ob-self",
 )
 
 

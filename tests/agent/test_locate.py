@@ -87,3 +87,33 @@ def test_a_disabled_copy_of_a_field_is_no_choice(page: Page):
     assert got.evaluate("e => e.id") == "b"
     with pytest.raises(AgentError, match="2 match"):  # two buttons saying OK, case aside
         find.one([Loc(role="button", name="OK", exact=True)], "the button")
+
+
+def _injected_scripts(page: Page) -> list[int]:
+    """For each world of the page's document that got Playwright's injected script (a script
+    of hundreds of KB), that world's execution context: the Debugger sees every script parsed."""
+    cdp = page.context.new_cdp_session(page)
+    worlds: list[int] = []
+    cdp.on(
+        "Debugger.scriptParsed",
+        lambda e: worlds.append(e["executionContextId"]) if e["length"] > 200_000 else None,
+    )
+    cdp.send("Debugger.enable")
+    return worlds
+
+
+def test_a_document_the_agent_only_looks_at_builds_one_world(page: Page, agent_scripts: None):
+    """Counts and waits over candidates of Playwright's own engines (text, role, css) run in
+    the page's main world, where the agent's own calls run: a document where the agent only
+    looks never gets Playwright's script built a second time, in its utility world."""
+    page.goto("about:blank")
+    worlds = _injected_scripts(page)
+    page.set_content("<h1>API keys</h1><p>No API keys yet</p><button>Create</button>")
+    find = Resolver(page, Vars(), 1)
+    cands = [Loc(role="heading", name="API keys", exact=True), Loc(text="No API keys yet")]
+    assert find.wait_any(cands, 2)
+    assert find.any_visible([Loc(css="button")])
+    find.one([Loc(text="Create", exact=True)], "the create control")
+    assert len(worlds) == 1, worlds
+    page.locator("p").count()  # Playwright's own look, with none of the agent's engines
+    assert len(set(worlds)) == 2, worlds
