@@ -35,14 +35,17 @@ MASK_COLOR = "#2B2B2B"
 # with `optimizeForSpeed` (fast PNG compression): Playwright's `page.screenshot` compresses
 # its PNG hard, and that was most of a shot's cost (`python -m bench.actions`: about half the
 # CPU per shot across the processes; the file is about 45 % larger). The covers are shown for
-# that shot and taken off straight after it. Elsewhere (`fast_shots` off, or no CDP) it is
+# that shot and taken off after it: by the highlight layer's next banner or box (a still
+# layer, in a window nobody sees: they ride on that call, none of their own), else at once.
+# Elsewhere (`fast_shots` off, or no CDP) it is
 # `page.screenshot` with Playwright's masks over the same elements, and the covers are put on
 # the page hidden and shown only by the screenshot's own stylesheet (SHOW_COVERS); the next
 # shot's covers replace them.
 COVER_ATTR = "data-onboard-mask"
 SHOW_COVERS = f"[{COVER_ATTR}] {{ display: block !important; }}"
 COVER_JS = """(els, [color, attr, show]) => {
-  document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove());
+  const off = () => document.querySelectorAll('[' + attr + ']').forEach((d) => d.remove());
+  off();
   for (const e of els) {
     const r = e.getBoundingClientRect();
     if (!r.width || !r.height) continue;
@@ -54,6 +57,8 @@ COVER_JS = """(els, [color, attr, show]) => {
       (r.top - pad) + "px;width:" + (r.width + 2 * pad) + "px;height:" + (r.height + 2 * pad) + "px";
     document.documentElement.appendChild(d);
   }
+  const o = window.__onboard;
+  return !!(show && o && o.untilNext && o.untilNext(off));
 }"""
 
 
@@ -210,7 +215,8 @@ class RunArtifacts:
         try:
             cdp = self._session(page)
             frame = every.evaluate_all(
-                f"(els, a) => {{ ({COVER_JS})(els, a); {FLUSH_LAYER}; return {FRAME_JS} }}",
+                f"(els, a) => {{ const later = ({COVER_JS})(els, a); {FLUSH_LAYER}; "
+                f"return Object.assign({FRAME_JS}, {{ later }}) }}",
                 [MASK_COLOR, COVER_ATTR, cdp is not None],
             )
             if frame["hidden"]:  # another tab in front: nothing is painted
@@ -229,7 +235,8 @@ class RunArtifacts:
                 try:
                     shot = cdp.send("Page.captureScreenshot", params)
                 finally:
-                    page.evaluate(UNCOVER_JS, COVER_ATTR)  # off the page the person sees
+                    if not frame["later"]:  # else the still layer's next banner or box does
+                        page.evaluate(UNCOVER_JS, COVER_ATTR)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(base64.b64decode(shot["data"]))

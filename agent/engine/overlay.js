@@ -70,8 +70,13 @@
   let changed = true, measured = "", placed = "";
 
   // A still layer's own change (a banner, a box): hidden until the next look, never painted.
+  // What a screenshot put on the page for its frames alone (the covers over secrets) goes then
+  // too, in that call: none of the run's looks sees it (it is inert to the pointer and holds
+  // no text), and taking it off costs no call of its own.
+  const afterShot = [];
   function unseen() {
     if (STILL && host && host.style.display !== "none") host.style.display = "none";
+    for (const off of afterShot.splice(0)) off();
   }
 
   function wake(ms = SETTLE_MS) {
@@ -209,6 +214,13 @@
       layer.append(box, cap);
       marks.set(key, { el, box, cap, until: performance.now() + (holdMs || 0) });
       wake(CHANGE_MS);
+    },
+    // Taken off by the still layer's next banner or box (see unseen); false where the layer
+    // is not still (a person sees the page: the caller takes it off at once).
+    untilNext(off) {
+      if (!STILL) return false;
+      afterShot.push(off);
+      return true;
     },
     // The layer laid out now (a screenshot is about to be taken): a still layer is only then.
     flush() {

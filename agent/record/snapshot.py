@@ -38,7 +38,8 @@ SNAPSHOT_JS = r"""
   for (let i = 0; i < live.length && i < copy.length; i++) {
     const l = live[i], c = copy[i];
     const tag = l.tagName.toLowerCase();
-    if (tag === 'onboard-overlay' || tag === 'script' || tag === 'noscript' || tag === 'base') {
+    if (tag === 'onboard-overlay' || tag === 'script' || tag === 'noscript' || tag === 'base'
+        || l.hasAttribute('data-onboard-mask')) {  // a screenshot's cover (agent/artifacts.py)
       drop.push(c); continue;
     }
     for (const a of Array.from(c.attributes)) {

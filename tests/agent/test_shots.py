@@ -2,7 +2,8 @@
 are off the page the person looks at when the shot returns.
 
 The shot is Chromium's fast-PNG capture over CDP: covers, capture, covers off (three driver
-calls; the page's CDP session is opened once, on its first shot). Without CDP it is
+calls; the page's CDP session is opened once, on its first shot; in a window nobody sees the
+covers go with the highlight layer's next change instead, and a shot is two calls). Without CDP it is
 Playwright's screenshot with its masks and the covers shown by its stylesheet (two calls)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from playwright.sync_api import Page
 
 from agent.artifacts import COVER_ATTR, MASK_COLOR, REGION_MIN, REGION_PAD, RunArtifacts, region
 from agent.engine import pagelib
+from agent.engine.overlay import Overlay
 from tests.agent.test_riding import driver_calls
 
 GREY = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
@@ -29,9 +31,9 @@ def _form(page: Page) -> None:
     )
 
 
-def _covered(page: Page, shot: Path) -> None:
+def _covered(page: Page, shot: Path, left: int = 0) -> None:
     """The cover stands outside the field's box (a mask the size of the box would not), and
-    nothing of it is left on the page."""
+    nothing of it is left on the page (`left`: this many covers showing there)."""
     box = page.locator("input").bounding_box()
     assert box is not None
     img = Image.open(shot).convert("RGB")
@@ -41,7 +43,7 @@ def _covered(page: Page, shot: Path) -> None:
     shown = page.locator(f"[{COVER_ATTR}]").evaluate_all(
         "els => els.filter(e => getComputedStyle(e).display !== 'none').length"
     )
-    assert shown == 0  # on the page: none showing
+    assert shown == left  # on the page: none showing
 
 
 def test_the_covers_show_in_the_shot_and_are_off_the_page_after(page: Page, tmp_path: Path) -> None:
@@ -59,6 +61,33 @@ def test_the_covers_show_in_the_shot_and_are_off_the_page_after(page: Page, tmp_
         again = art.screenshot(page, "again")
     assert again is not None and len(sent) == 3, sent
     _covered(page, again)
+
+
+def test_in_a_window_nobody_sees_the_covers_go_with_the_layers_next_change(
+    page: Page, tmp_path: Path
+) -> None:
+    """A still layer (a headless window: nobody sees the page): the covers stay after the
+    shot, inert (the pointer reaches the field through them), and go with the layer's next
+    banner or box, in that call. A shot is then two calls (covers, capture), not three."""
+    _form(page)
+    pagelib.install(page.context, still=True)
+    pagelib.install_here(page)
+    art = RunArtifacts(tmp_path, fast_shots=True)
+    art.screenshot(page, "first")
+    with driver_calls() as sent:
+        shot = art.screenshot(page, "form")
+    assert shot is not None and sent == ["evalOnSelectorAll", "send"], sent
+    _covered(page, shot, left=1)
+    assert page.evaluate(
+        "() => { const e = document.querySelector('input'), r = e.getBoundingClientRect();"
+        " return document.elementFromPoint(r.x + 8, r.y + r.height / 2) === e; }"
+    )
+    with driver_calls() as sent:
+        Overlay(page).banner("Step 7/18")
+    assert len(sent) == 1, sent
+    assert page.locator(f"[{COVER_ATTR}]").count() == 0
+    art.screenshot(page, "again")  # and the next shot covers again
+    assert page.locator(f"[{COVER_ATTR}]").count() == 1
 
 
 def test_without_cdp_the_shot_is_playwrights_with_its_masks(
