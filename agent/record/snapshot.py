@@ -5,6 +5,8 @@ secret). Taken in memory; only `Recorder.write` puts anything on disk, redacted.
 
 from __future__ import annotations
 
+from agent.artifacts import COVER_ATTR
+
 # Runs in the page: a serialized copy of the DOM as displayed, without touching the page.
 SNAPSHOT_JS = r"""
 (opts) => {
@@ -39,7 +41,7 @@ SNAPSHOT_JS = r"""
     const l = live[i], c = copy[i];
     const tag = l.tagName.toLowerCase();
     if (tag === 'onboard-overlay' || tag === 'script' || tag === 'noscript' || tag === 'base'
-        || l.hasAttribute('data-onboard-mask')) {  // a screenshot's cover (agent/artifacts.py)
+        || l.hasAttribute('COVER_ATTR')) {  // a screenshot's cover (agent/artifacts.py)
       drop.push(c); continue;
     }
     for (const a of Array.from(c.attributes)) {
@@ -119,4 +121,4 @@ SNAPSHOT_JS = r"""
     notes,
   };
 }
-"""
+""".replace("COVER_ATTR", COVER_ATTR)
