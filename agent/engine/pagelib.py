@@ -34,12 +34,7 @@ def ascii_js(source: str) -> str:
     character in it as UTF-16, and V8 keeps such a source two bytes a character: one "—" in a
     comment doubled the size of every document's injected script (the engines ride in it) and
     the renderer's time to take it in (a trace of the bench run: 1.07 MB messages, 3 per world)."""
-    return "".join(c if ord(c) < 128 else "".join(f"\\u{u:04x}" for u in _units(c)) for c in source)
-
-
-def _units(c: str) -> tuple[int, ...]:
-    b = c.encode("utf-16-be")
-    return tuple(int.from_bytes(b[i : i + 2], "big") for i in range(0, len(b), 2))
+    return "".join(c if c.isascii() else json.dumps(c)[1:-1] for c in source)
 
 
 ENGINES = ascii_js((HERE / "engines.js").read_text())  # defines `const OB`
