@@ -19,6 +19,11 @@ Playwright's. Variants:
   checks) and `agent` (agent.engine.press.press: the look arms a guard, a mouse click at the
   point, the guard read), against `look` (the look only). Two labels of a radio group,
   alternately, so each click changes the page.
+- fills of the name field: `playwright` (the look, then Locator.fill) and `agent` (the look
+  focuses and selects the field, then one insertText: agent.engine.keyboard), against
+  `look` (the look only). The document's utility world, which Playwright's fill needs and
+  the agent's does not, is built before the rounds (the warm-up), so not counted here:
+  `python -m bench.docs` measures a world.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ def main() -> int:
     from agent import artifacts
     from agent.artifacts import COVER_ATTR, COVER_JS, MASK_COLOR, SHOW_COVERS, RunArtifacts
     from agent.browser import require_browser
-    from agent.engine import pagelib
+    from agent.engine import keyboard, pagelib
     from agent.engine.press import GUARD_READ_JS, HIT_JS, press
     from replica.server import ReplicaServer
     from tests.replica.test_ui_common import open_create
@@ -157,8 +162,26 @@ def main() -> int:
             {"look": point, "playwright": click_playwright, "agent": click_agent}, a.rounds, a.n
         )
         page.evaluate(GUARD_READ_JS)
+        field = name
+        value = "els => els[0].value"
+        focus_value = f"els => ({keyboard.FOCUS_JS})(els[0], true)"
+
+        def find(i: int) -> None:
+            field.evaluate_all(value)
+
+        def fill_playwright(i: int) -> None:
+            find(i)
+            field.fill(f"ICG-{i}")
+
+        def fill_agent(i: int) -> None:
+            keyboard.fill(field, f"ICG-{i}", field.evaluate_all(focus_value))
+
+        fills = measure(
+            {"look": find, "playwright": fill_playwright, "agent": fill_agent}, a.rounds, a.n
+        )
     report("screenshot", shots, "look")
     report("click", clicks, "look")
+    report("fill", fills, "look")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
+from agent.engine import keyboard
 from agent.engine.audit import expect
 from agent.engine.context import Context, Vars
 from agent.engine.contract import one
@@ -27,8 +28,10 @@ FOCUSED_FIELD_JS = """() => { const e = document.activeElement;
 def act(ctx: Context, step: Step, f: Fill) -> None:
     value = ctx.vars.sub(f.value)
     by_value = False  # read back by what the page holds, not by finding the field again
+    focused: object = None  # the field focused and selected by the look that found it
     try:
-        target = ctx.field_to_fill(f.target, step)
+        target = ctx.field_to_fill(f.target, step, also=keyboard.FOCUS_TO_FILL)
+        focused = ctx.find.then
     except AgentError as err:
         if not may_ask(ctx, err):
             raise
@@ -56,7 +59,7 @@ def act(ctx: Context, step: Step, f: Fill) -> None:
     if f.secret:
         ctx.secret_targets.append(target)
     ctx.guard_origin()
-    target.fill(value)
+    keyboard.fill(target, value, focused)
     # Read back at once unless the audit before submit reads it (one read, not two).
     if (by_value or not step.audit) and target.input_value() != value:
         raise AgentError(f"{step.caption}: the field did not take the value", Exit.AUDIT_MISMATCH)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
-from agent.engine import engines, pagelib
+from agent.engine import engines, keyboard, pagelib
 from agent.engine.audit import expect
 from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one
@@ -65,8 +65,8 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
     label = _area_label(ctx, fc)
     body = engines.body(label=label)
     arg = {"label": label, "body": body}
-    try:  # found, boxed, and its chips read: one call
-        box = ctx.field_to_fill(fc.input, step, also=Then(AREA_CHIPS_JS, arg))
+    try:  # found, boxed, its chips read and the field focused to type in: one call
+        box = ctx.field_to_fill(fc.input, step, also=Then(AREA_CHIPS_FOCUS_JS, arg))
     except AgentError as err:
         if not may_ask(ctx, err):
             raise
@@ -82,7 +82,8 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         expect(ctx, step.audit, want, lambda: shown_ips(page_chips))
         return
     seen = ctx.find.then  # read once: what is there already is not typed again
-    if isinstance(seen, list) and len(seen) == 2:
+    focused = seen[2] if isinstance(seen, list) and len(seen) == 3 else None
+    if isinstance(seen, list) and len(seen) == 3:
         area = box.locator("ob-area=" + body) if seen[0] else ctx.page.locator("body")
         shown = _canonical([str(t) for t in seen[1] if t])
     else:
@@ -101,6 +102,7 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
                 Exit.AUDIT_MISMATCH,
             )
         press_in(ctx, close.nth(at), f"the remove control of {ip}")
+        focused = None  # the click took the focus
     if any(ip not in want for ip in shown):
         shown = shown_ips(area)  # after removals: what is left, read again
     got = shown
@@ -108,8 +110,11 @@ def act(ctx: Context, step: Step, fc: FillChips) -> None:
         if value in shown:
             continue
         ctx.guard_origin()
-        box.fill(value)
-        box.press(_KEYS[fc.confirm])
+        if focused is not True:
+            focused = keyboard.focus(box, select=True)
+        keyboard.fill(box, value, focused)
+        keyboard.press(box, _KEYS[fc.confirm])
+        focused = None  # the next address: focused and selected again
         refused, got = _after_entry(ctx, area, fc)
         refusal = error_text(ctx, fc.errors) if refused else ""
         if refusal:
@@ -144,7 +149,8 @@ _CHIPS = (
     "const chips = OB.engines['ob-chips'].queryAll(root, '{}').map(e => OB.ipOf(e.innerText)); "
 )
 CHIPS_JS = _CHIPS + "return chips"
-AREA_CHIPS_JS = _CHIPS + "return [ar.length === 1, chips]"  # and whether the area was found
+# And whether the area was found, and the field focused and selected to be typed in.
+AREA_CHIPS_FOCUS_JS = _CHIPS + f"return [ar.length === 1, chips, ({keyboard.FOCUS_JS})(el, true)]"
 
 
 def _look(ctx: Context, fc: FillChips) -> Look:

@@ -12,6 +12,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
+from agent.engine import keyboard
 from agent.engine.context import Context, Vars
 from agent.engine.contract import Fail, one, vis
 from agent.engine.flow import Codes, Loc, Step
@@ -124,11 +125,11 @@ def _one_factor(
 def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
     """Type the code as a person does: into the first box, the page moving focus along.
 
-    One round trip, and one to read the boxes back (and draw `box`, the highlight, on the
-    first); a page that does not move the focus on by itself gets each digit put in its own
+    Two round trips (the first box focused, the digits: agent.engine.keyboard), and one to
+    read the boxes back (and draw `box`, the highlight, on the first); a page that does not move the focus on by itself gets each digit put in its own
     box. Boxes gone after the last digit mean the page took the code by itself: nothing more
     to type."""
-    boxes.first.press_sequentially(code)
+    keyboard.type_in(boxes, code)
     shown = boxes.evaluate_all(
         "(els, a) => { const el = els[0]; if (el && a.then) { "
         f"{box.js if box else ''} }} return els.map(e => e.value) }}",
