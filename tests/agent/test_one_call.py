@@ -142,9 +142,9 @@ def test_an_address_entered_is_read_back_and_checked_for_a_refusal_in_one_call(p
             return
         r.run()
     assert page.locator("#chips").inner_text().split() == [ip, "×"]
-    # found (with the chips already there), typed, confirmed, then one call for both the
-    # chips and any refusal (before: a count for the refusal and a read of the chips, and
-    # a count and a read for the chips before typing)
-    after = sent[sent.index("press") + 1 :]
+    # found (with the chips already there, and focused), typed, focused again and confirmed,
+    # then one call for both the chips and any refusal (before: a count for the refusal and
+    # a read of the chips, and a count and a read for the chips before typing)
+    after = sent[sent.index("keyboardPress") + 1 :]
     assert after[:1] == ["evalOnSelectorAll"] and "queryCount" not in sent, sent
-    assert sent.index("fill") == 1, sent
+    assert sent.index("keyboardInsertText") == 1, sent
