@@ -126,9 +126,9 @@ def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
     """Type the code as a person does: into the first box, the page moving focus along.
 
     Two round trips (the first box focused, the digits: agent.engine.keyboard), and one to
-    read the boxes back (and draw `box`, the highlight, on the first); a page that does not move the focus on by itself gets each digit put in its own
-    box. Boxes gone after the last digit mean the page took the code by itself: nothing more
-    to type."""
+    read the boxes back (and draw `box`, the highlight, on the first); a page that does not
+    move the focus on by itself gets each digit put in its own box. Boxes gone after the
+    last digit mean the page took the code by itself: nothing more to type."""
     keyboard.type_in(boxes, code)
     shown = boxes.evaluate_all(
         "(els, a) => { const el = els[0]; if (el && a.then) { "
