@@ -162,19 +162,16 @@ def main() -> int:
             {"look": point, "playwright": click_playwright, "agent": click_agent}, a.rounds, a.n
         )
         page.evaluate(GUARD_READ_JS)
-        field = name
-        value = "els => els[0].value"
-        focus_value = f"els => ({keyboard.FOCUS_JS})(els[0], true)"
 
         def find(i: int) -> None:
-            field.evaluate_all(value)
+            name.evaluate_all("els => els[0].value")
 
         def fill_playwright(i: int) -> None:
             find(i)
-            field.fill(f"ICG-{i}")
+            name.fill(f"ICG-{i}")
 
         def fill_agent(i: int) -> None:
-            keyboard.fill(field, f"ICG-{i}", field.evaluate_all(focus_value))
+            keyboard.fill(name, f"ICG-{i}", keyboard.focus(name, select=True))
 
         fills = measure(
             {"look": find, "playwright": fill_playwright, "agent": fill_agent}, a.rounds, a.n
