@@ -23,10 +23,12 @@ Then one client with 10 sub-accounts: 10 keys drafted together and submitted at 
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,6 +148,8 @@ def run(
     """One `onboard batch`, sampled every 0.5 s for memory; `during(proc)` runs beside it."""
     cmd = [sys.executable, "-m", "agent", "batch", str(roster), "--concurrency", str(concurrency),
            "--headless", "--pace", "0", "--auto-submit", "--no-verify", "--json", *extra]  # fmt: skip
+    if os.environ.get("BENCH_WRAP"):  # profiling: a wrapper given the module and its arguments
+        cmd = [sys.executable, os.environ["BENCH_WRAP"], *cmd[2:]]
     t0, cpu0, tree0 = time.perf_counter(), cpu_seconds(), children_cpu()
     err = open(home / f"{roster.stem}.stderr", "w")  # noqa: SIM115  (read back on failure)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
@@ -237,6 +241,7 @@ def main() -> int:
     ap.add_argument("--no-pool", action="store_true", help="skip the browser-server pool")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="onboard-bench-batch-"))
+    atexit.register(shutil.rmtree, home, True)  # whichever way the bench ends
     with sealed_replica(home) as (srv, env):
         print(
             f"{a.entries} entries per batch over {PROFILES} sealed logins, replica "

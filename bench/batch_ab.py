@@ -14,7 +14,9 @@ CPU and the PSS at its peak by process type (python, node driver, browser, rende
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +162,7 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="per process type breakdown")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="onboard-bench-ab-"))
+    atexit.register(shutil.rmtree, home, True)  # whichever way the bench ends
     trees = {"A": str(Path(a.a).resolve()), "B": str(Path(a.b).resolve())}
     extra = {"A": dict(kv.split("=", 1) for kv in a.env_a),
              "B": dict(kv.split("=", 1) for kv in a.env_b)}  # fmt: skip

@@ -25,6 +25,7 @@ An absolute time is not a result on a shared machine; the ratios, measured toget
 from __future__ import annotations
 
 import argparse
+import atexit
 import ctypes
 import json
 import os
@@ -184,11 +185,14 @@ def main() -> int:
     a = ap.parse_args()
     become_subreaper()
     home = Path(tempfile.mkdtemp(prefix="onboard-bench-"))
+    atexit.register(shutil.rmtree, home, True)  # whichever way the bench ends
     profile_dir = home / "profiles" / PROFILE
     profile_dir.mkdir(parents=True, mode=0o700)
     with ReplicaServer(scenarios=["all-factors"]) as srv:
         acct = srv.world.accounts["client@replica.test"]
-        login_into_profile(profile_dir, srv.base_url, acct.email, acct.password, acct.totp_secret)
+        login_into_profile(
+            profile_dir, srv.base_url, acct.email, acct.password, acct.totp_secret or ""
+        )
         reap_all()
         seeded_keys = list(acct.keys)
         outbox = outbox_cmd(srv.base_url)
@@ -282,7 +286,6 @@ def main() -> int:
                 f"{fl.n_calls} calls | ratio wall {ag.wall / fl.wall:.2f} cpu {ag.cpu / fl.cpu:.2f}",
                 flush=True,
             )
-    shutil.rmtree(home, ignore_errors=True)
     if others:
         med = statistics.median
         print(f"\nthe other checkout ({a.versus}), in the same rounds (median of {len(others)}):")

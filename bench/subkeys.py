@@ -10,7 +10,9 @@ verification). Exit 1 when the target is missed or a key is not right.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +35,7 @@ BROWSER_S = 15.2  # 10 keys in one browser submission, measured by `make bench` 
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="onboard-bench-subkeys-"))
+    atexit.register(shutil.rmtree, tmp, True)  # whichever way the bench ends
     seed = yaml.safe_load(SEED_PATH.read_text())
     seed["accounts"][0]["subaccounts"] = [f"desk-{i:02d}" for i in range(1, N + 1)]
     seed_path = tmp / "seed.yaml"
