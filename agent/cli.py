@@ -12,7 +12,7 @@ try:  # typer vendors click (typer._click) since 0.2x; before, it used click its
 except ImportError:  # pragma: no cover - older typer
     from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
-from agent import cli_coerce
+from agent import cli_coerce, cli_lazy
 from agent import cli_tools as tools
 from agent.choices import Shell
 from agent.cli_onboard import fail as _fail
@@ -41,8 +41,13 @@ class OneLineErrors(TyperGroup):
         except ClickException as exc:
             raise _one_line(exc) from None
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The names, in typer's order, without building each command (cli_lazy)."""
+        return list(self.commands)
+
 
 cli_coerce.install()  # typer's option values without a pydantic adapter where none is needed
+cli_lazy.install()  # each command built when it is looked up, not all at every start
 
 
 def _one_line(exc: Any) -> Exception:

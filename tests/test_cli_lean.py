@@ -229,3 +229,35 @@ def test_the_progress_console_loads_no_panel_or_table() -> None:
     done = _python(code)
     assert done.returncode == 0, done.stderr
     assert "Label" in done.stdout
+
+
+def test_a_command_is_built_only_when_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """typer's click command of each function (its signature, hints and options) is made
+    for the command the line names, not for all of them at every start (agent.cli_lazy)."""
+    import typer.main
+
+    built: list[str] = []
+    real = typer.main.get_command_from_info
+
+    def counting(command_info: Any, **how: Any) -> Any:
+        built.append(command_info.callback.__name__)
+        return real(command_info, **how)
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", counting)
+    assert CliRunner().invoke(app, ["--version"]).exit_code == 0
+    assert built == []  # the version answered with no command built
+    res = CliRunner().invoke(app, ["vault", "list", "--help"])
+    assert res.exit_code == 0, res.output
+    assert built == ["list_"]  # the group named on the line, and its one command
+
+
+def test_help_still_lists_every_command() -> None:
+    """Listing builds them (their help is read from each), in typer's order."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = group.list_commands(None)  # type: ignore[arg-type]
+    assert names[:4] == ["completion", "replica", "run", "demo"] and "vault" in names
+    out = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
+    for name in names:
+        assert f" {name} " in out, name
