@@ -261,3 +261,27 @@ def test_help_still_lists_every_command() -> None:
     out = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
     for name in names:
         assert f" {name} " in out, name
+
+
+def test_no_pydantic_plugin_sees_what_the_agent_validates() -> None:
+    """A pydantic plugin installed in the environment would be handed every validated input,
+    the passphrase included: the agent's process loads none (agent/__init__.py)."""
+    code = """
+import pydantic.plugin._loader as loader
+
+class Spy:  # an entry point in the `pydantic` group, as an installed plugin declares one
+    name = value = "spy"
+    group = "pydantic"
+
+    def load(self):
+        raise SystemExit("a pydantic plugin was loaded")
+
+loader.entry_points = lambda group: [Spy()]
+from agent.request import OnboardRequest
+
+OnboardRequest(label="ICG-MM", ips=["203.0.113.7"], allow_private_ip=True, passphrase="Secret-pass-123")
+print("no plugin")
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and res.stdout.strip() == "no plugin", res.stderr[-2000:]
