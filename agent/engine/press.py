@@ -14,13 +14,16 @@ also arms a one-shot guard in the page, which lets the press through only when i
 the element, and swallows it (at the window, in the capture phase, as Playwright's own
 hit-target check does) when something else took the point meanwhile. One more call reads
 the guard: landed; swallowed -> looked at again and clicked with Playwright's full checks
-(stable, receives events); never reached the page -> not actionable. Playwright's click
+(stable, receives events); never reached the page -> not actionable. A caller that waits
+for the click's effect next makes that read only when the effect does not show at once
+(agent.engine.pressing.waited): an effect shown says the click landed. Playwright's click
 makes those checks on every click, with animation frames waited for each, at about three
 times the CPU of this (`python -m bench.actions`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -150,11 +153,14 @@ def press(
     before: str = "",
     hit: dict[str, Any] | None = None,
     careful: bool = False,
+    later: list[Callable[[], None]] | None = None,
 ) -> None:
     """Click `target` where a person would; NotActionable when no person could. `before`:
     page script run on the element (`el`) first, in the same round trip. `hit`: the look at
     the element just made where it was found (with_hit), not made again. `careful`: no guard,
-    Playwright's click with its checks (after a guarded click was taken by something else)."""
+    Playwright's click with its checks (after a guarded click was taken by something else).
+    `later`: the guard's read is not made now but put there, for a caller that waits for the
+    click's effect next and needs it only when none shows (agent.engine.pressing.waited)."""
     got = hit
     if got is None:
         try:
@@ -182,7 +188,11 @@ def press(
             page.mouse.click(hit["x"], hit["y"])
         elif hit.get("guard"):
             page.mouse.click(hit["x"], hit["y"])
-            _guarded(page, target, what, log, timeout)
+            read = functools.partial(_guarded, page, target, what, log, timeout)
+            if later is None:
+                read()
+            else:
+                later.append(read)
         else:
             target.click(timeout=timeout * 1000)
     except PWError as exc:

@@ -1,8 +1,17 @@
 """A click as a person makes it (agent.engine.press), on an allowed origin only, and once
-more after the person passed an announcement that covered or took it."""
+more after the person passed an announcement that covered or took it.
+
+A click whose caller waits for its effect next (a form that opens, the verification's next
+step, a select's options) hands its guard's read back (`press_in(later=True)`), and the
+wait (`waited`) makes that read only when the effect does not show within the first
+second: an effect shown says the click landed, a round trip fewer per such click. A click
+that something else took shows none, and the read then says so as it would have right after
+the click (the click made again with Playwright's checks, or refused)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Locator
@@ -12,19 +21,42 @@ from agent.engine.interruptions import clear_interruptions, interrupted, redoabl
 from agent.engine.press import NotActionable, press
 from agent.engine.signals import Interrupted
 
+# How long a click's effect is waited for before its guard is read (`waited`).
+FIRST_WAIT_S = 1.0
+
 
 def press_in(
-    ctx: Context, target: Locator, what: str, before: str = "", hit: dict[str, Any] | None = None
-) -> None:
+    ctx: Context,
+    target: Locator,
+    what: str,
+    before: str = "",
+    hit: dict[str, Any] | None = None,
+    later: bool = False,
+) -> Callable[[], None] | None:
     """`hit`: the look at the element made as it was found (press.with_hit), for a click made
-    right after; a second try looks again."""
+    right after; a second try looks again. `later`: the guard's read handed back, for `waited`
+    (None when there is none to make)."""
     ctx.guard_origin()
+    pending: list[Callable[[], None]] = []
+    log, timeout = ctx.rep.info, ctx.opts.step_timeout
+    _passing(ctx, target, what, before, lambda: press(
+        ctx.page, target, what, log, timeout, before, hit, later=pending if later else None
+    ))  # fmt: skip
+    if not pending:
+        return None
+    return lambda: _passing(ctx, target, what, before, pending[0])
+
+
+def _passing(
+    ctx: Context, target: Locator, what: str, before: str, act: Callable[[], None]
+) -> None:
+    """`act` (the click, or its guard's read); when it is refused because something the
+    flow knows as an interruption shows (an announcement that came up a moment ago covers
+    the click or takes it): the person passes it, then the same click once more. Disabled
+    is the control's own state, whatever else shows."""
     try:
-        press(ctx.page, target, what, ctx.rep.info, ctx.opts.step_timeout, before, hit)
+        act()
     except NotActionable as err:
-        # Something the flow knows as an interruption shows (an announcement that came up
-        # a moment ago covers the click or takes it): the person passes it, then the same
-        # click once more. Disabled is the control's own state, whatever else shows.
         if err.why == "disabled" or not interrupted(ctx):
             raise
         clear_interruptions(ctx, blocking=True)
@@ -36,3 +68,15 @@ def press_in(
             if ctx.step is None or not redoable(ctx, ctx.step):
                 raise
             raise Interrupted() from None
+
+
+def waited(check: Callable[[], None] | None, wait: Callable[[float], bool], timeout: float) -> bool:
+    """`wait(seconds)` for a click's effect, up to `timeout` in all; the click's guard read
+    (`check`, from press_in) only when the effect does not show within FIRST_WAIT_S."""
+    if check is None:
+        return wait(timeout)
+    start = time.monotonic()
+    if wait(min(FIRST_WAIT_S, timeout)):
+        return True
+    check()
+    return wait(max(timeout - (time.monotonic() - start), 0.001))

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page
 
 from agent.engine.press import GUARD_READ_JS, HIT_JS, NotActionable, press
+from agent.engine.pressing import FIRST_WAIT_S, waited
 from tests.agent.test_riding import driver_calls
 
 PAGE = """
@@ -104,3 +105,60 @@ def test_a_look_without_the_guard_leaves_none(page: Page) -> None:
     got = page.locator("#go").evaluate_all(f"els => ({HIT_JS})(els[0], false)")
     assert got["state"] == "ok" and got["guard"] is False
     assert page.evaluate("window.__obGuard === undefined || window.__obGuard === null")
+
+
+SHOWS_DONE = "go.addEventListener('click', () => document.body.insertAdjacentHTML('beforeend', '<p id=done>Done</p>'))"
+
+
+def test_a_click_whose_effect_shows_owes_no_guard_read(page: Page) -> None:
+    """A caller waiting for the click's effect (agent.engine.pressing.waited): the effect
+    shown says the click landed, and the guard's read is never made (a call fewer)."""
+    page.set_content(PAGE)
+    page.evaluate(SHOWS_DONE)
+    said, log = _log()
+    later: list[Any] = []
+    read: list[str] = []
+    with driver_calls() as sent:
+        press(page, page.locator("#go"), "Go", log, 5, later=later)
+        assert len(later) == 1  # the read, owed
+
+        def owed() -> None:
+            read.append("read")
+            later[0]()
+
+        seen = waited(owed, lambda s: page.locator("#done").count() > 0, 5)
+    assert seen and read == [] and sent == ["evalOnSelectorAll", "mouseClick", "queryCount"]
+    assert said == []
+    assert page.evaluate("window.__obGuard.state") == "passed"  # taken off by the next look
+    assert page.evaluate("window.got.filter(g => g.endsWith(':click'))") == ["go:click"]
+
+
+def test_a_click_taken_by_a_cover_is_told_by_the_owed_read(page: Page) -> None:
+    """The effect does not show (the cover swallowed the press): the read is made after the
+    first second, and the click is refused as it was when the read came right after it."""
+    page.set_content(PAGE)
+    page.evaluate(SHOWS_DONE)
+    hit = _look(page, "#go")
+    page.evaluate(
+        """() => { const d = document.createElement('div'); d.id = 'banner';
+        d.style.cssText = 'position:fixed;inset:0;background:#fff'; document.body.append(d); }"""
+    )
+    said, log = _log()
+    later: list[Any] = []
+    press(page, page.locator("#go"), "Go", log, 5, hit=hit, later=later)
+    waits: list[float] = []
+
+    def wait(s: float) -> bool:
+        waits.append(s)
+        return page.locator("#done").count() > 0
+
+    with pytest.raises(NotActionable) as err:
+        waited(later[0], wait, 5)
+    assert err.value.why == "covered" and waits == [FIRST_WAIT_S]
+    assert said and "took the click" in said[0]  # the read said what took it
+    assert page.evaluate("window.got") == [] and page.locator("#done").count() == 0
+
+
+def test_without_a_read_owed_the_wait_is_the_whole_wait() -> None:
+    waits: list[float] = []
+    assert not waited(None, lambda s: bool(waits.append(s)), 5) and waits == [5]

@@ -18,7 +18,7 @@ from agent.engine.handover import ask_human, may_ask
 from agent.engine.locate import Look, Then, then_after
 from agent.engine.permissions import list_texts
 from agent.engine.press import DISABLED_JS, is_disabled, with_hit
-from agent.engine.pressing import press_in
+from agent.engine.pressing import press_in, waited
 from agent.engine.signals import AccountFixed, NoSuchOption
 from agent.engine.verbs.base import Verb, register
 from agent.engine.verbs.navigate import data_shown
@@ -45,8 +45,9 @@ def _open_select(ctx: Context, box: Locator, ch: Choose, step: Step, names: list
     the box's own text) and wait for an option; a second click if the page was not ready."""
     every = [c for n in names for c in _options(ch, n)]
     for _ in range(2):
-        press_in(ctx, box, f"{step.caption}: the select", before=engines.SNAP_JS)
-        if ctx.find.wait_any(every, ctx.opts.step_timeout / 2):
+        check = press_in(ctx, box, f"{step.caption}: the select", before=engines.SNAP_JS,
+                         later=True)  # fmt: skip
+        if waited(check, lambda s: ctx.find.wait_any(every, s), ctx.opts.step_timeout / 2):
             return
         offered = ctx.page.locator("ob-popup=" + engines.body(text="/\\S/"))
         if offered.count():  # a list opened, without what is asked for: no one can pick it

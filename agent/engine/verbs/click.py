@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Locator, Page
@@ -20,7 +21,7 @@ from agent.engine.flow import Click, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.human import Need
 from agent.engine.press import NotActionable, with_hit
-from agent.engine.pressing import press_in
+from agent.engine.pressing import FIRST_WAIT_S, press_in
 from agent.engine.refusals import error_text, errors_gone
 from agent.engine.signals import SessionLost
 from agent.engine.verbs.base import Verb, register
@@ -98,7 +99,10 @@ def _agent_clicks(
         hit = None
     for attempt in range(3):
         try:
-            press_in(ctx, target, step.caption, hit=hit if attempt == 0 else None)
+            # The guard's read only if what follows the click does not show at once.
+            check = press_in(ctx, target, step.caption, hit=hit if attempt == 0 else None,
+                             later=bool(c.until))  # fmt: skip
+            took = not c.until or _until_or_error(ctx, c, ctx.opts.step_timeout, check)
         except NotActionable as err:
             if c.by != "agent" or not c.until or not may_ask(ctx, err):
                 raise
@@ -106,7 +110,7 @@ def _agent_clicks(
             return
         if not c.until:
             return
-        if _until_or_error(ctx, c, ctx.opts.step_timeout):
+        if took:
             ctx.page.wait_for_load_state("load")  # the page's scripts, not just its HTML
             return
         if ctx.on_login_page():
@@ -138,12 +142,22 @@ def human_clicks(ctx: Context, step: Step, c: Click, err: AgentError) -> None:
     ctx.page.wait_for_load_state("load")
 
 
-def _until_or_error(ctx: Context, c: Click, timeout: float) -> bool:
+def _until_or_error(
+    ctx: Context, c: Click, timeout: float, check: Callable[[], None] | None = None
+) -> bool:
     """Whether the click took effect; a refusal is said, and stops the run unless it is a
-    submission the site may take on a second try (the flow's `final` says which are not)."""
+    submission the site may take on a second try (the flow's `final` says which are not).
+    `check`: the click's guard read (press_in), made only if nothing shows in the first
+    slice of the wait (agent.engine.pressing.FIRST_WAIT_S)."""
     cands: list[Loc] = list(c.until or []) + list(c.errors or [])
     deadline = time.monotonic() + timeout
-    while not (seen := ctx.find.wait_any(cands, min(1.0, max(deadline - time.monotonic(), 0.01)))):
+    slice_s = FIRST_WAIT_S  # the wait in slices, the login page looked for between them
+    while not (
+        seen := ctx.find.wait_any(cands, min(slice_s, max(deadline - time.monotonic(), 0.01)))
+    ):
+        if check is not None:
+            read, check = check, None
+            read()  # nothing shows: did the click land? (made again, or refused, if not)
         if ctx.on_login_page() or time.monotonic() >= deadline:
             break
     # Without refusals to tell apart, what the wait saw is `until`: no second look for it.

@@ -19,7 +19,7 @@ from agent.engine.flow import Codes, Loc, Step
 from agent.engine.human import Need
 from agent.engine.locate import Then
 from agent.engine.press import NotActionable, with_hit
-from agent.engine.pressing import press_in
+from agent.engine.pressing import press_in, waited
 from agent.engine.refusals import error_text
 from agent.engine.signals import Resubmit
 from agent.engine.verbs.base import Verb, register
@@ -107,6 +107,7 @@ def _one_factor(
     whether the factor to look for next shows, asked by the look that saw the step end."""
     boxes = ctx.find.union(cd.boxes, dialog)
     say = cd.say.get(factor, f"Enter the {factor} code")
+    check: Callable[[], None] | None = None  # the button click's guard read, if one is owed
     if ctx.opts.codes.automatic(factor):
         tries[factor] = tries.get(factor, 0) + 1
         if tries[factor] > 3:
@@ -115,11 +116,11 @@ def _one_factor(
         box = ctx.box(step, f"{factor} code entered by the agent")  # drawn as it is read back
         ctx.guard_origin()
         if not _sends(ctx, functools.partial(enter_code, boxes, code, box)):
-            _submit_code(ctx, cd, dialog)
+            check = _submit_code(ctx, cd, dialog)
     else:
         ctx.mark(boxes.first, step, say, human=True)
         ctx.overlay.banner(say, "human")
-    return _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor), ahead)
+    return _await_step_change(ctx, cd, factor, dialog, Need("code", say, factor), ahead, check)
 
 
 def enter_code(boxes: Locator, code: str, box: Then | None = None) -> None:
@@ -157,26 +158,47 @@ def _sends(ctx: Context, act: Callable[[], None]) -> bool:
     return ctx.requests[0] > before
 
 
-def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> None:
+def _submit_code(ctx: Context, cd: Codes, dialog: Locator) -> Callable[[], None] | None:
     """Click Continue/Confirm unless the page already took the code (no button, or the
-    button disabled while it checks it): never a second submission of the same code."""
+    button disabled while it checks it): never a second submission of the same code. The
+    click's guard read is handed back, for the wait for the factor's step to end to make
+    only when nothing shows at once (agent.engine.pressing.waited)."""
     try:
         button = ctx.find.one(
             cd.submit, "the verification button", dialog, timeout=0, then=with_hit(None)
         )
-        press_in(ctx, button, "the verification button", hit=ctx.find.then)
+        check = press_in(ctx, button, "the verification button", hit=ctx.find.then, later=True)
     except NotActionable as err:
         if err.why != "disabled":
             raise
+        return None
     except AgentError:
-        return  # no button: the page goes on by itself
+        return None  # no button: the page goes on by itself
+    if check is None:
+        return None
+
+    def read() -> None:
+        try:
+            check()
+        except NotActionable as err:  # taken, and looked at again: disabled (being checked)
+            if err.why != "disabled":
+                raise
+
+    return read
 
 
 def _await_step_change(
-    ctx: Context, cd: Codes, factor: str, dialog: Locator, need: Need, ahead: list[bool]
+    ctx: Context,
+    cd: Codes,
+    factor: str,
+    dialog: Locator,
+    need: Need,
+    ahead: list[bool],
+    check: Callable[[], None] | None = None,
 ) -> bool:
     """Until the factor's step is over; True: the result shows (the last look saw it). The
-    last look also asks whether the factor to look for next shows, into `ahead`."""
+    last look also asks whether the factor to look for next shows, into `ahead`. `check`:
+    the code's button click's guard read (`_submit_code`), owed if nothing shows at once."""
     seen_err = [""]
     result = [False]
 
@@ -200,7 +222,8 @@ def _await_step_change(
     if ctx.opts.codes.automatic(factor):
         # Wake on whatever comes next: the next factor's step, the result, or an error.
         others = [loc for f, c in cd.factors.items() if f != factor for loc in c]
-        ctx.find.wait_any(cd.done + (cd.error or []) + others, ctx.opts.step_timeout)
+        follows = cd.done + (cd.error or []) + others
+        waited(check, lambda s: ctx.find.wait_any(follows, s), ctx.opts.step_timeout)
         if changed():
             return result[0]
     wait_human(ctx, need, changed, ctx.opts.human_timeout)
