@@ -495,6 +495,16 @@ const OB = (() => {
       // agent's own calls run, so a document whose every look is the agent's never builds
       // Playwright's second (utility) world (agent/engine/locate.py, Resolver.union).
       "ob-self": { queryAll: (root) => (root.nodeType === 1 ? [root] : []) },
+      // The document's root while the agent's last guarded click (agent/engine/press.py's
+      // guard) has landed, or no guard is left (a new document: the click led on). A wait for
+      // a click's effect made inside it sees the effect only when the click landed, so the
+      // guard needs no read of its own then (agent/engine/pressing.py, waited).
+      "ob-landed": {
+        queryAll(root) {
+          const g = window.__obGuard;
+          return root.nodeType === 9 && (!g || g.state === "passed") ? [document.documentElement] : [];
+        },
+      },
       // Which of a look's candidates an element matched: each candidate's locator ends in
       // `ob-tag={"n": call, "i": its index}`, which passes the element through and notes the
       // index, so one call over all the candidates (their union) counts each of them

@@ -26,6 +26,7 @@ NAMES = (
     "ob-area",
     "ob-tag",
     "ob-self",
+    "ob-landed",
 )
 
 

@@ -274,10 +274,18 @@ class Resolver:
         return out.locator("ob-self=x")
 
     def wait_any(
-        self, cands: list[Loc], timeout: float, scope: Page | Locator | None = None
+        self,
+        cands: list[Loc],
+        timeout: float,
+        scope: Page | Locator | None = None,
+        landed: bool = False,
     ) -> bool:
-        """Wait (on the page's own events, no polling sleep) until any candidate shows."""
+        """Wait (on the page's own events, no polling sleep) until any candidate shows.
+        `landed`: and the last guarded click landed (the `ob-landed` engine: its guard passed,
+        or a new document), so that a click's effect seen needs no read of the guard."""
         union = self.union(cands, scope)
+        if landed:
+            union = self.page.locator("ob-landed=x").filter(has=union)
         if self.rider is not None and self._count_riding(union):
             return True  # it shows: the look that carried the rider answers
         try:

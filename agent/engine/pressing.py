@@ -3,10 +3,10 @@ more after the person passed an announcement that covered or took it.
 
 A click whose caller waits for its effect next (a form that opens, the verification's next
 step, a select's options) hands its guard's read back (`press_in(later=True)`), and the
-wait (`waited`) makes that read only when the effect does not show within the first
-second: an effect shown says the click landed, a round trip fewer per such click. A click
-that something else took shows none, and the read then says so as it would have right after
-the click (the click made again with Playwright's checks, or refused)."""
+wait (`waited`) looks at the guard in the page as it looks for the effect: the effect shown
+and the click landed ends it, a round trip fewer per such click. Otherwise, after the first
+second, the read is made and says what it would have said right after the click (taken by
+something else: made again with Playwright's checks, or refused)."""
 
 from __future__ import annotations
 
@@ -70,13 +70,18 @@ def _passing(
             raise Interrupted() from None
 
 
-def waited(check: Callable[[], None] | None, wait: Callable[[float], bool], timeout: float) -> bool:
-    """`wait(seconds)` for a click's effect, up to `timeout` in all; the click's guard read
-    (`check`, from press_in) only when the effect does not show within FIRST_WAIT_S."""
+def waited(
+    check: Callable[[], None] | None, wait: Callable[[float, bool], bool], timeout: float
+) -> bool:
+    """`wait(seconds, landed)` for a click's effect, up to `timeout` in all. While the click's
+    guard read (`check`, from press_in) is owed, the wait is for the effect shown *and* the
+    click landed (`landed`: Resolver.wait_any's, one look at both): an effect that showed
+    anyway (a dialog that came up over the button and took the click is a dialog too) is no
+    proof. Nothing so within FIRST_WAIT_S: the read is made, then the rest of the wait."""
     if check is None:
-        return wait(timeout)
+        return wait(timeout, False)
     start = time.monotonic()
-    if wait(min(FIRST_WAIT_S, timeout)):
+    if wait(min(FIRST_WAIT_S, timeout), True):
         return True
     check()
-    return wait(max(timeout - (time.monotonic() - start), 0.001))
+    return wait(max(timeout - (time.monotonic() - start), 0.001), False)

@@ -126,7 +126,7 @@ def test_a_click_whose_effect_shows_owes_no_guard_read(page: Page) -> None:
             read.append("read")
             later[0]()
 
-        seen = waited(owed, lambda s: page.locator("#done").count() > 0, 5)
+        seen = waited(owed, lambda s, landed: page.locator("#done").count() > 0, 5)
     assert seen and read == [] and sent == ["evalOnSelectorAll", "mouseClick", "queryCount"]
     assert said == []
     assert page.evaluate("window.__obGuard.state") == "passed"  # taken off by the next look
@@ -146,19 +146,19 @@ def test_a_click_taken_by_a_cover_is_told_by_the_owed_read(page: Page) -> None:
     said, log = _log()
     later: list[Any] = []
     press(page, page.locator("#go"), "Go", log, 5, hit=hit, later=later)
-    waits: list[float] = []
+    waits: list[tuple[float, bool]] = []
 
-    def wait(s: float) -> bool:
-        waits.append(s)
+    def wait(s: float, landed: bool) -> bool:
+        waits.append((s, landed))
         return page.locator("#done").count() > 0
 
     with pytest.raises(NotActionable) as err:
         waited(later[0], wait, 5)
-    assert err.value.why == "covered" and waits == [FIRST_WAIT_S]
+    assert err.value.why == "covered" and waits == [(FIRST_WAIT_S, True)]  # effect and landed
     assert said and "took the click" in said[0]  # the read said what took it
     assert page.evaluate("window.got") == [] and page.locator("#done").count() == 0
 
 
 def test_without_a_read_owed_the_wait_is_the_whole_wait() -> None:
     waits: list[float] = []
-    assert not waited(None, lambda s: bool(waits.append(s)), 5) and waits == [5]
+    assert not waited(None, lambda s, landed: bool(waits.append(s)), 5) and waits == [5]

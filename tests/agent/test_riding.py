@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from agent.engine.context import Vars
 from agent.engine.runner import Options, Runner
+from agent.exitcodes import AgentError
 from tests.agent.test_handover import BASE, STYLE, Said, serve
 from tests.agent.test_page_drift import ANNOUNCEMENT_SAY, announced_flow
 
@@ -230,3 +231,34 @@ def test_a_click_with_nothing_but_its_result_to_wait_for_looks_once(page: Page):
     assert not {"queryCount", "evalOnSelectorAll"} & set(after), sent
     # Nor is the click's guard read: the wait saw its effect (agent.engine.pressing.waited).
     assert sent[:3] == ["evalOnSelectorAll", "mouseClick", "waitForSelector"], sent
+
+
+OPENS = {
+    "id": "open",
+    "caption": "Open",
+    "click": {
+        "target": [{"role": "button", "name": "Open", "exact": True}, {"css": "#open"}],
+        "until": [{"role": "dialog"}, {"css": "[role=dialog]"}],
+    },
+}
+# A dialog comes up over the button as the look arms the click's guard (between the look and
+# the click): it takes the press, and it is a dialog, which is what the click waits for.
+TAKEN_PAGE = f"""{STYLE}<button id=open>Open</button>
+<script>let g = null; Object.defineProperty(window, '__obGuard', {{ configurable: true,
+  get: () => g, set: v => {{ g = v; if (v && !document.querySelector('.cover'))
+    document.body.insertAdjacentHTML('beforeend', '<div class=cover role=dialog '
+      + 'style="position:fixed;inset:0;background:#fff">News</div>'); }} }});
+document.querySelector('#open').onclick = () => document.body.insertAdjacentHTML('beforeend',
+  '<div role=dialog id=mine>Form</div>');</script>"""
+
+
+def test_a_dialog_that_took_the_click_is_not_taken_for_its_effect(page: Page):
+    """The effect waited for shows (a dialog), but the click never landed: the guard in the
+    page says so in the same look (the `ob-landed` engine), and the guard's read refuses the
+    click as it did when it came right after it. Without it, the step would pass on a click
+    that went nowhere."""
+    serve(page, TAKEN_PAGE)
+    r = runner(page, [OPENS], Said())
+    with pytest.raises(AgentError, match="covered"):
+        r.run()
+    assert page.locator("#mine").count() == 0  # the button never got the click

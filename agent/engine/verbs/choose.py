@@ -47,7 +47,9 @@ def _open_select(ctx: Context, box: Locator, ch: Choose, step: Step, names: list
     for _ in range(2):
         check = press_in(ctx, box, f"{step.caption}: the select", before=engines.SNAP_JS,
                          later=True)  # fmt: skip
-        if waited(check, lambda s: ctx.find.wait_any(every, s), ctx.opts.step_timeout / 2):
+        if waited(
+            check, lambda s, ok: ctx.find.wait_any(every, s, landed=ok), ctx.opts.step_timeout / 2
+        ):
             return
         offered = ctx.page.locator("ob-popup=" + engines.body(text="/\\S/"))
         if offered.count():  # a list opened, without what is asked for: no one can pick it

@@ -147,13 +147,16 @@ def _until_or_error(
 ) -> bool:
     """Whether the click took effect; a refusal is said, and stops the run unless it is a
     submission the site may take on a second try (the flow's `final` says which are not).
-    `check`: the click's guard read (press_in), made only if nothing shows in the first
-    slice of the wait (agent.engine.pressing.FIRST_WAIT_S)."""
+    `check`: the click's guard read (press_in), owed until the wait sees what follows *and*
+    the click landed (agent.engine.pressing.waited: a dialog that came up over the button
+    and took the click would be `until` too); made if the first slice sees nothing so."""
     cands: list[Loc] = list(c.until or []) + list(c.errors or [])
     deadline = time.monotonic() + timeout
     slice_s = FIRST_WAIT_S  # the wait in slices, the login page looked for between them
     while not (
-        seen := ctx.find.wait_any(cands, min(slice_s, max(deadline - time.monotonic(), 0.01)))
+        seen := ctx.find.wait_any(
+            cands, min(slice_s, max(deadline - time.monotonic(), 0.01)), landed=check is not None
+        )
     ):
         if check is not None:
             read, check = check, None

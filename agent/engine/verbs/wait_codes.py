@@ -223,7 +223,7 @@ def _await_step_change(
         # Wake on whatever comes next: the next factor's step, the result, or an error.
         others = [loc for f, c in cd.factors.items() if f != factor for loc in c]
         follows = cd.done + (cd.error or []) + others
-        waited(check, lambda s: ctx.find.wait_any(follows, s), ctx.opts.step_timeout)
+        waited(check, lambda s, ok: ctx.find.wait_any(follows, s, landed=ok), ctx.opts.step_timeout)
         if changed():
             return result[0]
     wait_human(ctx, need, changed, ctx.opts.human_timeout)
