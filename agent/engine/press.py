@@ -15,8 +15,9 @@ the element, and swallows it (at the window, in the capture phase, as Playwright
 hit-target check does) when something else took the point meanwhile. One more call reads
 the guard: landed; swallowed -> looked at again and clicked with Playwright's full checks
 (stable, receives events); never reached the page -> not actionable. A caller that waits
-for the click's effect next makes that read only when the effect does not show at once
-(agent.engine.pressing.waited): an effect shown says the click landed. Playwright's click
+for the click's effect next folds that read into the wait (agent.engine.pressing.waited:
+the effect shown with the guard passed, in one look) and makes it only when that is not
+seen at once. Playwright's click
 makes those checks on every click, with animation frames waited for each, at about three
 times the CPU of this (`python -m bench.actions`).
 """
@@ -160,7 +161,7 @@ def press(
     the element just made where it was found (with_hit), not made again. `careful`: no guard,
     Playwright's click with its checks (after a guarded click was taken by something else).
     `later`: the guard's read is not made now but put there, for a caller that waits for the
-    click's effect next and needs it only when none shows (agent.engine.pressing.waited)."""
+    click's effect next (agent.engine.pressing.waited)."""
     got = hit
     if got is None:
         try:
