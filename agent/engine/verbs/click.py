@@ -99,7 +99,7 @@ def _agent_clicks(
         hit = None
     for attempt in range(3):
         try:
-            # The guard's read only if what follows the click does not show at once.
+            # The guard's read rides the wait for what follows (agent.engine.pressing.waited).
             check = press_in(ctx, target, step.caption, hit=hit if attempt == 0 else None,
                              later=bool(c.until))  # fmt: skip
             took = not c.until or _until_or_error(ctx, c, ctx.opts.step_timeout, check)
