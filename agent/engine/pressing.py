@@ -84,4 +84,5 @@ def waited(
     if wait(min(FIRST_WAIT_S, timeout), True):
         return True
     check()
-    return wait(max(timeout - (time.monotonic() - start), 0.001), False)
+    left = timeout - (time.monotonic() - start)
+    return left > 0 and wait(left, False)

@@ -21,7 +21,7 @@ from agent.engine.flow import Click, Loc, Step
 from agent.engine.handover import ask_human, may_ask
 from agent.engine.human import Need
 from agent.engine.press import NotActionable, with_hit
-from agent.engine.pressing import FIRST_WAIT_S, press_in
+from agent.engine.pressing import press_in, waited
 from agent.engine.refusals import error_text, errors_gone
 from agent.engine.signals import SessionLost
 from agent.engine.verbs.base import Verb, register
@@ -149,20 +149,19 @@ def _until_or_error(
     submission the site may take on a second try (the flow's `final` says which are not).
     `check`: the click's guard read (press_in), owed until the wait sees what follows *and*
     the click landed (agent.engine.pressing.waited: a dialog that came up over the button
-    and took the click would be `until` too); made if the first slice sees nothing so."""
+    and took the click would be `until` too)."""
     cands: list[Loc] = list(c.until or []) + list(c.errors or [])
     deadline = time.monotonic() + timeout
-    slice_s = FIRST_WAIT_S  # the wait in slices, the login page looked for between them
-    while not (
-        seen := ctx.find.wait_any(
-            cands, min(slice_s, max(deadline - time.monotonic(), 0.01)), landed=check is not None
-        )
-    ):
-        if check is not None:
-            read, check = check, None
-            read()  # nothing shows: did the click land? (made again, or refused, if not)
-        if ctx.on_login_page() or time.monotonic() >= deadline:
-            break
+
+    def wait(seconds: float, landed: bool = False) -> bool:
+        left = max(deadline - time.monotonic(), 0.01)
+        return ctx.find.wait_any(cands, min(seconds, left), landed=landed)
+
+    # In slices of a second, the login page looked for between them; the first slice also
+    # settles the click's guard read.
+    seen = waited(check, wait, 1.0)
+    while not seen and not ctx.on_login_page() and time.monotonic() < deadline:
+        seen = wait(1.0)
     # Without refusals to tell apart, what the wait saw is `until`: no second look for it.
     if c.until and ((seen and not c.errors) or ctx.find.any_visible(c.until)):
         return True
