@@ -7,8 +7,9 @@ injected script, some 350 KB, parsed and run again: about 33 ms of CPU per docum
 `python -m bench.docs`), and a fill costs about twice the CPU of a focus riding the look
 that found the field plus the same `insertText` (`python -m bench.actions`: 13.1 against
 6.9 ms, the look aside). The agent's own calls run in the page's main world; so do these.
-What reaches the page is what Playwright's fill sends (the text selected, then one `Input.insertText`; an empty value: the
-Delete key) and what its typing sends (a key event per character).
+What reaches the page is what Playwright's fill sends (the text selected, then one
+`Input.insertText`; an empty value: the Delete key) and what its typing sends (a key event
+per character).
 
 A field these cannot fill the same way (an input of another type, a select, an element that
 only says it is a text box) answers `False` to the focus: Playwright's own fill or typing
