@@ -156,6 +156,12 @@ def main() -> int:
         default=[],
         help="another variant, tree B with NAME=VALUE[;NAME=VALUE] (C, D, ...)",
     )
+    ap.add_argument(
+        "--a-profiles",
+        action="store_true",
+        help="A's entries name the client profiles (`profile:`), not sealed logins: for "
+        "code from before the warm batch, which runs every entry in its own browser",
+    )
     ap.add_argument("--entries", type=int, default=24)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[4])
     ap.add_argument("--pairs", type=int, default=3)
@@ -178,7 +184,10 @@ def main() -> int:
             for _ in range(a.pairs):
                 for ab in trees:
                     k += 1
-                    roster = sealed_roster(home / f"r{k}.yaml", srv.base_url, a.entries, f"{k}")
+                    login = "profile" if ab == "A" and a.a_profiles else "login_state"
+                    roster = sealed_roster(
+                        home / f"r{k}.yaml", srv.base_url, a.entries, f"{k}", login
+                    )
                     prof = Profile()
                     # PYTHONSAFEPATH: `python -m agent` would put the working directory
                     # first on sys.path, and from a checkout both A and B would run its code.
