@@ -23,7 +23,9 @@ entries in its own browser on a client profile, as that code did. The CPU target
 issue's 2.0 s per account read against that code as measured then (2.0 / 3.6 at
 concurrency 1, 2.0 / 4.0 at 4): this shared machine's speed moves a batch's CPU by half
 from one hour to the next, so an absolute figure is printed but a ratio is the result.
-Without git history (an exported tree) the absolute figure is the target.
+Without git history (an exported tree) the absolute figure is the target; should that code
+one day no longer run against the replica, its entries fail and say so (`--no-baseline`
+skips it).
 
 Then one client with 10 sub-accounts: 10 keys drafted together and submitted at once
 (one verification) against 10 separate runs, both through `onboard batch`.
@@ -96,14 +98,14 @@ def cpu_seconds() -> tuple[float, float]:
 # Every batch's keys go round the main account and its ten sub-accounts in turn: OKX (and
 # the replica) allow 50 keys per account, and the whole benchmark makes a few hundred.
 EVERY_ACCOUNT = [None, *SUBS]
+SPREAD = itertools.count()
+MINE: set[int] = set()  # the children this benchmark started and waits for itself
 
 # The code at the stop where the warm-batch issue was filed and not yet started (stop 20,
 # 2026-11-30), and CPU s per account the issue measured on it, by concurrency.
 BASELINE = "8e89e32"
 BASELINE_CPU = {1: 3.6, 4: 4.0}
 TARGET_CPU = 2.0
-SPREAD = itertools.count()
-MINE: set[int] = set()  # the children this benchmark started and waits for itself
 
 
 def adopt_orphans() -> None:
@@ -254,6 +256,7 @@ def cpu_target(concurrencies: list[int], med: dict[tuple[int, str], dict[str, fl
     BASELINE where it ran (the ratio of the same rounds against the issue's ratio of 2.0 s to
     what it measured on that code), else as the absolute 2.0 s."""
     missed = []
+    print("CPU per account, warm:")
     for n in concurrencies:
         w, wb = med[(n, "W")], med.get((n, "W/B"))
         if wb is None or n not in BASELINE_CPU:
@@ -297,7 +300,7 @@ def main() -> int:
     )
     ap.add_argument("--entries", type=int, default=24)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--pairs", type=int, default=3, help="warm/cold pairs per concurrency")
+    ap.add_argument("--pairs", type=int, default=3, help="rounds (W C B) per concurrency")
     ap.add_argument("--no-drafts", action="store_true", help="skip 1 submission vs 10 runs")
     ap.add_argument("--no-pool", action="store_true", help="skip the browser-server pool")
     ap.add_argument(
