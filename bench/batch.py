@@ -275,6 +275,13 @@ def cpu_target(concurrencies: list[int], med: dict[tuple[int, str], dict[str, fl
     return missed
 
 
+def code_of(tree: Path | str) -> dict[str, str]:
+    """The environment that runs `python -m agent` from `tree`'s code. PYTHONSAFEPATH:
+    `python -m` would put the working directory first on sys.path, and from a checkout
+    every tree would run its code."""
+    return {"PYTHONPATH": str(tree), "PYTHONSAFEPATH": "1"}
+
+
 def baseline(home: Path, env: dict[str, str]) -> dict[str, str] | None:
     """The environment that runs BASELINE's code (exported from this clone's history) in a
     home of its own whose profiles are the bench's; None, said, where it cannot be had."""
@@ -290,8 +297,7 @@ def baseline(home: Path, env: dict[str, str]) -> dict[str, str] | None:
         return None
     own.mkdir()
     (own / "profiles").symlink_to(home / "profiles")
-    # PYTHONSAFEPATH: `python -m agent` would put the working directory first on sys.path.
-    return {**env, "ONBOARD_HOME": str(own), "PYTHONPATH": str(src), "PYTHONSAFEPATH": "1"}
+    return {**env, "ONBOARD_HOME": str(own), **code_of(src)}
 
 
 def main() -> int:

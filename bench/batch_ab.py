@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 from statistics import median
 
-from bench.batch import Batch, run, sealed_replica, sealed_roster
+from bench.batch import Batch, code_of, run, sealed_replica, sealed_roster
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -189,10 +189,7 @@ def main() -> int:
                         home / f"r{k}.yaml", srv.base_url, a.entries, f"{k}", login
                     )
                     prof = Profile()
-                    # PYTHONSAFEPATH: `python -m agent` would put the working directory
-                    # first on sys.path, and from a checkout both A and B would run its code.
-                    tree = {"PYTHONPATH": trees[ab], "PYTHONSAFEPATH": "1"}
-                    b = run(home, roster, n, {**env, **extra[ab], **tree},
+                    b = run(home, roster, n, {**env, **extra[ab], **code_of(trees[ab])},
                             during=prof.sample if a.profile else None)  # fmt: skip
                     res[ab].append(b)
                     profs[ab].append(prof)
